@@ -1,0 +1,166 @@
+"""Drawings and images -> the 28x28 field the model reads, made the way MNIST was made.
+
+MNIST's recipe (LeCun et al.): take the ink's bounding box, scale it to fit a 20x20
+box keeping the aspect ratio, anti-aliased so grey levels remain, then place it in a
+28x28 field so that the centre of mass of the ink sits at the field's centre.
+In MNIST's own files that centre is pixel (14, 14) in row/column index coordinates:
+the centres of mass of the 10,000 test digits average 13.99 and 14.01 and all lie in
+[13.5, 14.5], which is what an integer shift towards (14, 14) gives.
+
+Output: float32 (28, 28) in [0, 1], ink = 1; None means "no digit".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from digitpad.core.drawing import Drawing
+
+FIELD = 28
+BOX = 20
+CENTRE = 14.0
+# Stroke width as a fraction of the digit's longer side (before fitting). MNIST digits
+# have strokes of about 2-3 px in a 20 px box; the value was tuned on real pen strokes
+# (see tests and `digitpad bench`).
+STROKE_WIDTH = 0.11
+# Strokes are rendered this many times larger than the 20 px box and reduced with a
+# box filter: area-weighted anti-aliasing, like MNIST's grey levels.
+SUPERSAMPLE = 8
+# A drawing whose longer side is below this fraction of the canvas' shorter side is a
+# speck (a tap, a slip), not a digit.
+SPECK_FRACTION = 0.02
+# Image pixels at or below this fraction of the brightest pixel do not count as ink
+# when finding the bounding box (keeps faint noise from inflating the box).
+INK_THRESHOLD = 0.02
+MIN_INK_MASS = 1.0  # in units of fully-inked field pixels
+
+
+def drawing_to_field(drawing: Drawing, stroke_width: float = STROKE_WIDTH) -> np.ndarray | None:
+    """Re-render the strokes and fit them: float32 (28, 28) in [0, 1], or None when empty.
+
+    The width is relative to the digit's size, so brush width, canvas size and screen
+    DPI do not change the result; pressure, when recorded, scales the width around it.
+    """
+    patch = render_strokes(drawing, stroke_width)
+    return None if patch is None else place_by_mass(patch)
+
+
+def render_strokes(drawing: Drawing, stroke_width: float = STROKE_WIDTH) -> np.ndarray | None:
+    """The strokes drawn into their own box, fitted to 20 px on the longer side.
+
+    float32 (h, w) in [0, 1] with max(h, w) == 20, or None for no digit.
+    """
+    bounds = drawing.bounds()
+    if bounds is None:
+        return None
+    x0, y0, x1, y1 = bounds
+    extent = max(x1 - x0, y1 - y0)
+    if extent < SPECK_FRACTION * min(drawing.width, drawing.height):
+        return None
+    width = stroke_width * extent
+    scale = BOX * SUPERSAMPLE / (extent + width)  # the inked box's longer side -> 20 px
+    size_x = _round_up((x1 - x0 + width) * scale, SUPERSAMPLE)
+    size_y = _round_up((y1 - y0 + width) * scale, SUPERSAMPLE)
+    # Centre the ink in the (rounded-up) canvas so that the rounding is shared by both sides.
+    off_x = (size_x - (x1 - x0) * scale) / 2 - x0 * scale
+    off_y = (size_y - (y1 - y0) * scale) / 2 - y0 * scale
+    image = Image.new("L", (size_x, size_y), 0)
+    draw = ImageDraw.Draw(image)
+    for stroke in drawing.strokes:
+        xy = stroke[:, :2] * scale + (off_x, off_y)
+        pressure = stroke[:, 2]
+        if np.isnan(pressure).all():
+            _draw_polyline(draw, xy, width * scale)
+        else:
+            # Pressure 0.5 is the nominal width; a light touch thins, a press thickens.
+            widths = width * scale * (0.5 + np.nan_to_num(pressure, nan=0.5))
+            _draw_variable(draw, xy, widths)
+    patch = image.reduce(SUPERSAMPLE)
+    return np.asarray(patch, dtype=np.float32) / 255.0
+
+
+def _round_up(value: float, step: int) -> int:
+    return max(step, int(np.ceil(value / step - 1e-6)) * step)
+
+
+def _dot(draw: ImageDraw.ImageDraw, x: float, y: float, diameter: float) -> None:
+    r = diameter / 2
+    draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+
+
+def _draw_polyline(draw: ImageDraw.ImageDraw, xy: np.ndarray, width: float) -> None:
+    """Round caps and joins: a line of the width, and a dot at every vertex."""
+    points = [tuple(p) for p in xy.tolist()]
+    if len(points) > 1:
+        draw.line(points, fill=255, width=max(1, round(width)))
+    for x, y in points:  # round joins and caps; a single tap is a dot
+        _dot(draw, x, y, width)
+
+
+def _draw_variable(draw: ImageDraw.ImageDraw, xy: np.ndarray, widths: np.ndarray) -> None:
+    points = xy.tolist()
+    for i in range(len(points) - 1):
+        w = (widths[i] + widths[i + 1]) / 2
+        draw.line([tuple(points[i]), tuple(points[i + 1])], fill=255, width=max(1, round(w)))
+    for (x, y), w in zip(points, widths):
+        _dot(draw, x, y, w)
+
+
+def image_to_field(image: np.ndarray, ink_threshold: float = INK_THRESHOLD) -> np.ndarray | None:
+    """A grey image, ink bright (as MNIST), of any size -> float32 (28, 28), or None.
+
+    The image is scaled by its maximum, cropped to the ink's bounding box, fitted into
+    20x20 keeping the aspect ratio (anti-aliased resampling of the grey levels; never
+    thresholded) and placed by centre of mass.
+    """
+    grey = np.asarray(image, dtype=np.float32)
+    if grey.ndim != 2 or grey.size == 0:
+        raise ValueError(f"expected a 2-D grey image, got shape {grey.shape}")
+    peak = float(grey.max())
+    if not np.isfinite(peak) or peak <= 0:
+        return None
+    grey = np.clip(grey / peak, 0.0, 1.0)
+    ink = grey > ink_threshold
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    crop = grey[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    patch = fit_box(crop)
+    if patch.sum() < MIN_INK_MASS * 0.5:
+        return None
+    return place_by_mass(patch)
+
+
+def fit_box(crop: np.ndarray) -> np.ndarray:
+    """Resize float (h, w) so that its longer side is 20 px, keeping the aspect ratio."""
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    if (new_h, new_w) == (h, w):
+        return crop.astype(np.float32)
+    resized = Image.fromarray(crop.astype(np.float32), mode="F").resize(
+        (new_w, new_h), Image.Resampling.LANCZOS
+    )
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+def place_by_mass(patch: np.ndarray) -> np.ndarray:
+    """Paste float (h, w) into a 28x28 field so its centre of mass lands on (14, 14).
+
+    The shift is a whole number of pixels, as in MNIST, so the centre of mass ends
+    within half a pixel of the centre; ink pushed past the border is cut off.
+    """
+    h, w = patch.shape
+    mass = float(patch.sum())
+    if mass <= 0:
+        return np.zeros((FIELD, FIELD), np.float32)
+    cy = float((patch.sum(axis=1) * np.arange(h)).sum() / mass)
+    cx = float((patch.sum(axis=0) * np.arange(w)).sum() / mass)
+    top, left = int(np.floor(CENTRE - cy + 0.5)), int(np.floor(CENTRE - cx + 0.5))
+    field = np.zeros((FIELD, FIELD), np.float32)
+    ys, xs = max(0, top), max(0, left)
+    ye, xe = min(FIELD, top + h), min(FIELD, left + w)
+    if ye > ys and xe > xs:
+        field[ys:ye, xs:xe] = patch[ys - top: ye - top, xs - left: xe - left]
+    return field
