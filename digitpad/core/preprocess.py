@@ -121,15 +121,28 @@ def image_to_field(image: np.ndarray, ink_threshold: float = INK_THRESHOLD) -> n
     if not np.isfinite(peak) or peak <= 0:
         return None
     grey = np.clip(grey / peak, 0.0, 1.0)
-    ink = grey > ink_threshold
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size == 0:
+    box = ink_box(grey, ink_threshold)
+    if box is None:
         return None
-    crop = grey[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    x0, y0, x1, y1 = box
+    crop = grey[y0:y1, x0:x1]
     patch = fit_box(crop)
     if patch.sum() < MIN_INK_MASS * 0.5:
         return None
     return place_by_mass(patch)
+
+
+def ink_box(grey: np.ndarray, ink_threshold: float = INK_THRESHOLD
+            ) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), end-exclusive, of pixels above ink_threshold x the maximum."""
+    peak = float(np.max(grey)) if grey.size else 0.0
+    if not np.isfinite(peak) or peak <= 0:
+        return None
+    ink = grey > ink_threshold * peak
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
 def fit_box(crop: np.ndarray) -> np.ndarray:

@@ -202,3 +202,65 @@ class Recognizer:
     def predict(self, fields: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28) in [0, 1], ink = 1 -> float32 (N, 10) probabilities."""
         return forward(self.weights, fields)
+
+
+# --- From inputs to answers -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Digit:
+    digit: int
+    confidence: float
+    probabilities: np.ndarray            # float32 (10,)
+    box: tuple[int, int, int, int]       # x0, y0, x1, y1 in input pixels (canvas or image)
+    field: np.ndarray                    # float32 (28, 28): what the model saw
+
+    def to_json(self) -> dict:
+        return {"digit": self.digit, "confidence": round(float(self.confidence), 6),
+                "probabilities": [round(float(p), 6) for p in self.probabilities],
+                "box": list(self.box)}
+
+
+@dataclass(frozen=True)
+class Result:
+    digits: tuple[Digit, ...]
+
+    @property
+    def text(self) -> str:
+        """The digits left to right; "" when there is none."""
+        return "".join(str(d.digit) for d in self.digits)
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "digits": [d.to_json() for d in self.digits]}
+
+
+EMPTY = Result(())
+
+
+def _result(recognizer: Recognizer, fields: list[np.ndarray], boxes: list) -> Result:
+    if not fields:
+        return EMPTY
+    probs = recognizer.predict(np.stack(fields))
+    return Result(tuple(
+        Digit(int(p.argmax()), float(p.max()), p, tuple(int(round(v)) for v in box), f)
+        for p, f, box in zip(probs, fields, boxes)
+    ))
+
+
+def recognize_drawing(recognizer: Recognizer, drawing, max_digits: int | None = None) -> Result:
+    """A Drawing -> Result; EMPTY when it holds no digit. (One digit per drawing for now.)"""
+    from digitpad.core.preprocess import drawing_to_field
+
+    field = drawing_to_field(drawing)
+    if field is None:
+        return EMPTY
+    return _result(recognizer, [field], [drawing.bounds()])
+
+
+def recognize_image(recognizer: Recognizer, ink: np.ndarray, max_digits: int | None = None) -> Result:
+    """Grey float (H, W), ink bright -> Result; EMPTY when there is no ink."""
+    from digitpad.core.preprocess import image_to_field, ink_box
+
+    field = image_to_field(ink)
+    if field is None:
+        return EMPTY
+    return _result(recognizer, [field], [ink_box(ink)])

@@ -1,0 +1,89 @@
+"""`digitpad`: the desktop app by default; predict / evaluate / train / bench sub-commands.
+
+Heavy imports happen inside each command, so `digitpad predict` never pays for Qt or
+TensorFlow, and the retraining process never pays for Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from digitpad import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digitpad", description="Recognise handwritten digits, drawn or scanned.")
+    parser.add_argument("--version", action="version", version=f"DigitPad {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("predict", help="recognise digits in images, drawings or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="image (PNG, JPEG, BMP, TIFF, GIF, WebP), drawing (.json) or folder")
+    p.add_argument("--json", action="store_true", help="one JSON object per input per line")
+    p.add_argument("--max-digits", type=_positive_int, default=None, metavar="N",
+                   help="at most N digits per input (1: the input is one digit)")
+    p.add_argument("--model", metavar="PATH", help="a .keras model (default: the bundled one)")
+
+    e = sub.add_parser("evaluate", help="accuracy, loss and confusion matrix on MNIST test")
+    e.add_argument("--model", metavar="PATH")
+    e.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST files")
+    e.add_argument("--json", action="store_true")
+
+    t = sub.add_parser("train", help="train a model (needs TensorFlow)")
+    t.add_argument("--recipe", choices=("card", "default"), default="default")
+    t.add_argument("--epochs", type=_positive_int, metavar="N")
+    t.add_argument("--batch-size", type=_positive_int, metavar="N")
+    t.add_argument("--data-dir", metavar="DIR")
+    t.add_argument("--output", metavar="DIR",
+                   help="where to write the model (default: a new version in the user data dir)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--limit", type=_positive_int, metavar="N",
+                   help="train on the first N training images only")
+    t.add_argument("--progress", choices=("text", "json"), default="text")
+
+    b = sub.add_parser("bench", help="measure accuracy and speed against the targets")
+    b.add_argument("--json", action="store_true")
+    b.add_argument("--model", metavar="PATH")
+    b.add_argument("--data-dir", metavar="DIR")
+    b.add_argument("--pendigits", metavar="FILE", help="pen-digits trajectories file")
+    b.add_argument("--quick", action="store_true", help="fewer timing repetitions")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "predict":
+        from digitpad.commands import predict
+
+        return predict(args)
+    if args.command == "evaluate":
+        from digitpad.commands import evaluate
+
+        return evaluate(args)
+    if args.command == "train":
+        from digitpad.commands import train
+
+        return train(args)
+    if args.command == "bench":
+        from digitpad.bench import run
+
+        return run(args)
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

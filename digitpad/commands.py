@@ -1,0 +1,148 @@
+"""The predict, evaluate and train sub-commands (Qt-free)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.core import images, metrics, mnist, paths
+from digitpad.core.drawing import Drawing, DrawingError
+from digitpad.core.recognizer import (ModelError, Recognizer, Result, recognize_drawing,
+                                      recognize_image)
+
+log = logging.getLogger(__name__)
+SUPPORTED = images.SUFFIXES + (".json",)
+
+
+def _error(message: str) -> None:
+    print(f"digitpad: {message}", file=sys.stderr)
+
+
+def _load_model(path: str | None) -> Recognizer | None:
+    try:
+        return Recognizer.load(path)
+    except ModelError as exc:
+        _error(str(exc))
+        return None
+
+
+def expand_inputs(raw_paths: list[str]) -> Iterator[tuple[str, str | None]]:
+    """(path, error or None) per input; folders become their supported files, sorted."""
+    for raw in raw_paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*")
+                           if p.is_file() and p.suffix.lower() in SUPPORTED)
+            if not found:
+                yield raw, "folder holds no supported files"
+            for p in found:
+                yield str(p), None
+        elif not path.exists():
+            yield raw, "no such file"
+        else:
+            yield raw, None
+
+
+def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None) -> Result:
+    """Recognise one image or drawing file; raises ImageError / DrawingError (one line)."""
+    if Path(path).suffix.lower() == ".json":
+        return recognize_drawing(recognizer, Drawing.load(path), max_digits)
+    if Path(path).stat().st_size == 0:
+        raise images.ImageError("empty file")
+    return recognize_image(recognizer, images.load_grey(path), max_digits)
+
+
+def predict(args) -> int:
+    recognizer = _load_model(args.model)
+    if recognizer is None:
+        return 1
+    failed = False
+    for path, problem in expand_inputs(args.paths):
+        result = None
+        if problem is None:
+            try:
+                result = recognize_path(recognizer, path, args.max_digits)
+            except (images.ImageError, DrawingError, OSError) as exc:
+                problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
+        if problem is not None:
+            failed = True
+            if args.json:
+                print(json.dumps({"path": path, "error": problem}), flush=True)
+            else:
+                _error(f"{path}: {problem}")
+            continue
+        if args.json:
+            print(json.dumps({"path": path, **result.to_json()}), flush=True)
+        elif result.digits:
+            confidence = min(d.confidence for d in result.digits)
+            print(f"{path}: {result.text}  ({confidence:.1%})", flush=True)
+        else:
+            print(f"{path}: no digit", flush=True)
+    return 1 if failed else 0
+
+
+def evaluate_model(recognizer: Recognizer, data_dir: str | None) -> dict:
+    """Accuracy, loss, confusion, precision and recall on the 10,000 MNIST test images."""
+    x, y = mnist.load("test", data_dir, progress=_download_progress)
+    probs = recognizer.predict(x.astype(np.float32) / 255.0)
+    predicted = probs.argmax(axis=1)
+    confusion = metrics.confusion_matrix(y, predicted)
+    precision, recall = metrics.precision_recall(confusion)
+    return {
+        "model": str(recognizer.path), "count": int(len(y)),
+        "accuracy": float((predicted == y).mean()),
+        "loss": metrics.cross_entropy(probs, y),
+        "confusion": confusion.tolist(),
+        "precision": [round(float(v), 6) for v in precision],
+        "recall": [round(float(v), 6) for v in recall],
+    }
+
+
+def _download_progress(name: str, done: int, total: int | None) -> None:
+    if total:
+        print(f"\rdownloading {name}: {done / total:.0%}", end="", file=sys.stderr, flush=True)
+        if done >= total:
+            print(file=sys.stderr)
+
+
+def evaluate(args) -> int:
+    recognizer = _load_model(args.model)
+    if recognizer is None:
+        return 1
+    try:
+        report = evaluate_model(recognizer, args.data_dir)
+    except mnist.MnistError as exc:
+        _error(str(exc))
+        return 1
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"model     {report['model']}")
+    print(f"accuracy  {report['accuracy']:.4f}  ({report['count']:,} MNIST test images)")
+    print(f"loss      {report['loss']:.4f}")
+    print("confusion (rows: true digit, columns: predicted)")
+    print("      " + "".join(f"{k:>6}" for k in range(10)))
+    for k, row in enumerate(report["confusion"]):
+        print(f"{k:>6}" + "".join(f"{v:>6}" for v in row))
+    print("precision " + " ".join(f"{v:.3f}" for v in report["precision"]))
+    print("recall    " + " ".join(f"{v:.3f}" for v in report["recall"]))
+    return 0
+
+
+def train(args) -> int:
+    if args.output is None:
+        import datetime as dt
+
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        args.output = str(paths.user_models_dir() / f"{stamp}-{args.recipe}")
+    try:
+        from training.cli import run
+    except ImportError as exc:
+        _error(f"training needs TensorFlow, which is not installed ({exc})")
+        return 1
+    return run(args)
