@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,7 +56,16 @@ def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None) ->
         return recognize_drawing(recognizer, Drawing.load(path), max_digits)
     if Path(path).stat().st_size == 0:
         raise images.ImageError("empty file")
-    return recognize_image(recognizer, images.load_grey(path), max_digits)
+    ink, (width, height) = images.load_grey_sized(path)
+    result = recognize_image(recognizer, ink, max_digits)
+    if (ink.shape[1], ink.shape[0]) == (width, height):
+        return result
+    # Boxes are in the reduced working image's pixels: map them back to the file's.
+    sx, sy = width / ink.shape[1], height / ink.shape[0]
+    return Result(tuple(dataclasses.replace(d, box=(
+        max(0, math.floor(d.box[0] * sx)), max(0, math.floor(d.box[1] * sy)),
+        min(width, math.ceil(d.box[2] * sx)), min(height, math.ceil(d.box[3] * sy))))
+        for d in result.digits))
 
 
 def predict(args) -> int:
@@ -69,6 +80,11 @@ def predict(args) -> int:
                 result = recognize_path(recognizer, path, args.max_digits)
             except (images.ImageError, DrawingError, OSError) as exc:
                 problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
+            except Exception as exc:  # noqa: BLE001 - one bad input must not stop the others
+                log.debug("unexpected failure on %s", path, exc_info=True)
+                problem = f"cannot use this file ({type(exc).__name__}: {exc})"
+            if problem is not None:
+                problem = " ".join(problem.split()) or "unreadable"
         if problem is not None:
             failed = True
             if args.json:

@@ -25,15 +25,29 @@ class ImageError(Exception):
 
 def load_grey(path: str | os.PathLike) -> np.ndarray:
     """float32 (H, W) in [0, 1] with ink bright and background near 0."""
+    return load_grey_sized(path)[0]
+
+
+def load_grey_sized(path: str | os.PathLike) -> tuple[np.ndarray, tuple[int, int]]:
+    """load_grey's array, and the (width, height) of the full, upright image.
+
+    The array is reduced to WORKING_SIZE; the size maps its pixels back to the file's.
+    """
     path = Path(path)
     try:
         with warnings.catch_warnings():
+            # Pillow warns about damaged metadata on stderr; the outcome is what matters.
+            warnings.simplefilter("ignore")
             # Pillow only warns between 89 and 179 megapixels; treat it as the error it is.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                full = image.size
                 image.draft("L", (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at reduced size
                 image.seek(0)
+                before = image.size
                 image = ImageOps.exif_transpose(image)
+                if image.size != before:  # rotated by 90 degrees
+                    full = (full[1], full[0])
                 grey = _to_grey(image)
                 grey.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
                 pixels = np.asarray(grey, dtype=np.float32)
@@ -45,7 +59,7 @@ def load_grey(path: str | os.PathLike) -> np.ndarray:
         raise ImageError("not a supported image file") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"cannot read image ({_short(exc)})") from None
-    return to_ink(pixels / 255.0)
+    return to_ink(pixels / 255.0), full
 
 
 def _short(exc: BaseException) -> str:

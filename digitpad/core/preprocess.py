@@ -56,28 +56,41 @@ def render_strokes(drawing: Drawing, stroke_width: float = STROKE_WIDTH) -> np.n
         return None
     x0, y0, x1, y1 = bounds
     extent = max(x1 - x0, y1 - y0)
-    if extent < SPECK_FRACTION * min(drawing.width, drawing.height):
-        return None
-    width = stroke_width * extent
-    scale = BOX * SUPERSAMPLE / (extent + width)  # the inked box's longer side -> 20 px
-    size_x = _round_up((x1 - x0 + width) * scale, SUPERSAMPLE)
-    size_y = _round_up((y1 - y0 + width) * scale, SUPERSAMPLE)
-    # Centre the ink in the (rounded-up) canvas so that the rounding is shared by both sides.
-    off_x = (size_x - (x1 - x0) * scale) / 2 - x0 * scale
-    off_y = (size_y - (y1 - y0) * scale) / 2 - y0 * scale
+    if all(_extent(s) < speck_size(drawing) for s in drawing.strokes):
+        return None  # taps and slips only
+    # Work in units of the digit's size, rounded far below a pixel: translating or
+    # scaling the strokes then renders the very same pixels, instead of pixels that
+    # differ by float noise (which can flip the whole-pixel centring shift).
+    unit = BOX * SUPERSAMPLE / (1 + stroke_width)  # the inked box's longer side -> 20 px
+    span_x = round((x1 - x0) / extent, 6)
+    span_y = round((y1 - y0) / extent, 6)
+    size_x = _round_up((span_x + stroke_width) * unit, SUPERSAMPLE)
+    size_y = _round_up((span_y + stroke_width) * unit, SUPERSAMPLE)
+    # Centre the ink in the rounded-up canvas so that the rounding is shared by both sides.
+    offset = ((size_x - span_x * unit) / 2, (size_y - span_y * unit) / 2)
+    width = stroke_width * unit
     image = Image.new("L", (size_x, size_y), 0)
     draw = ImageDraw.Draw(image)
     for stroke in drawing.strokes:
-        xy = stroke[:, :2] * scale + (off_x, off_y)
+        xy = np.round((stroke[:, :2] - (x0, y0)) / extent, 6) * unit + offset
         pressure = stroke[:, 2]
         if np.isnan(pressure).all():
-            _draw_polyline(draw, xy, width * scale)
+            _draw_polyline(draw, xy, width)
         else:
             # Pressure 0.5 is the nominal width; a light touch thins, a press thickens.
-            widths = width * scale * (0.5 + np.nan_to_num(pressure, nan=0.5))
-            _draw_variable(draw, xy, widths)
+            _draw_variable(draw, xy, width * (0.5 + np.nan_to_num(pressure, nan=0.5)))
     patch = image.reduce(SUPERSAMPLE)
     return np.asarray(patch, dtype=np.float32) / 255.0
+
+
+def speck_size(drawing: Drawing) -> float:
+    """Strokes smaller than this (canvas pixels) are specks; a drawing of specks is empty."""
+    return SPECK_FRACTION * min(drawing.width, drawing.height)
+
+
+def _extent(stroke: np.ndarray) -> float:
+    span = stroke[:, :2].max(axis=0) - stroke[:, :2].min(axis=0)
+    return float(span.max())
 
 
 def _round_up(value: float, step: int) -> int:
@@ -162,7 +175,9 @@ def place_by_mass(patch: np.ndarray) -> np.ndarray:
     """Paste float (h, w) into a 28x28 field so its centre of mass lands on (14, 14).
 
     The shift is a whole number of pixels, as in MNIST, so the centre of mass ends
-    within half a pixel of the centre; ink pushed past the border is cut off.
+    within half a pixel of the centre. When that would push ink past the border (a
+    digit with most of its mass at one end) the patch is kept whole inside the field
+    instead: losing ink costs more than an off-centre mass.
     """
     h, w = patch.shape
     mass = float(patch.sum())
@@ -170,7 +185,8 @@ def place_by_mass(patch: np.ndarray) -> np.ndarray:
         return np.zeros((FIELD, FIELD), np.float32)
     cy = float((patch.sum(axis=1) * np.arange(h)).sum() / mass)
     cx = float((patch.sum(axis=0) * np.arange(w)).sum() / mass)
-    top, left = int(np.floor(CENTRE - cy + 0.5)), int(np.floor(CENTRE - cx + 0.5))
+    top = min(max(int(np.floor(CENTRE - cy + 0.5)), 0), max(FIELD - h, 0))
+    left = min(max(int(np.floor(CENTRE - cx + 0.5)), 0), max(FIELD - w, 0))
     field = np.zeros((FIELD, FIELD), np.float32)
     ys, xs = max(0, top), max(0, left)
     ye, xe = min(FIELD, top + h), min(FIELD, left + w)
