@@ -1,0 +1,127 @@
+"""`digitpad bench`: measure the engine against its targets, so anyone can re-run them.
+
+Accuracy figures use the full sets (10,000 MNIST test images, 7,494 pen digits);
+timings are medians or percentiles over repeated runs on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.core import metrics, mnist, pendigits
+from digitpad.core.recognizer import ModelError, Recognizer, recognize_drawing
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float | None
+    unit: str
+    target: str
+    ok: bool | None
+    note: str = ""
+
+
+def bench_mnist(recognizer: Recognizer, data_dir: str | None) -> list[Figure]:
+    start = time.perf_counter()
+    x, y = mnist.load("test", data_dir)
+    fresh = Recognizer.load(recognizer.path)
+    probs = fresh.predict(x.astype(np.float32) / 255.0)
+    seconds = time.perf_counter() - start
+    accuracy = float((probs.argmax(axis=1) == y).mean())
+    loss = metrics.cross_entropy(probs, y)
+    return [
+        Figure("MNIST test accuracy (10,000)", accuracy, "", ">= 0.9940", accuracy >= 0.994),
+        Figure("MNIST test loss", loss, "", "< 0.0271", loss < 0.0271),
+        Figure("10,000 MNIST test images, incl. loading", seconds, "s", "<= 2.0",
+               seconds <= 2.0),
+    ]
+
+
+def bench_pendigits(recognizer: Recognizer, path: Path, repeats: int) -> list[Figure]:
+    digits = pendigits.read(path)
+    labels = pendigits.labels(digits)
+    results = [recognize_drawing(recognizer, d.drawing) for d in digits]
+    predicted = np.array([r.digits[0].digit if r.digits else -1 for r in results])
+    accuracy = float((predicted == labels).mean())
+    # Warm latency of one drawing -> probabilities, as the canvas asks after each stroke.
+    times = []
+    sample = digits[:: max(1, len(digits) // 500)]
+    for _ in range(repeats):
+        for d in sample:
+            t = time.perf_counter()
+            recognize_drawing(recognizer, d.drawing)
+            times.append((time.perf_counter() - t) * 1000)
+    p50, p95 = np.percentile(times, [50, 95])
+    return [
+        Figure(f"pen digits accuracy ({len(digits):,}, drawing path)", accuracy, "", ">= 0.97",
+               accuracy >= 0.97),
+        Figure("drawing -> probabilities p50 (warm)", float(p50), "ms", "<= 3", p50 <= 3),
+        Figure("drawing -> probabilities p95 (warm)", float(p95), "ms", "<= 6", p95 <= 6),
+    ]
+
+
+def bench_predict_process(model: str | None, runs: int) -> list[Figure]:
+    from PIL import Image, ImageDraw
+
+    with tempfile.TemporaryDirectory() as tmp:
+        image = Path(tmp) / "one.png"
+        canvas = Image.new("L", (200, 200), 255)
+        ImageDraw.Draw(canvas).line([(100, 30), (96, 170)], fill=0, width=14)
+        canvas.save(image)
+        command = [sys.executable, "-m", "digitpad", "predict", str(image)]
+        if model:
+            command += ["--model", model]
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True, timeout=60)
+            times.append(time.perf_counter() - t)
+    median = statistics.median(times)
+    return [Figure("`digitpad predict one.png`, whole process (median)", median, "s",
+                   "<= 1.0", median <= 1.0, f"{runs} runs")]
+
+
+def run(args) -> int:
+    try:
+        recognizer = Recognizer.load(args.model)
+    except ModelError as exc:
+        print(f"digitpad: {exc}", file=sys.stderr)
+        return 1
+    repeats = 1 if args.quick else 3
+    figures: list[Figure] = []
+    try:
+        figures += bench_mnist(recognizer, args.data_dir)
+    except mnist.MnistError as exc:
+        figures.append(Figure("MNIST test set", None, "", "", None, f"skipped: {exc}"))
+    pen_path = Path(args.pendigits) if args.pendigits else pendigits.default_path()
+    if pen_path and pen_path.is_file():
+        figures += bench_pendigits(recognizer, pen_path, repeats)
+    else:
+        figures.append(Figure("pen digits", None, "", "", None,
+                              f"skipped: set {pendigits.PENDIGITS_ENV} or --pendigits"))
+    figures += bench_predict_process(args.model, 3 if args.quick else 9)
+    if args.json:
+        print(json.dumps({"model": str(recognizer.path), "cpus": os.cpu_count(),
+                          "figures": [asdict(f) for f in figures]}))
+        return 0
+    print(f"model: {recognizer.path}   ({os.cpu_count()} CPUs)")
+    for f in figures:
+        if f.value is None:
+            print(f"  {f.name:<52} {f.note}")
+            continue
+        value = f"{f.value:.4f}" if not f.unit else f"{f.value:.3f} {f.unit}"
+        verdict = "met" if f.ok else "MISSED"
+        print(f"  {f.name:<52} {value:>12}   target {f.target:<9} {verdict}"
+              + (f"  ({f.note})" if f.note else ""))
+    return 0

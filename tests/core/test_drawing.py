@@ -1,0 +1,75 @@
+"""The drawing file format v1: round trip and every way a file can be wrong."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from digitpad.core.drawing import MAX_POINTS, Drawing, DrawingError
+
+
+def write(tmp_path, data, name="d.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def valid(**changes):
+    data = {"format": "digitpad-drawing", "version": 1, "width": 280, "height": 280,
+            "strokes": [[[10, 20], [30, 40, 0.5]], [[50, 60]]]}
+    data.update(changes)
+    return data
+
+
+def test_round_trip_keeps_points_pressure_and_label(tmp_path):
+    d = Drawing.from_dict(valid(label=7))
+    d.save(tmp_path / "a.json")
+    again = Drawing.load(tmp_path / "a.json")
+    assert again.label == 7 and again.width == 280
+    assert len(again.strokes) == 2
+    np.testing.assert_allclose(again.strokes[0][:, :2], [[10, 20], [30, 40]])
+    assert again.strokes[0][1, 2] == 0.5
+    assert np.isnan(again.strokes[1][0, 2])  # no pressure recorded stays unrecorded
+    assert list(tmp_path.iterdir()) == [tmp_path / "a.json"]  # no temp file left
+
+
+@pytest.mark.parametrize("data, words", [
+    ([], "JSON object"),
+    (valid(format="other"), "format"),
+    (valid(version=2), "version"),
+    (valid(width=0), "width"),
+    (valid(height="big"), "height"),
+    (valid(strokes={}), "strokes"),
+    (valid(strokes=[5]), "stroke 0"),
+    (valid(strokes=[[[1]]]), "point 0"),
+    (valid(strokes=[[["1", "2"]]]), "point 0"),
+    (valid(strokes=[[[1, 2, 3, 4]]]), "point 0"),
+    (valid(label=12), "label"),
+])
+def test_wrong_structure_gives_one_line(tmp_path, data, words):
+    with pytest.raises(DrawingError) as err:
+        Drawing.load(write(tmp_path, data))
+    message = str(err.value)
+    assert words in message and "\n" not in message
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_coordinates_are_refused(tmp_path, literal):
+    text = json.dumps(valid()).replace("[10, 20]", f"[{literal}, 20]")
+    with pytest.raises(DrawingError, match="finite|point"):
+        Drawing.load(write(tmp_path, text))
+
+
+def test_invalid_json_and_missing_file(tmp_path):
+    with pytest.raises(DrawingError, match="JSON"):
+        Drawing.load(write(tmp_path, "{not json"))
+    with pytest.raises(DrawingError, match="cannot read"):
+        Drawing.load(tmp_path / "missing.json")
+
+
+def test_a_million_points_is_refused_quickly(tmp_path):
+    stroke = [[i % 300, i % 200] for i in range(MAX_POINTS * 5)]
+    with pytest.raises(DrawingError, match="too many points"):
+        Drawing.load(write(tmp_path, valid(strokes=[stroke])))

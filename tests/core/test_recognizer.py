@@ -1,0 +1,117 @@
+"""The NumPy inference path: the bundled model's accuracy, and refusing bad model files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+
+from digitpad.core import metrics, paths
+from digitpad.core.drawing import Drawing
+from digitpad.core.recognizer import ModelError, Recognizer, recognize_drawing
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return Recognizer.load()
+
+
+def test_bundled_model_meets_its_targets_on_mnist_test(recognizer, mnist_test):
+    images, labels = mnist_test
+    probs = recognizer.predict(images.astype(np.float32) / 255.0)
+    assert probs.shape == (10000, 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    accuracy = float((probs.argmax(axis=1) == labels).mean())
+    assert accuracy >= 0.994
+    assert metrics.cross_entropy(probs, labels) < 0.0271
+
+
+def test_bundled_model_has_its_sidecar(recognizer):
+    assert recognizer.meta["format"] == "digitpad-model"
+    assert recognizer.meta["parameters"] == 34826
+    assert len(recognizer.meta["test"]["confusion"]) == 10
+
+
+def test_a_drawn_one_is_a_one(recognizer):
+    result = recognize_drawing(recognizer, Drawing.from_points([[[140, 40], [138, 240]]]))
+    assert result.text == "1"
+    assert result.digits[0].box == (138, 40, 140, 240)
+
+
+def _rewrite(src, dst, config_change=None, drop=None):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.namelist():
+            if item == drop:
+                continue
+            data = zin.read(item)
+            if item == "config.json" and config_change:
+                config = json.loads(data)
+                config_change(config)
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+    return dst
+
+
+def _layers(config):
+    return [layer for layer in config["config"]["layers"] if layer["class_name"] != "InputLayer"]
+
+
+def test_bad_model_files_give_one_line(tmp_path):
+    bundled = paths.bundled_model_path()
+
+    def wider(config):
+        _layers(config)[0]["config"]["filters"] = 16
+
+    def with_lambda(config):
+        _layers(config)[4] = {"class_name": "Lambda", "config": {"function": "os.system"}}
+
+    def functional(config):
+        config["class_name"] = "Functional"
+
+    (tmp_path / "text.keras").write_text("hello")
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(bundled.read_bytes()[:2000])
+    cases = {
+        "missing.keras": "no such model file",
+        "text.keras": "not a readable",
+        "truncated.keras": "not a readable",
+        "no-weights.keras": "missing",
+        "wider.keras": "filters",
+        "lambda.keras": "Lambda",
+        "functional.keras": "Sequential",
+    }
+    _rewrite(bundled, tmp_path / "no-weights.keras", drop="model.weights.h5")
+    _rewrite(bundled, tmp_path / "wider.keras", wider)
+    _rewrite(bundled, tmp_path / "lambda.keras", with_lambda)
+    _rewrite(bundled, tmp_path / "functional.keras", functional)
+    for name, words in cases.items():
+        with pytest.raises(ModelError) as err:
+            Recognizer.load(tmp_path / name)
+        assert words in str(err.value) and "\n" not in str(err.value), name
+
+
+def test_corrupt_weights_are_refused(tmp_path):
+    import h5py
+
+    src = paths.bundled_model_path()
+    work = tmp_path / "w"
+    work.mkdir()
+    with zipfile.ZipFile(src) as z:
+        z.extractall(work)
+    with h5py.File(work / "model.weights.h5", "r+") as h5:
+        del h5["layers/dense/vars/0"]
+        h5["layers/dense/vars/0"] = np.zeros((1600, 9), np.float32)
+    bad = tmp_path / "bad.keras"
+    with zipfile.ZipFile(bad, "w") as z:
+        for f in work.iterdir():
+            z.write(f, f.name)
+    with pytest.raises(ModelError, match="shape"):
+        Recognizer.load(bad)
+
+
+def test_sidecar_is_optional(tmp_path):
+    shutil.copy(paths.bundled_model_path(), tmp_path / "model.keras")
+    assert Recognizer.load(tmp_path / "model.keras").meta == {}
