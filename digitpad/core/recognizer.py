@@ -69,6 +69,18 @@ def _check_layer(index: int, layer: dict, expected: tuple[str, dict]) -> None:
             raise ModelError(f"layer {index + 1} ({cls}) has {key}={got!r}, expected {value!r}")
 
 
+def _weights_group(layers: list[dict], index: int) -> str:
+    """The HDF5 group Keras 3 stores a Sequential layer's weights under.
+
+    It is named after the layer's class in snake case, numbered among the layers of
+    the same class ("conv2d", "conv2d_1"), not after the layer's own (global) name.
+    """
+    cls = layers[index]["class_name"]
+    snake = {"Conv2D": "conv2d", "Dense": "dense"}[cls]
+    count = sum(layer["class_name"] == cls for layer in layers[:index])
+    return snake if count == 0 else f"{snake}_{count}"
+
+
 def read_keras(path: str | os.PathLike) -> tuple[Weights, dict]:
     """Validate a .keras file against the card's architecture; return its weights and config."""
     import h5py  # deferred: only needed when a model is loaded
@@ -107,7 +119,7 @@ def read_keras(path: str | os.PathLike) -> tuple[Weights, dict]:
     try:
         with h5py.File(io.BytesIO(weights_blob), "r") as h5:
             for index, shapes in WEIGHT_SHAPES.items():
-                name = layers[index]["config"]["name"]
+                name = _weights_group(layers, index)
                 group = h5[f"layers/{name}/vars"]
                 values = [np.asarray(group[str(i)], dtype=np.float32) for i in range(2)]
                 for value, shape in zip(values, shapes):

@@ -1,0 +1,96 @@
+"""The training module: a short real run, cancel, and the card's architecture."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from training.model import CARD_PARAMETERS, build_model  # noqa: E402
+from training.train import OUTPUT_FILES, TrainConfig, TrainingCancelled, train  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_architecture_is_the_card():
+    model = build_model()
+    assert model.count_params() == CARD_PARAMETERS == 34826
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"]
+
+
+@pytest.mark.slow
+def test_one_epoch_on_2000_images_writes_a_usable_model(tmp_path, mnist_dir):
+    events = []
+    result = train(TrainConfig(output=tmp_path, recipe="default", epochs=1, limit=2000,
+                               data_dir=str(mnist_dir)), on_progress=events.append)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(OUTPUT_FILES)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    assert meta["parameters"] == 34826 and meta["train_count"] == 1800
+    assert meta["validation_count"] == 200 and meta["epochs_completed"] == 1
+    assert np.array(meta["test"]["confusion"]).sum() == 10000
+    assert set(meta["data_sha256"]) >= {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"}
+    assert "digitpad train --recipe default" in meta["command"]
+    kinds = {e["event"] for e in events}
+    assert {"start", "batch", "epoch", "done"} <= kinds
+    batch = next(e for e in events if e["event"] == "batch")
+    assert {"epoch", "batch", "batches", "loss", "accuracy", "eta_s"} <= set(batch)
+    # The NumPy path reads what Keras wrote, and agrees with it.
+    from digitpad.core.recognizer import Recognizer
+
+    recognizer = Recognizer.load(tmp_path / "model.keras")
+    assert recognizer.meta["model_sha256"] == meta["model_sha256"]
+    assert result.meta["test"]["accuracy"] == meta["test"]["accuracy"]
+
+
+@pytest.mark.slow
+def test_cancel_mid_epoch_leaves_the_previous_model_untouched(tmp_path, mnist_dir):
+    previous = {name: f"previous {name}".encode() for name in OUTPUT_FILES}
+    for name, data in previous.items():
+        (tmp_path / name).write_bytes(data)
+    checks = []
+
+    def should_stop():  # asked after every batch; stop in the middle of the first epoch
+        checks.append(1)
+        return len(checks) > 5
+
+    with pytest.raises(TrainingCancelled):
+        train(TrainConfig(output=tmp_path, recipe="card", epochs=2, limit=2000,
+                          batch_size=32, data_dir=str(mnist_dir)), should_stop=should_stop)
+    assert len(checks) == 6  # it stopped at the first batch that asked
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == previous
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_cli_within_a_batch_and_writes_nothing(tmp_path, mnist_dir):
+    out = tmp_path / "out"
+    env = {**os.environ, "DIGITPAD_MNIST_DIR": str(mnist_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digitpad", "train", "--recipe", "card", "--limit", "6000",
+         "--epochs", "5", "--progress", "json", "--output", str(out)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    events = []
+    try:
+        for line in proc.stdout:
+            events.append(json.loads(line))
+            if events[-1]["event"] == "batch":
+                proc.send_signal(signal.SIGTERM)
+                break
+        rest = proc.stdout.read()
+        code = proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    events += [json.loads(line) for line in rest.splitlines() if line.strip()]
+    assert code == 130
+    assert events[-1]["event"] == "cancelled"
+    # At most one more batch ran after the signal.
+    assert sum(e["event"] == "batch" for e in events) <= 2
+    assert not out.exists() or not any(out.iterdir())
