@@ -29,11 +29,14 @@ class Recipe:
     # Stroke-thickness variation: blend each image towards its 3x3 grey dilation
     # (thicker pen) or erosion (thinner pen) by a random amount.
     thickness_probability: float = 0.0
+    # Smooth random warp (std of the displacement in pixels): handwriting's wobble.
+    elastic_pixels: float = 0.0
 
     @property
     def augments(self) -> bool:
         return any((self.rotate_degrees, self.scale_range, self.aspect_range, self.shear,
-                    self.shift_pixels, self.thickness_probability))
+                    self.shift_pixels, self.thickness_probability,
+                    self.elastic_pixels))
 
 
 CARD = Recipe(

@@ -23,7 +23,7 @@ CENTRE = 14.0
 # Stroke width as a fraction of the digit's longer side (before fitting). MNIST digits
 # have strokes of about 2-3 px in a 20 px box; the value was tuned on real pen strokes
 # (see tests and `digitpad bench`).
-STROKE_WIDTH = 0.11
+STROKE_WIDTH = 0.16
 # Strokes are rendered this many times larger than the 20 px box and reduced with a
 # box filter: area-weighted anti-aliasing, like MNIST's grey levels.
 SUPERSAMPLE = 8
