@@ -7,6 +7,7 @@ TensorFlow, and the retraining process never pays for Qt.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from digitpad import __version__
@@ -65,6 +66,7 @@ def _positive_int(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="digitpad: %(message)s")
     if args.command == "predict":
         from digitpad.commands import predict
 
