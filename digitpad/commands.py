@@ -14,8 +14,13 @@ import numpy as np
 
 from digitpad.core import images, metrics, mnist, paths
 from digitpad.core.drawing import Drawing, DrawingError
-from digitpad.core.recognizer import (ModelError, Recognizer, Result, recognize_drawing,
-                                      recognize_image)
+from digitpad.core.recognizer import (
+    ModelError,
+    Recognizer,
+    Result,
+    recognize_drawing,
+    recognize_image,
+)
 
 log = logging.getLogger(__name__)
 SUPPORTED = images.SUFFIXES + (".json",)
