@@ -18,7 +18,7 @@ def _print_json(event: dict) -> None:
 
 def _print_text(event: dict) -> None:
     kind = event.get("event")
-    if kind == "batch":
+    if kind == "batch" and sys.stderr.isatty():  # a live line; a log file gets epochs only
         print(f"\repoch {event['epoch']}/{event['epochs']}  batch {event['batch']}/"
               f"{event['batches']}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}  "
               f"ETA {event['eta_s']:.0f}s   ", end="", file=sys.stderr, flush=True)
