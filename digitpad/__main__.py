@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digitpad", description="Recognise handwritten digits, drawn or scanned.")
     parser.add_argument("--version", action="version", version=f"DigitPad {__version__}")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="start the app, recognise a built-in drawing, print the timings "
+                             "as JSON and exit (0: success)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("predict", help="recognise digits in images, drawings or folders")
@@ -83,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         from digitpad.bench import run
 
         return run(args)
-    parser.print_help()
-    return 0
+    from digitpad.gui.app import run as run_app  # Qt is imported only for the desktop app
+
+    return run_app(smoke_test=args.smoke_test)
 
 
 if __name__ == "__main__":

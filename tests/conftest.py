@@ -34,3 +34,34 @@ def mnist_test(mnist_dir):
     from digitpad.core import mnist
 
     return mnist.load("test", mnist_dir)
+
+
+# --- Qt: offscreen unless --headed; settings and user data kept inside tmp_path ------
+
+
+def pytest_addoption(parser):
+    parser.addoption("--headed", action="store_true",
+                     help="show Qt windows on the display (default: the offscreen platform)")
+
+
+def pytest_configure(config):
+    if not config.getoption("--headed"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_state(request, tmp_path, monkeypatch):
+    """No test reads or writes the real user's data folder or Qt settings.
+
+    Qt is touched only for the GUI tests (tests/gui), so the engine's tests never
+    load or call it.
+    """
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "user-data"))
+    if "gui" in request.node.path.parts:
+        from PySide6.QtCore import QSettings
+
+        ini = QSettings.Format.IniFormat
+        QSettings.setDefaultFormat(ini)
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(ini, scope, str(tmp_path / "settings"))
+    yield

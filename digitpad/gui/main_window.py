@@ -1,0 +1,381 @@
+"""The main window: canvas (or a loaded image) on the left, the answer on the right."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from digitpad.gui import settings as keys
+from digitpad.gui.canvas import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, Canvas
+from digitpad.gui.image_view import ImageView
+from digitpad.gui.menus import build_menus_and_toolbar, make_actions
+from digitpad.gui.recognition import Recognition
+from digitpad.gui.result_panel import ResultPanel
+
+if TYPE_CHECKING:
+    from digitpad.core.recognizer import Recognizer, Result
+
+log = logging.getLogger(__name__)
+
+# Image formats as core reads them; written out here because importing core.images
+# (Pillow, NumPy) before the window shows would slow the start-up.
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+IMAGE_FILTER = ("Images (" + " ".join(f"*{s}" for s in SUFFIXES) + ");;All files (*)")
+DRAWING_FILTER = "DigitPad drawings (*.json);;All files (*)"
+MESSAGE_MS = 8000
+
+
+class MainWindow(QMainWindow):
+    result_shown = Signal(object)  # the Result now on show; None when there is none
+
+    def __init__(self, model_path: str | None = None, remember: bool = True,
+                 load_model: bool = True, parent: QWidget | None = None) -> None:
+        """`model_path`: a .keras file (default: the one in the settings, else the bundled
+        one). `remember`: write settings (geometry and options on close, the last folder
+        used). `load_model`: start reading the model now, rather than when `load_model()`
+        is called once the window shows.
+        """
+        super().__init__(parent)
+        self._settings = keys.open_settings()
+        self._remember = remember
+        self._result: Result | None = None
+        self._showing_image = False
+        self.setWindowTitle("DigitPad")
+        self.setAcceptDrops(True)
+        self.setMinimumSize(QSize(760, 520))
+
+        self.canvas = Canvas()
+        self.image_view = ImageView()
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self.canvas)
+        self._stack.addWidget(self.image_view)
+        self.result_panel = ResultPanel()
+        self._splitter = QSplitter(Qt.Orientation.Horizontal)
+        self._splitter.addWidget(self._stack)
+        self._splitter.addWidget(self.result_panel)
+        self._splitter.setStretchFactor(0, 1)
+        self._splitter.setStretchFactor(1, 0)
+        self._splitter.setChildrenCollapsible(False)
+        self._splitter.setSizes([700, 340])
+        self.setCentralWidget(self._splitter)
+
+        self.actions_by_name = make_actions(self)
+        self.brush_slider = build_menus_and_toolbar(self, self.actions_by_name)
+        self._message = QLabel()
+        self._message.setAccessibleName("Message")
+        self._message.setContentsMargins(6, 0, 0, 0)
+        self._model_label = QLabel("Loading the model…")
+        self._model_label.setAccessibleName("Model in use")
+        self.statusBar().addWidget(self._message, 1)
+        self.statusBar().addPermanentWidget(self._model_label)
+        self._message_timer = QTimer(self, singleShot=True, interval=MESSAGE_MS)
+        self._message_timer.timeout.connect(lambda: self._message.setText(""))
+
+        self.recognition = Recognition(self)
+        self.recognition.model_ready.connect(self._on_model_ready)
+        self.recognition.model_failed.connect(self._on_model_failed)
+        self.recognition.drawing_result.connect(self._on_drawing_result)
+        self.recognition.image_result.connect(self._on_image_result)
+        self.recognition.failed.connect(self.show_error)
+        self.canvas.stroke_moved.connect(self._on_stroke_moved)
+        self.canvas.drawing_changed.connect(self._on_drawing_changed)
+
+        self._restore_settings()
+        self._update_actions()
+        self.result_panel.show_waiting("Loading the model…")
+        if model_path is None:
+            model_path = str(self._settings.value(keys.MODEL_PATH, "") or "") or None
+        self._model_path = model_path
+        if load_model:
+            self.load_model()
+
+    def load_model(self) -> None:
+        """Read the model on the recognition thread; the answer comes as model_ready."""
+        self.recognition.load_model(self._model_path)
+
+    # --- what is on show -----------------------------------------------------------
+
+    def current_result(self) -> Result | None:
+        return self._result
+
+    def is_showing_image(self) -> bool:
+        return self._showing_image
+
+    def message_text(self) -> str:
+        return self._message.text()
+
+    def model_text(self) -> str:
+        """The status bar's line about the model in use."""
+        return self._model_label.text()
+
+    def show_message(self, text: str) -> None:
+        self._show_message(text, error=False)
+
+    def show_error(self, text: str) -> None:
+        log.warning("%s", text)
+        self._show_message(text, error=True)
+
+    def _show_message(self, text: str, error: bool) -> None:
+        colour = "#d9480f" if error else self.palette().windowText().color().name()
+        self._message.setStyleSheet(f"color: {colour};")
+        self._message.setText(("⚠ " if error else "") + text)
+        self._message_timer.start(MESSAGE_MS * (2 if error else 1))
+
+    def _display(self, result: Result | None) -> None:
+        self._result = result if result is not None and result.digits else None
+        self.result_panel.show_result(result)
+        self._update_actions()
+        self.result_shown.emit(self._result)
+
+    # --- recognition ---------------------------------------------------------------
+
+    def _on_model_ready(self, recognizer: Recognizer, warning: str) -> None:
+        from digitpad.gui import model_loading
+
+        self._model_label.setText(model_loading.summary(recognizer))
+        self._model_label.setToolTip(str(recognizer.path))
+        if warning:
+            self.show_error(warning)
+        if self.result_panel.state() == "waiting" and self.canvas.is_empty():
+            self._display(None)
+
+    def _on_model_failed(self, message: str) -> None:
+        self._model_label.setText("No model")
+        self.result_panel.show_waiting("No model could be loaded, so nothing can be recognised.")
+        self.show_error(f"No model could be loaded: {message}")
+
+    def _on_stroke_moved(self) -> None:
+        self._update_actions()
+        self.recognition.request_drawing(self.canvas.drawing)
+
+    def _on_drawing_changed(self) -> None:
+        self._update_actions()
+        self.recognition.request_drawing(self.canvas.drawing, now=True)
+
+    def _on_drawing_result(self, result: Result) -> None:
+        if not self._showing_image:
+            self._display(result)
+
+    def _on_image_result(self, outcome) -> None:
+        self._showing_image = True
+        self.image_view.set_image(outcome.image, outcome.size, outcome.result, outcome.name)
+        self._stack.setCurrentWidget(self.image_view)
+        self.setWindowTitle(f"{outcome.name} — DigitPad")
+        self._display(outcome.result)
+        found = outcome.result.text
+        self.show_message(f"{outcome.name}: read as {found}" if found
+                          else f"{outcome.name}: no digit found")
+
+    def back_to_canvas(self) -> None:
+        if not self._showing_image:
+            return
+        self._showing_image = False
+        self._stack.setCurrentWidget(self.canvas)
+        self.setWindowTitle("DigitPad")
+        self.recognition.request_drawing(self.canvas.drawing, now=True)
+        self._update_actions()
+
+    # --- actions ---------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Esc / Delete: close a loaded image, or else clear the canvas."""
+        if self._showing_image:
+            self.back_to_canvas()
+        else:
+            self.canvas.clear()
+
+    def undo(self) -> None:
+        self.back_to_canvas()
+        self.canvas.undo()
+
+    def redo(self) -> None:
+        self.back_to_canvas()
+        self.canvas.redo()
+
+    def change_brush(self, step: int) -> None:
+        self.brush_slider.setValue(self.canvas.brush_width() + step)
+
+    def set_brush(self, width: int) -> None:
+        self.canvas.set_brush_width(width)
+        self.brush_slider.setToolTip(f"Brush width: {self.canvas.brush_width()} px "
+                                     "(does not change what the model reads)")
+
+    def copy_number(self) -> None:
+        text = self._result.text if self._result is not None else ""
+        if not text:
+            self.show_message("Nothing to copy: no number has been recognised yet.")
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.show_message(f"Copied {text}")
+
+    def paste(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        mime = clipboard.mimeData()
+        if mime is not None and mime.hasImage():
+            image = clipboard.image()
+            if not image.isNull():
+                fd, path = tempfile.mkstemp(prefix="digitpad-paste-", suffix=".png")
+                os.close(fd)
+                if image.save(path, "PNG"):
+                    self.show_message("Reading the pasted image…")
+                    self.recognition.request_image(path, "Pasted image", delete_after=True)
+                    return
+                Path(path).unlink(missing_ok=True)
+        files = _local_files(mime.urls()) if mime is not None and mime.hasUrls() else []
+        if files:
+            self.open_path(files[0])
+        else:
+            self.show_error("The clipboard holds no image.")
+
+    def open_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open Image", self._last_dir(), IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_drawing_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open Drawing", self._last_dir(),
+                                              DRAWING_FILTER)
+        if path:
+            self.open_path(path)
+
+    def save_drawing_dialog(self) -> None:
+        if self.canvas.is_empty():
+            self.show_error("Nothing to save: the canvas is empty.")
+            return
+        start = str(Path(self._last_dir()) / "drawing.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save Drawing", start, DRAWING_FILTER)
+        if path:
+            self.save_drawing_to(path)
+
+    def open_path(self, path: str) -> None:
+        """Open an image or a drawing file; a bad file costs one line and nothing else."""
+        name = Path(path).name
+        suffix = Path(path).suffix.lower()
+        self._remember_dir(path)
+        if suffix == ".json":
+            from digitpad.core.drawing import Drawing, DrawingError
+
+            try:
+                drawing = Drawing.load(path)
+            except DrawingError as exc:
+                self.show_error(f"{name}: {exc}")
+                return
+            self.back_to_canvas()
+            self.canvas.set_drawing(drawing)
+            self.show_message(f"Opened {name}")
+        elif suffix in SUFFIXES:
+            self.show_message(f"Reading {name}…")
+            self.recognition.request_image(path, name)
+        else:
+            self.show_error(f"{name}: not an image ({', '.join(SUFFIXES)}) or a drawing (.json)")
+
+    def save_drawing_to(self, path: str) -> bool:
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        from digitpad.core.drawing import DrawingError
+
+        try:
+            self.canvas.drawing().save(path)
+        except (OSError, DrawingError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.show_error(f"Could not save {Path(path).name}: {reason}")
+            return False
+        self._remember_dir(path)
+        self.show_message(f"Saved {Path(path).name}")
+        return True
+
+    def show_model_card(self) -> None:
+        from digitpad.gui import dialogs
+
+        dialogs.ModelCardDialog(dialogs.model_card_path(self.recognition.recognizer), self).exec()
+
+    def show_about(self) -> None:
+        from digitpad.gui import dialogs
+
+        dialogs.show_about(self, self.recognition.recognizer)
+
+    def _update_actions(self) -> None:
+        a = self.actions_by_name
+        a["undo"].setEnabled(self.canvas.can_undo())
+        a["redo"].setEnabled(self.canvas.can_redo())
+        a["clear"].setEnabled(self._showing_image or not self.canvas.is_empty())
+        a["copy"].setEnabled(self._result is not None)
+        a["save_drawing"].setEnabled(not self.canvas.is_empty())
+
+    # --- drag and drop ---------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if _openable(_local_files(event.mimeData().urls())):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if _openable(_local_files(event.mimeData().urls())):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = _openable(_local_files(event.mimeData().urls()))
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])
+
+    # --- settings ----------------------------------------------------------------------
+
+    def _remember_dir(self, path: str) -> None:
+        if self._remember:
+            self._settings.setValue(keys.LAST_DIR, str(Path(path).parent))
+
+    def _last_dir(self) -> str:
+        return str(self._settings.value(keys.LAST_DIR, "") or Path.home())
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        geometry = s.value(keys.GEOMETRY)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1040, 720)
+        state = s.value(keys.WINDOW_STATE)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        splitter = s.value(keys.SPLITTER)
+        if isinstance(splitter, QByteArray):
+            self._splitter.restoreState(splitter)
+        brush = keys.read_int(s, keys.BRUSH_WIDTH, DEFAULT_BRUSH, MIN_BRUSH, MAX_BRUSH)
+        self.brush_slider.setValue(brush)
+        self.set_brush(brush)
+
+    def save_settings(self) -> None:
+        s = self._settings
+        s.setValue(keys.GEOMETRY, self.saveGeometry())
+        s.setValue(keys.WINDOW_STATE, self.saveState())
+        s.setValue(keys.SPLITTER, self._splitter.saveState())
+        s.setValue(keys.BRUSH_WIDTH, self.canvas.brush_width())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self._remember:
+            self.save_settings()
+        self.recognition.stop()
+        super().closeEvent(event)
+
+
+def _local_files(urls: list[QUrl]) -> list[str]:
+    return [url.toLocalFile() for url in urls if url.isLocalFile()]
+
+
+def _openable(files: list[str]) -> list[str]:
+    return [f for f in files if Path(f).suffix.lower() in SUFFIXES + (".json",)]

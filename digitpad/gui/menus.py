@@ -1,0 +1,122 @@
+"""The window's actions (each with a shortcut and a tooltip), menus and toolbar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QSlider,
+    QToolBar,
+    QWidget,
+)
+
+from digitpad.gui.canvas import MAX_BRUSH, MIN_BRUSH
+
+Key = QKeySequence.StandardKey
+Theme = QIcon.ThemeIcon
+
+# name: (text, shortcuts, tooltip, icon from the desktop's theme)
+ACTIONS = {
+    "open_image": ("&Open Image…", [Key.Open], "Open an image of digits (PNG, JPEG, TIFF…)",
+                   Theme.DocumentOpen),
+    "open_drawing": ("Open &Drawing…", ["Ctrl+Shift+O"], "Open a saved drawing (.json)",
+                     None),
+    "save_drawing": ("&Save Drawing…", [Key.Save], "Save the strokes as a drawing file (.json)",
+                     Theme.DocumentSave),
+    "quit": ("&Quit", [Key.Quit, "Ctrl+Q"], "Quit DigitPad", Theme.ApplicationExit),
+    "undo": ("&Undo Stroke", [Key.Undo], "Undo the last stroke", Theme.EditUndo),
+    "redo": ("&Redo Stroke", ["Ctrl+Shift+Z", Key.Redo], "Redo the stroke undone last",
+             Theme.EditRedo),
+    "clear": ("C&lear", ["Esc", "Delete"], "Clear the canvas, or close the image on show",
+              Theme.EditClear),
+    "copy": ("&Copy Number", [Key.Copy], "Copy the recognised number to the clipboard",
+             Theme.EditCopy),
+    "paste": ("&Paste Image", [Key.Paste], "Read an image from the clipboard",
+              Theme.EditPaste),
+    "thinner": ("&Thinner Brush", ["["], "Make the brush thinner", None),
+    "thicker": ("T&hicker Brush", ["]"], "Make the brush thicker", None),
+    "model_card": ("&Model Card", [Key.HelpContents, "F1"],
+                   "How the model was made and how well it does", Theme.HelpFaq),
+    "about": ("&About DigitPad", ["Ctrl+F1"], "Versions and the model in use",
+              Theme.HelpAbout),
+}
+
+
+def make_actions(window) -> dict[str, QAction]:
+    slots = {
+        "open_image": window.open_image_dialog, "open_drawing": window.open_drawing_dialog,
+        "save_drawing": window.save_drawing_dialog, "quit": window.close,
+        "undo": window.undo, "redo": window.redo, "clear": window.clear,
+        "copy": window.copy_number, "paste": window.paste,
+        "thinner": lambda: window.change_brush(-2), "thicker": lambda: window.change_brush(2),
+        "model_card": window.show_model_card, "about": window.show_about,
+    }
+    actions = {}
+    for name, (text, shortcuts, tip, theme) in ACTIONS.items():
+        action = QAction(text, window)
+        sequences = []
+        for shortcut in shortcuts:
+            found = (QKeySequence.keyBindings(shortcut) if isinstance(shortcut, Key)
+                     else [QKeySequence(shortcut)])
+            sequences += [s for s in found if s not in sequences]
+        action.setShortcuts(sequences)
+        if sequences:
+            readable = sequences[0].toString(QKeySequence.SequenceFormat.NativeText)
+            tip = f"{tip} ({readable})"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        if theme is not None and QIcon.hasThemeIcon(theme):
+            action.setIcon(QIcon.fromTheme(theme))
+        action.setIconVisibleInMenu(False)
+        action.triggered.connect(slots[name])
+        window.addAction(action)  # shortcuts work even with the toolbar hidden
+        actions[name] = action
+    return actions
+
+
+def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) -> QSlider:
+    """Menus, the toolbar and its brush-width slider (returned)."""
+    bar = window.menuBar()
+    for title, names in (("&File", ["open_image", "open_drawing", "save_drawing", None, "quit"]),
+                         ("&Edit", ["undo", "redo", "clear", None, "copy", "paste"]),
+                         ("&View", ["thinner", "thicker"]),
+                         ("&Help", ["model_card", None, "about"])):
+        menu = bar.addMenu(title)
+        for name in names:
+            menu.addSeparator() if name is None else menu.addAction(actions[name])
+
+    toolbar = QToolBar("Tools")
+    toolbar.setObjectName("tools")  # saveState() needs it
+    toolbar.setMovable(False)
+    on_toolbar = ("open_image", "save_drawing", None, "undo", "redo", "clear", None, "copy")
+    # Icons only when the desktop's theme has them all: a mix of styles looks worse
+    # than plain words.
+    iconic = all(not actions[n].icon().isNull() for n in on_toolbar if n is not None)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon if iconic
+                               else Qt.ToolButtonStyle.ToolButtonTextOnly)
+    toolbar.setIconSize(toolbar.iconSize() * 0.75)
+    for name in on_toolbar:
+        toolbar.addSeparator() if name is None else toolbar.addAction(actions[name])
+    for name, short in (("open_image", "Open Image"), ("save_drawing", "Save"),
+                        ("undo", "Undo"), ("redo", "Redo"), ("clear", "Clear"),
+                        ("copy", "Copy")):
+        actions[name].setIconText(short)
+    spacer = QWidget()
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    toolbar.addWidget(spacer)
+    label = QLabel("Brush ")
+    toolbar.addWidget(label)
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(MIN_BRUSH, MAX_BRUSH)
+    slider.setSingleStep(1)
+    slider.setPageStep(4)
+    slider.setFixedWidth(130)
+    slider.setAccessibleName("Brush width")
+    label.setBuddy(slider)
+    slider.valueChanged.connect(window.set_brush)
+    toolbar.addWidget(slider)
+    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+    return slider

@@ -1,0 +1,241 @@
+"""The answer: the number in large type, how sure the model is, its ten probabilities
+for the selected digit, and the 28x28 fields it actually read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from digitpad.gui.field_view import FieldView
+from digitpad.gui.probability_bars import ProbabilityBars, percent
+from digitpad.gui.theme import warning_colour
+
+if TYPE_CHECKING:
+    from digitpad.core.recognizer import Result
+
+NUMBER_POINTS = 54
+EMPTY_HINT = "Draw a digit on the canvas,\nor open an image (Ctrl+O)."
+
+
+def low_confidence() -> float:
+    """Below this probability an answer is shown as "not sure"."""
+    from digitpad.core import recognizer as recognizer_module
+
+    return float(getattr(recognizer_module, "LOW_CONFIDENCE", 0.7))
+
+
+class ResultPanel(QWidget):
+    digit_selected = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._result: Result | None = None
+        self._selected = 0
+        self._state = "empty"
+        self._views: list[FieldView] = []
+
+        self._number = QLabel()
+        self._number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._number.setAccessibleName("Recognised number")
+        self._number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._number.setMinimumHeight(QFontMetrics(self._number_font(NUMBER_POINTS)).height())
+        self._status = QLabel()
+        self._status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._status.setWordWrap(True)
+        self._status.setAccessibleName("Confidence")
+        self._bars_title = _caption("Probabilities")
+        self._bars = ProbabilityBars()
+        self._fields_title = _caption("What the model sees · 28 × 28")
+        self._fields_box = QWidget()
+        self._fields_row = QHBoxLayout(self._fields_box)
+        self._fields_row.setContentsMargins(0, 0, 0, 0)
+        self._fields_row.setSpacing(8)
+        self._fields_row.addStretch(1)
+        self._fields_row.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(self._fields_box)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setAccessibleName("Model inputs")
+        self._scroll = scroll
+
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(18, 10, 18, 14)
+        layout.setSpacing(6)
+        layout.addWidget(self._number)
+        layout.addWidget(self._status)
+        layout.addSpacing(12)
+        layout.addWidget(self._fields_title)
+        layout.addWidget(scroll)
+        layout.addSpacing(12)
+        layout.addWidget(self._bars_title)
+        layout.addWidget(self._bars)
+        layout.addStretch(1)
+        # In a short window the panel scrolls rather than squeezing the bars.
+        outer = QScrollArea()
+        outer.setWidget(content)
+        outer.setWidgetResizable(True)
+        outer.setFrameShape(QFrame.Shape.NoFrame)
+        outer.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(outer)
+        self.setMinimumWidth(300)
+        self._set_fields([None])
+        self.show_result(None)
+
+    # --- what the window calls ---------------------------------------------------
+
+    def show_waiting(self, message: str) -> None:
+        """No answer possible yet (the model is loading, or failed to load)."""
+        self._state, self._result = "waiting", None
+        self._show_number("…", muted=True)
+        self._show_status(message, "muted")
+        self._bars.set_probabilities(None)
+        self._set_fields([None])
+
+    def show_result(self, result: Result | None) -> None:
+        self._result = result if result is not None and result.digits else None
+        if self._result is None:
+            self._state = "empty"
+            self._show_number("–", muted=True)
+            self._show_status(EMPTY_HINT, "muted")
+            self._bars_title.setText("Probabilities")
+            self._bars.set_probabilities(None)
+            self._set_fields([None])
+            return
+        digits = self._result.digits
+        threshold = low_confidence()
+        unsure = [i for i, d in enumerate(digits) if d.confidence < threshold]
+        self._state = "unsure" if unsure else "sure"
+        self._selected = min(unsure, key=lambda i: digits[i].confidence) if unsure else 0
+        self._show_number(self._result.text, muted=False, warn=bool(unsure))
+        self._show_status(self._confidence_text(unsure), "warn" if unsure else "muted")
+        self._set_fields([d.field for d in digits])
+        self.select_digit(self._selected)
+
+    def select_digit(self, index: int) -> None:
+        if self._result is None or not 0 <= index < len(self._result.digits):
+            return
+        self._selected = index
+        digits = self._result.digits
+        digit = digits[index]
+        if len(digits) > 1:
+            self._bars_title.setText(f"Probabilities · digit {index + 1} of {len(digits)}")
+        else:
+            self._bars_title.setText("Probabilities")
+        self._bars.set_probabilities(digit.probabilities,
+                                     muted=digit.confidence < low_confidence())
+        for i, view in enumerate(self._views):
+            view.set_selected(i == index and len(digits) > 1, selectable=len(digits) > 1)
+        self.digit_selected.emit(index)
+
+    def text(self) -> str:
+        """The recognised number on show; "" when there is none."""
+        return self._result.text if self._result is not None else ""
+
+    def state(self) -> str:
+        """'empty', 'waiting', 'sure' or 'unsure'."""
+        return self._state
+
+    def selected_digit(self) -> int:
+        return self._selected
+
+    def status_text(self) -> str:
+        return self._status.text()
+
+    # --- pieces ------------------------------------------------------------------
+
+    def _confidence_text(self, unsure: list[int]) -> str:
+        digits = self._result.digits
+        if len(digits) == 1:
+            d = digits[0]
+            if not unsure:
+                return f"{percent(d.confidence)} sure"
+            runner_up = sorted(range(10), key=lambda k: float(d.probabilities[k]))[-2]
+            return (f"Not sure ({percent(d.confidence)}): it could also be a {runner_up}. "
+                    "Try drawing it larger or more clearly.")
+        if not unsure:
+            lowest = min(d.confidence for d in digits)
+            return f"{len(digits)} digits · each at least {percent(lowest)} sure"
+        which = ", ".join(str(i + 1) for i in unsure)
+        return f"Not sure about digit {which} (of {len(digits)}); click a field to inspect it."
+
+    def _number_font(self, points: float, bold: bool = True) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(points)
+        font.setBold(bold)
+        return font
+
+    def _show_number(self, text: str, muted: bool, warn: bool = False) -> None:
+        points = NUMBER_POINTS
+        available = max(120, self.width() - 48)
+        while points > 16 and QFontMetrics(self._number_font(points)).horizontalAdvance(text) \
+                > available:
+            points -= 2
+        self._number.setFont(self._number_font(points, bold=not muted))
+        self._number.setText(text)
+        role = self.palette().placeholderText() if muted else self.palette().windowText()
+        colour = warning_colour(self.palette()) if warn else role.color()
+        self._number.setStyleSheet(f"color: {_css(colour)};")
+
+    def _show_status(self, text: str, tone: str) -> None:
+        self._status.setText(text)
+        self._status_tone = tone
+        if tone == "warn":
+            colour = warning_colour(self.palette())
+            tint = QColor(colour)
+            tint.setAlpha(38)
+            self._status.setStyleSheet(f"color: {_css(colour)}; background: {_css(tint)};"
+                                       "border-radius: 6px; padding: 6px 8px;")
+        else:
+            muted = self.palette().placeholderText().color()
+            self._status.setStyleSheet(f"color: {_css(muted)}; padding: 6px 8px;")
+
+    def _set_fields(self, fields: list) -> None:
+        while len(self._views) > len(fields):
+            view = self._views.pop()
+            self._fields_row.removeWidget(view)
+            view.deleteLater()
+        scale = 6 if len(fields) == 1 else 3
+        while len(self._views) < len(fields):
+            view = FieldView(scale)
+            index = len(self._views)
+            view.clicked.connect(lambda i=index: self.select_digit(i))
+            self._fields_row.insertWidget(1 + index, view)
+            self._views.append(view)
+        for view, field in zip(self._views, fields):
+            view.set_scale(scale)
+            view.set_field(field)
+            view.set_selected(False, selectable=len(fields) > 1)
+        height = self._views[0].sizeHint().height()
+        self._scroll.setFixedHeight(height + (16 if len(fields) > 3 else 2))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_status_tone"):
+            # Colours chosen from the palette must follow a light/dark switch.
+            if self._result is not None:
+                self.show_result(self._result)
+            elif self._state == "empty":
+                self.show_result(None)
+
+
+def _caption(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def _css(colour: QColor) -> str:
+    """A colour for a style sheet, alpha included (a name() would drop it)."""
+    return f"rgba({colour.red()}, {colour.green()}, {colour.blue()}, {colour.alpha()})"
+
+

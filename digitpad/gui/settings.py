@@ -1,0 +1,34 @@
+"""Where the app keeps its view options (QSettings) and their names in one place."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+
+ORGANIZATION = "DigitPad"
+APPLICATION = "DigitPad"
+
+GEOMETRY = "window/geometry"
+WINDOW_STATE = "window/state"
+SPLITTER = "window/splitter"
+BRUSH_WIDTH = "canvas/brush_width"
+LAST_DIR = "files/last_dir"
+MODEL_PATH = "model/path"  # a user's model; empty or missing: the bundled one
+
+
+def open_settings() -> QSettings:
+    """The user's settings in QSettings' default format.
+
+    The names are given explicitly (not taken from the running QApplication) so that
+    tests and tools that create their own application read and write the same store.
+    """
+    return QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope,
+                     ORGANIZATION, APPLICATION)
+
+
+def read_int(settings: QSettings, key: str, default: int, low: int, high: int) -> int:
+    """An integer setting clamped to [low, high]; the default when missing or garbled."""
+    try:
+        value = int(settings.value(key, default))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, low), high)

@@ -1,0 +1,56 @@
+"""Light and dark palettes that follow the operating system's colour scheme.
+
+macOS' native style follows the system by itself. Elsewhere the app uses Fusion,
+whose stock palette is light only, so the dark one is built here and swapped in
+whenever the system scheme changes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+def follow_system(app: QApplication) -> None:
+    if sys.platform == "darwin":
+        return
+    app.setStyle("Fusion")
+    apply(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply(app))
+
+
+def is_dark(app: QApplication) -> bool:
+    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply(app: QApplication) -> None:
+    palette = dark_palette() if is_dark(app) else app.style().standardPalette()
+    app.setPalette(palette)
+
+
+def dark_palette() -> QPalette:
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    colours = {
+        role.Window: "#25272b", role.WindowText: "#e6e6e6", role.Base: "#1c1d20",
+        role.AlternateBase: "#2c2e33", role.ToolTipBase: "#2c2e33", role.ToolTipText: "#e6e6e6",
+        role.PlaceholderText: "#8c8f96", role.Text: "#e6e6e6", role.Button: "#303237",
+        role.ButtonText: "#e6e6e6", role.BrightText: "#ff6b6b", role.Light: "#3d4046",
+        role.Midlight: "#34363b", role.Mid: "#4a4d54", role.Dark: "#15161a",
+        role.Shadow: "#0b0b0d", role.Highlight: "#4f8ff7", role.HighlightedText: "#ffffff",
+        role.Link: "#7fb0ff", role.LinkVisited: "#b89cff",
+    }
+    palette = QPalette()
+    for colour_role, value in colours.items():
+        palette.setColor(colour_role, QColor(value))
+    for colour_role in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(group.Disabled, colour_role, QColor("#6c6f76"))
+    return palette
+
+
+def warning_colour(palette: QPalette) -> QColor:
+    """Amber for "not sure", readable on the palette's window colour."""
+    dark = palette.window().color().lightness() < 128
+    return QColor("#f2a33a") if dark else QColor("#b45f06")

@@ -1,0 +1,92 @@
+"""The result panel's states: empty, waiting, sure, not sure, several digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitpad.core import recognizer as recognizer_module
+from digitpad.core.recognizer import Digit, Result
+from digitpad.gui.probability_bars import percent
+from digitpad.gui.result_panel import ResultPanel, low_confidence
+
+
+def digit(value: int, confidence: float, runner_up: int = 0) -> Digit:
+    probabilities = np.full(10, (1 - confidence) / 9, np.float32)
+    probabilities[value] = confidence
+    if runner_up != value and confidence < 0.9:
+        probabilities[runner_up] += 0.05
+        probabilities[(runner_up + 1) % 10 if (runner_up + 1) % 10 != value else 5] -= 0.05
+    field = np.zeros((28, 28), np.float32)
+    field[4:24, 13:15] = 1
+    return Digit(value, confidence, probabilities, (0, 0, 10, 10), field)
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = ResultPanel()
+    qtbot.addWidget(widget)
+    widget.resize(320, 640)
+    widget.show()
+    return widget
+
+
+def test_empty_state(panel):
+    panel.show_result(None)
+    assert panel.state() == "empty" and panel.text() == ""
+    assert "Draw a digit" in panel.status_text()
+    panel.show_result(Result(()))
+    assert panel.state() == "empty"
+
+
+def test_waiting_state(panel):
+    panel.show_waiting("Loading the model…")
+    assert panel.state() == "waiting" and "Loading" in panel.status_text()
+
+
+def test_a_sure_digit(panel):
+    panel.show_result(Result((digit(7, 0.998),)))
+    assert panel.state() == "sure" and panel.text() == "7"
+    assert "99.8% sure" in panel.status_text()
+    assert panel._bars.probabilities()[7] == pytest.approx(0.998, abs=1e-6)
+
+
+def test_not_sure_below_the_threshold(panel):
+    panel.show_result(Result((digit(4, 0.52, runner_up=9),)))
+    assert panel.state() == "unsure"
+    assert "Not sure" in panel.status_text() and "9" in panel.status_text()
+
+
+def test_the_threshold_comes_from_core_when_it_has_one(panel, monkeypatch):
+    monkeypatch.setattr(recognizer_module, "LOW_CONFIDENCE", 0.999, raising=False)
+    assert low_confidence() == 0.999
+    panel.show_result(Result((digit(7, 0.998),)))
+    assert panel.state() == "unsure"
+
+
+def test_several_digits_select_the_least_sure_and_switch_on_click(panel, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    result = Result((digit(4, 0.99), digit(2, 0.55, runner_up=7), digit(1, 0.97)))
+    panel.show_result(result)
+    assert panel.text() == "421" and panel.state() == "unsure"
+    assert panel.selected_digit() == 1
+    assert "digit 2 of 3" in panel._bars_title.text()
+    assert len(panel._views) == 3
+    qtbot.mouseClick(panel._views[2], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    assert panel.selected_digit() == 2
+    assert panel._bars.probabilities()[1] == pytest.approx(0.97, abs=1e-6)
+    panel.show_result(Result((digit(3, 0.999),)))  # back to one: one large field
+    assert len(panel._views) == 1
+
+
+def test_bars_describe_themselves_for_screen_readers(panel):
+    panel.show_result(Result((digit(7, 0.998),)))
+    description = panel._bars.accessibleDescription()
+    assert "7: 99.8%" in description and description.count(":") == 10
+
+
+@pytest.mark.parametrize("p, text", [(1.0, "100%"), (0.99996, "100%"), (0.9996, "100.0%"),
+                                     (0.5, "50.0%"), (0.0004, "<0.1%"), (0.0, "0%")])
+def test_percent(p, text):
+    assert percent(p) == text
