@@ -31,12 +31,15 @@ class Recipe:
     thickness_probability: float = 0.0
     # Smooth random warp (std of the displacement in pixels): handwriting's wobble.
     elastic_pixels: float = 0.0
+    # Share of training images shown as pen-style renditions (training.restroke): the
+    # digit thinned to its centre line and re-drawn by the app's own stroke renderer.
+    restroke_fraction: float = 0.0
 
     @property
     def augments(self) -> bool:
         return any((self.rotate_degrees, self.scale_range, self.aspect_range, self.shear,
                     self.shift_pixels, self.thickness_probability,
-                    self.elastic_pixels))
+                    self.elastic_pixels, self.restroke_fraction))
 
 
 CARD = Recipe(
