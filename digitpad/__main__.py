@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on the first N training images only")
     t.add_argument("--progress", choices=("text", "json"), default="text")
+    t.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    t.add_argument("--samples", metavar="DIR",
+                   help="labelled drawings (*.json) to mix into the training set")
+    t.add_argument("--init-model", metavar="PATH", help="fine-tune from this .keras model")
 
     b = sub.add_parser("bench", help="measure accuracy and speed against the targets")
     b.add_argument("--json", action="store_true")

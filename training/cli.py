@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from digitpad.core import mnist
-from training.train import TrainConfig, TrainingCancelled, train
+from training.train import TrainConfig, TrainingCancelled, TrainingError, train
 
 
 def _print_json(event: dict) -> None:
@@ -45,13 +45,16 @@ def run(args) -> int:
     config = TrainConfig(
         output=Path(args.output), recipe=args.recipe, epochs=args.epochs,
         batch_size=args.batch_size, data_dir=args.data_dir, seed=args.seed, limit=args.limit,
+        augment=not getattr(args, "no_augment", False),
+        samples_dir=getattr(args, "samples", None),
+        init_model=getattr(args, "init_model", None),
     )
     try:
         result = train(config, on_progress=emit, should_stop=stop.is_set)
     except TrainingCancelled:
         emit({"event": "cancelled", "message": "Training cancelled; nothing was written."})
         return 130
-    except mnist.MnistError as exc:
+    except (mnist.MnistError, TrainingError) as exc:
         emit({"event": "error", "message": str(exc)})
         return 1
     if args.progress != "json":

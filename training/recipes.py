@@ -6,7 +6,7 @@ how the 54,000 training images are fed and how the learning rate moves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,11 @@ class Recipe:
     # Share of training images shown as pen-style renditions (training.restroke): the
     # digit thinned to its centre line and re-drawn by the app's own stroke renderer.
     restroke_fraction: float = 0.0
+
+    def without_augmentation(self) -> Recipe:
+        return replace(self, rotate_degrees=0.0, scale_range=0.0, aspect_range=0.0, shear=0.0,
+                       shift_pixels=0.0, thickness_probability=0.0, elastic_pixels=0.0,
+                       restroke_fraction=0.0)
 
     @property
     def augments(self) -> bool:

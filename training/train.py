@@ -43,6 +43,10 @@ class TrainingCancelled(Exception):
     """Raised when should_stop() asked to stop; nothing was written."""
 
 
+class TrainingError(Exception):
+    """A training that cannot start (for example an unusable model to fine-tune); one line."""
+
+
 @dataclass
 class TrainConfig:
     output: Path
@@ -52,6 +56,9 @@ class TrainConfig:
     data_dir: str | None = None
     seed: int = 0
     limit: int | None = None         # train on the first N training images only
+    augment: bool = True             # False: the recipe without its augmentation
+    samples_dir: str | None = None   # labelled drawings to mix into MNIST (training.samples)
+    init_model: str | None = None    # fine-tune from this .keras model instead of from scratch
     command: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -111,18 +118,24 @@ class _Progress(keras.callbacks.Callback):
 
 
 def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
-              x_pen: np.ndarray | None = None):
+              x_pen: np.ndarray | None = None, extra: tuple | None = None):
     """Training and validation tf.data pipelines; the last 10% is held out, as Keras'
     validation_split does, so the card recipe matches fit(validation_split=0.1).
 
     ``x_pen`` (same shape as x) holds pen-style renditions; a random share
-    recipe.restroke_fraction of each batch is swapped for them.
+    recipe.restroke_fraction of each batch is swapped for them. ``extra`` (images,
+    one-hot labels) joins the training part only: the user's own samples.
     """
     n_val = int(round(len(x) * recipe.validation_split))
     n_train = len(x) - n_val
     x_train, y_train = x[:n_train], y[:n_train]
     x_val, y_val = x[n_train:], y[n_train:]
     pen = x_pen[:n_train] if x_pen is not None else x_train
+    if extra is not None and len(extra[0]):
+        x_train = np.concatenate([x_train, extra[0]])
+        pen = np.concatenate([pen, extra[0]])  # already drawn with the app's renderer
+        y_train = np.concatenate([y_train, extra[1]])
+        n_train = len(x_train)
     train = tf.data.Dataset.from_tensor_slices((x_train, pen, y_train))
     train = train.shuffle(n_train, seed=seed, reshuffle_each_iteration=True)
     train = train.batch(batch_size)
@@ -144,15 +157,18 @@ def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, see
     return train, val, len(x_train), n_val
 
 
-def _optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
-    lr: float | keras.optimizers.schedules.LearningRateSchedule = recipe.learning_rate
+def _optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int,
+               fine_tune: bool = False) -> keras.optimizers.Optimizer:
+    # Fine-tuning starts from good weights: a tenth of the rate, no warm-up.
+    peak = recipe.learning_rate / 10 if fine_tune else recipe.learning_rate
+    lr: float | keras.optimizers.schedules.LearningRateSchedule = peak
     if recipe.cosine_schedule:
-        warmup = int(recipe.warmup_epochs * steps_per_epoch)
+        warmup = 0 if fine_tune else int(recipe.warmup_epochs * steps_per_epoch)
         lr = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=recipe.learning_rate / 10,
+            initial_learning_rate=peak / 10 if warmup else peak,
             decay_steps=max(steps_per_epoch * epochs - warmup, 1),
             alpha=0.01,
-            warmup_target=recipe.learning_rate,
+            warmup_target=peak if warmup else None,
             warmup_steps=warmup,
         )
     return keras.optimizers.Adam(
@@ -171,16 +187,20 @@ def train(
 ) -> TrainResult:
     """Train, evaluate on the MNIST test set, and write OUTPUT_FILES into config.output.
 
-    Raises TrainingCancelled (nothing written) when should_stop() returns True, and
-    mnist.MnistError when the data cannot be found or verified.
+    Raises TrainingCancelled (nothing written) when should_stop() returns True,
+    mnist.MnistError when the data cannot be found or verified, and TrainingError
+    when the model to fine-tune from is unusable.
     """
     on_progress = on_progress or (lambda event: None)
     should_stop = should_stop or (lambda: False)
     recipe = RECIPES[config.recipe]
+    if not config.augment:
+        recipe = recipe.without_augmentation()
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
     keras.utils.set_random_seed(config.seed)
 
+    initial = _load_initial(config.init_model) if config.init_model else None  # fail fast
     on_progress({"event": "loading", "message": "Loading MNIST"})
     x_all, y_all = mnist.load("train", config.data_dir)
     x_test, y_test = mnist.load("test", config.data_dir)
@@ -201,13 +221,26 @@ def train(
     x_test = (x_test.astype("float32") / 255.0)[..., None]
     y_onehot = keras.utils.to_categorical(y_all, 10)
 
+    samples, extra, samples_before = None, None, None
+    if config.samples_dir:
+        from training.samples import load_samples, repeats
+
+        samples = load_samples(config.samples_dir)
+        k = repeats(len(samples.train_y), len(x_all))
+        extra = (np.repeat(samples.train_x, k, axis=0)[..., None],
+                 keras.utils.to_categorical(np.repeat(samples.train_y, k), 10))
+        if initial is not None and len(samples.held_y):
+            samples_before = _accuracy(initial, samples.held_x, samples.held_y)
+
     train_ds, val_ds, n_train, n_val = _datasets(recipe, x_all, y_onehot, batch_size,
-                                                 config.seed, x_pen)
+                                                 config.seed, x_pen, extra)
     steps = -(-n_train // batch_size)
     model = build_model()
+    if initial is not None:
+        model.set_weights(initial.get_weights())
     model.compile(
         loss="categorical_crossentropy",
-        optimizer=_optimizer(recipe, steps, epochs),
+        optimizer=_optimizer(recipe, steps, epochs, fine_tune=initial is not None),
         metrics=["accuracy"],
     )
     on_progress({"event": "start", "recipe": recipe.name, "epochs": epochs, "batches": steps,
@@ -256,6 +289,17 @@ def train(
         "model_file": "model.keras",
         **config.extra,
     }
+    if config.init_model:
+        meta["init_model"] = str(config.init_model)
+    if not config.augment:
+        meta["augmentation"] = False
+    if samples is not None:
+        meta["samples"] = {
+            "count": samples.count, "held_out": int(len(samples.held_y)),
+            "accuracy_before": samples_before,
+            "accuracy_after": (_accuracy(model, samples.held_x, samples.held_y)
+                               if len(samples.held_y) else None),
+        }
     if should_stop():
         raise TrainingCancelled()
     _write_outputs(model, meta, Path(config.output))
@@ -264,11 +308,34 @@ def train(
     return TrainResult(Path(config.output), meta)
 
 
+def _load_initial(path: str) -> keras.Model:
+    """A model to fine-tune from: loaded without running code from it, and checked to
+    be the card's architecture (so its weights fit)."""
+    from digitpad.core.recognizer import ModelError, read_keras
+
+    try:
+        read_keras(path)  # refuses anything but the card's network, with a one-line reason
+    except ModelError as exc:
+        raise TrainingError(f"cannot fine-tune from {exc}") from None
+    return keras.saving.load_model(path, safe_mode=True, compile=False)
+
+
+def _accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    probs = model.predict(x[..., None], batch_size=256, verbose=0)
+    return float((probs.argmax(axis=1) == y).mean())
+
+
 def _command(config: TrainConfig, epochs: int, batch_size: int) -> str:
     parts = ["digitpad train", f"--recipe {config.recipe}", f"--seed {config.seed}",
              f"--epochs {epochs}", f"--batch-size {batch_size}"]
     if config.limit:
         parts.append(f"--limit {config.limit}")
+    if not config.augment:
+        parts.append("--no-augment")
+    if config.samples_dir:
+        parts.append(f"--samples {config.samples_dir}")
+    if config.init_model:
+        parts.append(f"--init-model {config.init_model}")
     return " ".join(parts)
 
 
