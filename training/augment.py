@@ -61,29 +61,6 @@ def _affine(images: tf.Tensor, seed: tf.Tensor, r: Recipe) -> tf.Tensor:
     )
 
 
-def _elastic(images: tf.Tensor, seed: tf.Tensor, pixels: float) -> tf.Tensor:
-    """Smooth random warp: random offsets on a 4x4 grid, upsampled to a displacement field
-    (the cheap form of Simard et al.'s elastic distortion), sampled bilinearly."""
-    n = tf.shape(images)[0]
-    coarse = tf.random.stateless_normal([n, 4, 4, 2], seed=seed + 8, stddev=pixels)
-    flow = tf.image.resize(coarse, [28, 28], method="bicubic")
-    grid_y, grid_x = tf.meshgrid(tf.range(28.0), tf.range(28.0), indexing="ij")
-    y = tf.clip_by_value(grid_y[None] + flow[..., 0], 0.0, 27.0)
-    x = tf.clip_by_value(grid_x[None] + flow[..., 1], 0.0, 27.0)
-    y0, x0 = tf.floor(y), tf.floor(x)
-    wy, wx = (y - y0)[..., None], (x - x0)[..., None]
-    y0, x0 = tf.cast(y0, tf.int32), tf.cast(x0, tf.int32)
-    y1, x1 = tf.minimum(y0 + 1, 27), tf.minimum(x0 + 1, 27)
-    batch = tf.broadcast_to(tf.range(n)[:, None, None], tf.shape(y0))
-
-    def at(yy, xx):
-        return tf.gather_nd(images, tf.stack([batch, yy, xx], axis=-1))
-
-    top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
-    bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
-    return top * (1 - wy) + bottom * wy
-
-
 def augment(images: tf.Tensor, seed: tf.Tensor, recipe: Recipe) -> tf.Tensor:
     """float32 (N, 28, 28, 1) in [0, 1] -> the same, randomly transformed.
 
@@ -93,7 +70,5 @@ def augment(images: tf.Tensor, seed: tf.Tensor, recipe: Recipe) -> tf.Tensor:
     seed = tf.cast(seed, tf.int64)
     if recipe.thickness_probability:
         images = _thickness(images, seed, recipe.thickness_probability)
-    if recipe.elastic_pixels:
-        images = _elastic(images, seed, recipe.elastic_pixels)
     images = _affine(images, seed, recipe)
     return tf.clip_by_value(images, 0.0, 1.0)

@@ -29,22 +29,15 @@ class Recipe:
     # Stroke-thickness variation: blend each image towards its 3x3 grey dilation
     # (thicker pen) or erosion (thinner pen) by a random amount.
     thickness_probability: float = 0.0
-    # Smooth random warp (std of the displacement in pixels): handwriting's wobble.
-    elastic_pixels: float = 0.0
-    # Share of training images shown as pen-style renditions (training.restroke): the
-    # digit thinned to its centre line and re-drawn by the app's own stroke renderer.
-    restroke_fraction: float = 0.0
 
     def without_augmentation(self) -> Recipe:
         return replace(self, rotate_degrees=0.0, scale_range=0.0, aspect_range=0.0, shear=0.0,
-                       shift_pixels=0.0, thickness_probability=0.0, elastic_pixels=0.0,
-                       restroke_fraction=0.0)
+                       shift_pixels=0.0, thickness_probability=0.0)
 
     @property
     def augments(self) -> bool:
         return any((self.rotate_degrees, self.scale_range, self.aspect_range, self.shear,
-                    self.shift_pixels, self.thickness_probability,
-                    self.elastic_pixels, self.restroke_fraction))
+                    self.shift_pixels, self.thickness_probability))
 
 
 CARD = Recipe(

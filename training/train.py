@@ -118,35 +118,28 @@ class _Progress(keras.callbacks.Callback):
 
 
 def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
-              x_pen: np.ndarray | None = None, extra: tuple | None = None):
+              extra: tuple | None = None):
     """Training and validation tf.data pipelines; the last 10% is held out, as Keras'
     validation_split does, so the card recipe matches fit(validation_split=0.1).
 
-    ``x_pen`` (same shape as x) holds pen-style renditions; a random share
-    recipe.restroke_fraction of each batch is swapped for them. ``extra`` (images,
-    one-hot labels) joins the training part only: the user's own samples.
+    ``extra`` (images, one-hot labels) joins the training part only: the user's own
+    samples.
     """
     n_val = int(round(len(x) * recipe.validation_split))
     n_train = len(x) - n_val
     x_train, y_train = x[:n_train], y[:n_train]
     x_val, y_val = x[n_train:], y[n_train:]
-    pen = x_pen[:n_train] if x_pen is not None else x_train
     if extra is not None and len(extra[0]):
         x_train = np.concatenate([x_train, extra[0]])
-        pen = np.concatenate([pen, extra[0]])  # already drawn with the app's renderer
         y_train = np.concatenate([y_train, extra[1]])
         n_train = len(x_train)
-    train = tf.data.Dataset.from_tensor_slices((x_train, pen, y_train))
+    train = tf.data.Dataset.from_tensor_slices((x_train, y_train))
     train = train.shuffle(n_train, seed=seed, reshuffle_each_iteration=True)
     train = train.batch(batch_size)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
     def prepare(batch, s):
-        images, pen_images, labels = batch
-        if recipe.restroke_fraction:
-            pick = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1],
-                                               seed=tf.cast(s, tf.int64) + 100)
-            images = tf.where(pick < recipe.restroke_fraction, pen_images, images)
+        images, labels = batch
         if recipe.augments:
             images = augment(images, s, recipe)
         return images, labels
@@ -206,17 +199,6 @@ def train(
     x_test, y_test = mnist.load("test", config.data_dir)
     if config.limit:
         x_all, y_all = x_all[: config.limit], y_all[: config.limit]
-    x_pen = None
-    if recipe.restroke_fraction:
-        from training.restroke import restroke
-
-        def restroke_progress(done: int, total: int) -> None:
-            if should_stop():
-                raise TrainingCancelled()
-            on_progress({"event": "preparing", "done": done, "total": total,
-                         "message": f"Pen-style renditions {done}/{total}"})
-
-        x_pen = restroke(x_all, config.seed, on_progress=restroke_progress)[..., None]
     x_all = (x_all.astype("float32") / 255.0)[..., None]
     x_test = (x_test.astype("float32") / 255.0)[..., None]
     y_onehot = keras.utils.to_categorical(y_all, 10)
@@ -233,7 +215,7 @@ def train(
             samples_before = _accuracy(initial, samples.held_x, samples.held_y)
 
     train_ds, val_ds, n_train, n_val = _datasets(recipe, x_all, y_onehot, batch_size,
-                                                 config.seed, x_pen, extra)
+                                                 config.seed, extra)
     steps = -(-n_train // batch_size)
     model = build_model()
     if initial is not None:

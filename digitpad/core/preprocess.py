@@ -46,21 +46,17 @@ def drawing_to_field(drawing: Drawing, stroke_width: float = STROKE_WIDTH) -> np
     return None if patch is None else place_by_mass(patch)
 
 
-def render_strokes(
-    drawing: Drawing, stroke_width: float = STROKE_WIDTH, check_specks: bool = True
-) -> np.ndarray | None:
+def render_strokes(drawing: Drawing, stroke_width: float = STROKE_WIDTH) -> np.ndarray | None:
     """The strokes drawn into their own box, fitted to 20 px on the longer side.
 
     float32 (h, w) in [0, 1] with max(h, w) == 20, or None for no digit.
-    ``check_specks=False`` renders even a drawing made only of tiny strokes (the
-    training module builds digits out of one-pixel segments).
     """
     bounds = drawing.bounds()
     if bounds is None:
         return None
     x0, y0, x1, y1 = bounds
     extent = max(x1 - x0, y1 - y0)
-    if check_specks and all(_extent(s) < speck_size(drawing) for s in drawing.strokes):
+    if all(_extent(s) < speck_size(drawing) for s in drawing.strokes):
         return None  # taps and slips only
     # Work in units of the digit's size, rounded far below a pixel: translating or
     # scaling the strokes then renders the very same pixels, instead of pixels that
