@@ -23,6 +23,7 @@ from digitpad.gui import settings as keys
 from digitpad.gui.canvas import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, Canvas
 from digitpad.gui.image_view import ImageView
 from digitpad.gui.menus import build_menus_and_toolbar, make_actions
+from digitpad.gui.model_tools import ModelTools
 from digitpad.gui.recognition import Recognition
 from digitpad.gui.result_panel import ResultPanel
 
@@ -73,7 +74,10 @@ class MainWindow(QMainWindow):
         self._splitter.setSizes([700, 340])
         self.setCentralWidget(self._splitter)
 
+        self.tools = ModelTools(self)
+        self.result_panel.correction.digit_chosen.connect(self.tools.teach)
         self.actions_by_name = make_actions(self)
+        self.actions_by_name["revert"].setEnabled(False)
         self.brush_slider = build_menus_and_toolbar(self, self.actions_by_name)
         self._message = QLabel()
         self._message.setAccessibleName("Message")
@@ -92,6 +96,7 @@ class MainWindow(QMainWindow):
         self.recognition.image_result.connect(self._on_image_result)
         self.recognition.failed.connect(self.show_error)
         self.canvas.stroke_moved.connect(self._on_stroke_moved)
+        self.canvas.drawing_changed.connect(self.tools.drawing_changed)
         self.canvas.drawing_changed.connect(self._on_drawing_changed)
 
         self._restore_settings()
@@ -106,6 +111,22 @@ class MainWindow(QMainWindow):
     def load_model(self) -> None:
         """Read the model on the recognition thread; the answer comes as model_ready."""
         self.recognition.load_model(self._model_path)
+
+    def use_model(self, path: str | None) -> None:
+        """Switch to the model at `path` (None: the bundled one) and remember the choice."""
+        self._model_path = path
+        if self._remember:
+            if path:
+                self._settings.setValue(keys.MODEL_PATH, str(path))
+            else:
+                self._settings.remove(keys.MODEL_PATH)
+            self._settings.sync()
+        self._model_label.setText("Loading the model…")
+        self.load_model()
+
+    def model_path(self) -> str | None:
+        """The model chosen (None: the bundled one); the one loaded is recognition.recognizer."""
+        return self._model_path
 
     # --- what is on show -----------------------------------------------------------
 
@@ -150,8 +171,11 @@ class MainWindow(QMainWindow):
         self._model_label.setToolTip(str(recognizer.path))
         if warning:
             self.show_error(warning)
+        self.tools.model_changed(recognizer)
         if self.result_panel.state() == "waiting" and self.canvas.is_empty():
             self._display(None)
+        elif not self._showing_image and not self.canvas.is_empty():
+            self.recognition.request_drawing(self.canvas.drawing, now=True)  # a new model
 
     def _on_model_failed(self, message: str) -> None:
         self._model_label.setText("No model")
@@ -315,6 +339,11 @@ class MainWindow(QMainWindow):
         a["clear"].setEnabled(self._showing_image or not self.canvas.is_empty())
         a["copy"].setEnabled(self._result is not None)
         a["save_drawing"].setEnabled(not self.canvas.is_empty())
+        teachable = self.tools.can_teach()
+        for digit in range(10):
+            a[f"teach_{digit}"].setEnabled(teachable)
+        if teachable != self.result_panel.correction.buttons[0].isEnabled():
+            self.result_panel.correction.set_available(teachable)
 
     # --- drag and drop ---------------------------------------------------------------
 
@@ -369,6 +398,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self._remember:
             self.save_settings()
+        self.tools.shutdown()
         self.recognition.stop()
         super().closeEvent(event)
 

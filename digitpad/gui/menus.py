@@ -38,6 +38,18 @@ ACTIONS = {
               Theme.EditPaste),
     "thinner": ("&Thinner Brush", ["["], "Make the brush thinner", None),
     "thicker": ("T&hicker Brush", ["]"], "Make the brush thicker", None),
+    "evaluate": ("&Evaluate Model", ["Ctrl+E"],
+                 "The model's confusion matrix, accuracy and mistakes on the MNIST test set",
+                 None),
+    "retrain": ("&Retrain Model…", ["Ctrl+R"],
+                "Train a new model in the background, optionally with your samples", None),
+    "samples": ("My &Samples…", ["Ctrl+Shift+M"], "Look through and delete your samples",
+                None),
+    "revert": ("Revert to &Bundled Model", ["Ctrl+Shift+B"],
+               "Use the model that came with DigitPad again", None),
+    **{f"teach_{d}": (f"It Is a &{d}", [f"Ctrl+{d}"],
+                      f"Save the drawing as a sample of {d}, to teach DigitPad your handwriting",
+                      None) for d in range(10)},
     "model_card": ("&Model Card", [Key.HelpContents, "F1"],
                    "How the model was made and how well it does", Theme.HelpFaq),
     "about": ("&About DigitPad", ["Ctrl+F1"], "Versions and the model in use",
@@ -53,6 +65,9 @@ def make_actions(window) -> dict[str, QAction]:
         "copy": window.copy_number, "paste": window.paste,
         "thinner": lambda: window.change_brush(-2), "thicker": lambda: window.change_brush(2),
         "model_card": window.show_model_card, "about": window.show_about,
+        "evaluate": window.tools.evaluate, "retrain": window.tools.retrain,
+        "samples": window.tools.show_samples, "revert": window.tools.revert_to_bundled_model,
+        **{f"teach_{d}": (lambda _=False, d=d: window.tools.teach(d)) for d in range(10)},
     }
     actions = {}
     for name, (text, shortcuts, tip, theme) in ACTIONS.items():
@@ -83,10 +98,24 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
     for title, names in (("&File", ["open_image", "open_drawing", "save_drawing", None, "quit"]),
                          ("&Edit", ["undo", "redo", "clear", None, "copy", "paste"]),
                          ("&View", ["thinner", "thicker"]),
+                         ("&Tools", ["evaluate", "retrain", None, "teach", "samples", None,
+                                     "versions", "revert"]),
                          ("&Help", ["model_card", None, "about"])):
         menu = bar.addMenu(title)
         for name in names:
-            menu.addSeparator() if name is None else menu.addAction(actions[name])
+            if name is None:
+                menu.addSeparator()
+            elif name == "teach":
+                teach = menu.addMenu("&Correct the Digit")
+                teach.setToolTipsVisible(True)
+                for digit in range(10):
+                    teach.addAction(actions[f"teach_{digit}"])
+            elif name == "versions":
+                versions = menu.addMenu("Model &Versions")
+                versions.setObjectName("versions")
+                versions.aboutToShow.connect(lambda m=versions: window.tools.fill_versions_menu(m))
+            else:
+                menu.addAction(actions[name])
 
     toolbar = QToolBar("Tools")
     toolbar.setObjectName("tools")  # saveState() needs it

@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from digitpad.gui.correction_bar import CorrectionBar
 from digitpad.gui.field_view import FieldView
 from digitpad.gui.probability_bars import ProbabilityBars, percent
 from digitpad.gui.theme import warning_colour
@@ -48,6 +49,7 @@ class ResultPanel(QWidget):
         self._status.setAccessibleName("Confidence")
         self._bars_title = _caption("Probabilities")
         self._bars = ProbabilityBars()
+        self.correction = CorrectionBar()
         self._fields_title = _caption("What the model sees · 28 × 28")
         self._fields_box = QWidget()
         self._fields_row = QHBoxLayout(self._fields_box)
@@ -69,10 +71,11 @@ class ResultPanel(QWidget):
         layout.setSpacing(6)
         layout.addWidget(self._number)
         layout.addWidget(self._status)
-        layout.addSpacing(12)
+        layout.addWidget(self.correction)
+        layout.addSpacing(8)
         layout.addWidget(self._fields_title)
         layout.addWidget(scroll)
-        layout.addSpacing(12)
+        layout.addSpacing(8)
         layout.addWidget(self._bars_title)
         layout.addWidget(self._bars)
         layout.addStretch(1)

@@ -13,6 +13,11 @@ SPLITTER = "window/splitter"
 BRUSH_WIDTH = "canvas/brush_width"
 LAST_DIR = "files/last_dir"
 MODEL_PATH = "model/path"  # a user's model; empty or missing: the bundled one
+TRAIN_RECIPE = "training/recipe"
+TRAIN_EPOCHS = "training/epochs"
+TRAIN_BATCH_SIZE = "training/batch_size"
+TRAIN_AUGMENT = "training/augment"
+TRAIN_SAMPLES = "training/include_samples"
 
 
 def open_settings() -> QSettings:
@@ -32,3 +37,11 @@ def read_int(settings: QSettings, key: str, default: int, low: int, high: int) -
     except (TypeError, ValueError):
         return default
     return min(max(value, low), high)
+
+
+def read_bool(settings: QSettings, key: str, default: bool) -> bool:
+    """A yes/no setting (INI files hand it back as text); the default when missing."""
+    value = settings.value(key, default)
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)

@@ -1,0 +1,71 @@
+"""Under the answer: "Wrong? 0 1 2 … 9" — one click saves the drawing as a sample of
+the digit clicked, to teach DigitPad the user's handwriting."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QWidget
+
+TIP = ("Read wrongly? Click the right digit (or press Ctrl+0…9): the drawing is saved as "
+       "a sample of it, and retraining with your samples teaches DigitPad your handwriting.")
+
+
+class CorrectionBar(QWidget):
+    digit_chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._caption = QLabel("Wrong?")
+        self._caption.setToolTip(TIP)
+        self._caption.setAccessibleName("Correction")
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(False)
+        self.buttons: list[QToolButton] = []
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        row.addWidget(self._caption)
+        row.addSpacing(4)
+        for digit in range(10):
+            button = QToolButton()
+            button.setText(str(digit))
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.setMinimumWidth(18)
+            button.setToolTip(f"It is a {digit} (Ctrl+{digit}): save this drawing as a "
+                              f"sample of {digit}")
+            button.setAccessibleName(f"It is a {digit}")
+            button.clicked.connect(lambda _=False, d=digit: self.digit_chosen.emit(d))
+            self._group.addButton(button, digit)
+            row.addWidget(button, 1)
+            self.buttons.append(button)
+        self.setToolTip(TIP)
+        # The chosen digit must stand out from its neighbours, in either palette.
+        self.setStyleSheet("QToolButton:checked { background: palette(highlight); "
+                           "color: palette(highlighted-text); border: 1px solid "
+                           "palette(highlight); border-radius: 3px; padding: 2px; }")
+        self.set_available(False)
+
+    def caption(self) -> str:
+        return self._caption.text()
+
+    def chosen(self) -> int | None:
+        """The digit last saved for the drawing on show, else None."""
+        return next((d for d, b in enumerate(self.buttons) if b.isChecked()), None)
+
+    def set_available(self, available: bool) -> None:
+        """Whether a correction makes sense now (one digit drawn); also forgets a choice."""
+        for button in self.buttons:
+            button.setChecked(False)
+            button.setEnabled(available)
+        self._caption.setText("Wrong?")
+        self._caption.setToolTip(TIP)
+        self._caption.setEnabled(available)
+
+    def show_saved(self, digit: int, count: int) -> None:
+        """The drawing was saved as a sample of `digit`; `count` samples in all."""
+        for d, button in enumerate(self.buttons):
+            button.setChecked(d == digit)
+        self._caption.setText("Saved ✓")
+        self._caption.setToolTip(f"Saved as a sample of {digit} ({count} samples in all). "
+                                 "Click another digit to change it.")

@@ -1,0 +1,193 @@
+"""The Tools menu's work for the window: evaluation, retraining, samples, model versions.
+
+The window owns the canvas and which model is loaded; this object opens the tool
+windows (each made on first use, so that none of them slows the start-up), saves
+corrected drawings as samples, and hands the window the model the user picks.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import QMenu
+
+if TYPE_CHECKING:
+    from digitpad.core.recognizer import Recognizer
+    from digitpad.gui.evaluation_view import EvaluationView
+    from digitpad.gui.main_window import MainWindow
+    from digitpad.gui.samples import SamplesDialog
+    from digitpad.gui.training_dialog import TrainingDialog
+
+log = logging.getLogger(__name__)
+
+
+class ModelTools(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.evaluation_view: EvaluationView | None = None
+        self.training_dialog: TrainingDialog | None = None
+        self.samples_dialog: SamplesDialog | None = None
+        self.training_command: list[str] | None = None       # None: `digitpad train`
+        self.training_extra_arguments: list[str] = []
+        self._taught: Path | None = None   # the sample saved from the drawing on show
+
+    # --- evaluation ----------------------------------------------------------------------
+
+    def evaluate(self) -> None:
+        recognizer = self._window.recognition.recognizer
+        if recognizer is None:
+            self._window.show_error("The model is still loading; try again in a moment.")
+            return
+        from digitpad.gui.evaluation_view import EvaluationView
+
+        if self.evaluation_view is None:
+            self.evaluation_view = EvaluationView(recognizer, self._window)
+        elif self.evaluation_view.isHidden():
+            self.evaluation_view.set_recognizer(recognizer)
+        _raise(self.evaluation_view)
+
+    # --- retraining ----------------------------------------------------------------------
+
+    def retrain(self) -> None:
+        from digitpad.gui.training_dialog import TrainingDialog
+
+        dialog = self.training_dialog
+        if dialog is not None and (dialog.isVisible()
+                                   or dialog.state() in ("running", "stopping", "done")):
+            _raise(dialog)  # a run, or its result, is on show: never start a second one
+            return
+        if dialog is not None:
+            dialog.deleteLater()
+        dialog = TrainingDialog(self._window.recognition.recognizer, self._window,
+                                command=self.training_command,
+                                extra_arguments=self.training_extra_arguments)
+        dialog.model_chosen.connect(self._use_trained_model)
+        self.training_dialog = dialog
+        _raise(dialog)
+
+    def _use_trained_model(self, path: str) -> None:
+        self._window.use_model(path)
+        self._window.show_message(f"Now using the new model {Path(path).parent.name}.")
+
+    def revert_to_bundled_model(self) -> None:
+        self._window.use_model(None)
+        self._window.show_message("Now using the bundled model.")
+
+    def fill_versions_menu(self, menu: QMenu) -> None:
+        """The bundled model and every retrained version, the one in use checked."""
+        from digitpad.gui import model_loading, model_versions
+
+        menu.clear()
+        group = QActionGroup(menu)
+        current = self._window.recognition.recognizer
+        in_use = Path(current.path).resolve() if current is not None else None
+        bundled = menu.addAction("Bundled model")
+        bundled.setCheckable(True)
+        bundled.setChecked(current is not None and model_loading.is_bundled(current))
+        bundled.triggered.connect(self.revert_to_bundled_model)
+        group.addAction(bundled)
+        versions = model_versions.list_versions()
+        if versions:
+            menu.addSeparator()
+        for version in versions:
+            accuracy = version.test_accuracy
+            recipe = version.meta.get("recipe", "")
+            text = version.name + (f"  ·  {accuracy:.2%}" if accuracy is not None else "")
+            action = menu.addAction(text)
+            action.setToolTip(f"{recipe} recipe, {version.folder}" if recipe
+                              else str(version.folder))
+            action.setCheckable(True)
+            action.setChecked(in_use is not None
+                              and version.model_path.resolve() == in_use)
+            action.triggered.connect(lambda _=False, p=str(version.model_path):
+                                     self._use_trained_model(p))
+            group.addAction(action)
+        if not versions:
+            note = menu.addAction("No retrained models yet")
+            note.setEnabled(False)
+
+    # --- teaching ------------------------------------------------------------------------
+
+    def can_teach(self) -> bool:
+        """A correction makes sense for one digit drawn on the canvas."""
+        window = self._window
+        result = window.current_result()
+        return (not window.is_showing_image() and not window.canvas.is_empty()
+                and result is not None and len(result.digits) == 1)
+
+    def teach(self, digit: int) -> None:
+        """Save the drawing on the canvas as a sample of `digit`."""
+        from digitpad.core.drawing import DrawingError
+        from digitpad.gui import sample_store
+
+        window = self._window
+        if not self.can_teach():
+            window.show_error("Draw a single digit on the canvas to teach DigitPad; "
+                              "pictures and several digits cannot be samples.")
+            return
+        try:
+            path = sample_store.save_sample(window.canvas.drawing(), digit,
+                                            replaces=self._taught)
+        except (OSError, DrawingError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            window.show_error(f"Could not save the sample: {reason}")
+            return
+        self._taught = path
+        count = sample_store.count_samples()
+        read = window.current_result().text
+        window.result_panel.correction.show_saved(digit, count)
+        if read == str(digit):
+            window.show_message(f"Saved as a sample of {digit}.")
+        else:
+            window.show_message(f"Saved as a sample of {digit} (read as {read}). Retrain "
+                                "with your samples to teach it (Ctrl+R).")
+        if self.samples_dialog is not None and self.samples_dialog.isVisible():
+            self.samples_dialog.reload()
+
+    def drawing_changed(self) -> None:
+        """A new drawing: the next correction is a new sample."""
+        if self._taught is not None:
+            self._taught = None
+            bar = self._window.result_panel.correction
+            bar.set_available(bar.buttons[0].isEnabled())  # back to the hint
+
+    def show_samples(self) -> None:
+        from digitpad.gui.samples import SamplesDialog
+
+        if self.samples_dialog is None:
+            self.samples_dialog = SamplesDialog(parent=self._window)
+        else:
+            self.samples_dialog.reload()
+        _raise(self.samples_dialog)
+
+    # --- the window's events -------------------------------------------------------------
+
+    def model_changed(self, recognizer: Recognizer) -> None:
+        from digitpad.gui import model_loading
+
+        self._window.actions_by_name["revert"].setEnabled(
+            not model_loading.is_bundled(recognizer))
+        view = self.evaluation_view
+        if view is not None and view.isVisible():
+            view.set_recognizer(recognizer)
+
+    def shutdown(self) -> None:
+        """The window is closing: stop the background work, leave nothing half-done."""
+        from digitpad.gui import task_thread
+
+        if self.training_dialog is not None:
+            self.training_dialog.shutdown()
+        if self.evaluation_view is not None:
+            self.evaluation_view.stop()
+        task_thread.stop_all(3000)
+
+
+def _raise(widget) -> None:
+    widget.show()
+    widget.raise_()
+    widget.activateWindow()

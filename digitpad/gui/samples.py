@@ -1,0 +1,208 @@
+"""Tools > My Samples: the drawings the user corrected, to look through and delete."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.gui import sample_store
+from digitpad.gui.drawing_thumbnail import render_drawing
+from digitpad.gui.labels import muted_label, title_label
+
+THUMB = 72
+PREVIEW = 260
+ALL = -1
+
+
+class SamplesDialog(QDialog):
+    samples_changed = Signal(int)   # how many samples there are now
+
+    def __init__(self, directory: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("My Samples — DigitPad")
+        self.setSizeGripEnabled(True)
+        self._directory = directory if directory is not None else sample_store.samples_dir()
+        self._samples: list[sample_store.Sample] = []
+
+        title = title_label("My samples")
+        intro = muted_label("Drawings you corrected, each saved with the right digit. "
+                            "Retraining with “Include my samples” (Tools › Retrain Model…) "
+                            "fine-tunes the model on them.")
+        self.filter = QComboBox()
+        self.filter.addItem("All digits", ALL)
+        for digit in range(10):
+            self.filter.addItem(f"Only {digit}s", digit)
+        self.filter.setAccessibleName("Show samples of")
+        self.filter.currentIndexChanged.connect(self._fill)
+        self._summary = QLabel()
+        self._summary.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self._summary, 1)
+        top.addWidget(self.filter)
+
+        self.list = QListWidget()
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.setGridSize(QSize(THUMB + 22, THUMB + 30))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMovement(QListWidget.Movement.Static)
+        self.list.setUniformItemSizes(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setAccessibleName("Samples")
+        self.list.itemSelectionChanged.connect(self._show_preview)
+
+        self._preview = QLabel()
+        self._preview.setFixedSize(PREVIEW, PREVIEW)
+        self._preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._preview.setFrameShape(QLabel.Shape.StyledPanel)
+        self._preview.setAccessibleName("Preview")
+        self._preview_text = QLabel()
+        self._preview_text.setWordWrap(True)
+        self._preview_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Delete the selected samples (Delete)")
+        self.delete_button.clicked.connect(self.delete_selected)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(8, 0, 0, 0)
+        side_layout.addWidget(self._preview)
+        side_layout.addWidget(self._preview_text)
+        side_layout.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignLeft)
+        side_layout.addStretch(1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.list)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 1)
+        splitter.setChildrenCollapsible(False)
+
+        open_folder = QPushButton("Open Folder")
+        open_folder.setToolTip(str(self._directory))
+        open_folder.clicked.connect(self._open_folder)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(open_folder)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
+        delete.activated.connect(self.delete_selected)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 12)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+        self.resize(QSize(860, 560))
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the samples folder again."""
+        self._samples = sample_store.list_samples(self._directory)
+        self._fill()
+
+    def sample_paths(self) -> list[Path]:
+        """The samples listed (after the filter), in order."""
+        return [Path(self.list.item(i).data(Qt.ItemDataRole.UserRole))
+                for i in range(self.list.count())]
+
+    def select_paths(self, paths: list[Path]) -> None:
+        wanted = {str(p) for p in paths}
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setSelected(item.data(Qt.ItemDataRole.UserRole) in wanted)
+
+    def selected_paths(self) -> list[Path]:
+        return [Path(item.data(Qt.ItemDataRole.UserRole)) for item in self.list.selectedItems()]
+
+    def delete_samples(self, paths: list[Path]) -> None:
+        for path in paths:
+            sample_store.delete_sample(path)
+        self.reload()
+        self.samples_changed.emit(len(self._samples))
+
+    def delete_selected(self) -> None:
+        paths = self.selected_paths()
+        if not paths:
+            return
+        if len(paths) > 1:
+            answer = QMessageBox.question(self, "Delete Samples",
+                                          f"Delete these {len(paths)} samples?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.delete_samples(paths)
+
+    # --- showing -------------------------------------------------------------------------
+
+    def _fill(self) -> None:
+        digit = self.filter.currentData()
+        shown = [s for s in self._samples if digit == ALL or s.label == digit]
+        palette = self.palette()
+        ink, paper = palette.text().color(), palette.base().color()
+        ratio = self.devicePixelRatioF()
+        self.list.clear()
+        for sample in shown:
+            pixmap = render_drawing(sample.drawing, THUMB, ink, paper, ratio)
+            item = QListWidgetItem(QIcon(pixmap), str(sample.label))
+            item.setData(Qt.ItemDataRole.UserRole, str(sample.path))
+            item.setToolTip(f"A {sample.label}, saved {_when(sample.modified)}")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
+            self.list.addItem(item)
+        counts = [sum(s.label == d for s in self._samples) for d in range(10)]
+        total = len(self._samples)
+        if total == 0:
+            self._summary.setText("No samples yet. When DigitPad reads a drawing wrongly, "
+                                  "click the right digit under the answer (or press "
+                                  "Ctrl+0…9) to save it here.")
+        else:
+            per_digit = " · ".join(f"{d}: {n}" for d, n in enumerate(counts) if n)
+            self._summary.setText(f"{total} sample{'s' if total != 1 else ''}  ({per_digit})")
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self._show_preview()
+
+    def _show_preview(self) -> None:
+        selected = self.selected_paths()
+        self.delete_button.setEnabled(bool(selected))
+        self.delete_button.setText(f"Delete {len(selected)} Samples" if len(selected) > 1
+                                   else "Delete")
+        sample = next((s for s in self._samples if selected and s.path == selected[0]), None)
+        if sample is None:
+            self._preview.clear()
+            self._preview_text.setText("")
+            return
+        palette = self.palette()
+        self._preview.setPixmap(render_drawing(sample.drawing, PREVIEW - 4,
+                                               palette.text().color(), palette.base().color(),
+                                               self.devicePixelRatioF()))
+        self._preview_text.setText(f"<b>A sample of {sample.label}</b><br>"
+                                   f"saved {_when(sample.modified)}<br>"
+                                   f"<small>{sample.path.name}</small>")
+
+    def _open_folder(self) -> None:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._directory)))
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))

@@ -1,0 +1,203 @@
+"""The retrain dialog's first page: recipe, epochs, batch size, augmentation, samples;
+and how those become `digitpad train` arguments."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.gui import settings as keys
+from digitpad.gui.labels import muted_label, title_label
+
+NOTE_WIDTH = 500
+
+
+@dataclass(frozen=True)
+class RecipeChoice:
+    title: str
+    epochs: int
+    batch_size: int
+    augments: bool
+    description: str
+
+
+# The recipes of training/recipes.py, described here so that the app need not import
+# the training package (and TensorFlow with it).
+RECIPES = {
+    "card": RecipeChoice(
+        "Model card", 15, 128, False,
+        "Exactly the published model card: Adam, batch 128, 15 epochs, 10% held out for "
+        "validation, no augmentation."),
+    "default": RecipeChoice(
+        "DigitPad default", 45, 128, True,
+        "How the bundled model was trained: 45 epochs on augmented images (rotation, zoom, "
+        "stretch, shear, shift, stroke thickness, pen-style renditions), a warm-up and "
+        "cosine decay of the learning rate, and an average of the weights."),
+}
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    recipe: str = "default"
+    epochs: int = 45
+    batch_size: int = 128
+    augment: bool = True
+    include_samples: bool = False
+
+
+def build_arguments(options: TrainingOptions, output: Path, samples_dir: Path | None = None,
+                    init_model: Path | None = None, extra: Sequence[str] = ()) -> list[str]:
+    """The `digitpad train` arguments for these options (without the program)."""
+    arguments = ["--recipe", options.recipe, "--epochs", str(options.epochs),
+                 "--batch-size", str(options.batch_size), "--output", str(output),
+                 "--progress", "json"]
+    if not options.augment and RECIPES[options.recipe].augments:
+        arguments.append("--no-augment")
+    if options.include_samples and samples_dir is not None:
+        arguments += ["--samples", str(samples_dir)]
+        if init_model is not None:
+            arguments += ["--init-model", str(init_model)]
+    return arguments + list(extra)
+
+
+class TrainingOptionsForm(QWidget):
+    def __init__(self, sample_count: int, parent: QWidget | None = None) -> None:
+        """`sample_count`: how many samples the user has (0: the option is off)."""
+        super().__init__(parent)
+        self._sample_count = sample_count
+        self._settings = keys.open_settings()
+        self.recipe = QComboBox()
+        for name, choice in RECIPES.items():
+            self.recipe.addItem(f"{choice.title} ({name})", name)
+        self.recipe.setAccessibleName("Recipe")
+        self.recipe.currentIndexChanged.connect(self._on_recipe_changed)
+        self._recipe_note = muted_label()
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 200)
+        self.epochs.setAccessibleName("Epochs")
+        self.epochs.setToolTip("Passes over the 54,000 training images")
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(8, 4096)
+        self.batch_size.setSingleStep(32)
+        self.batch_size.setAccessibleName("Batch size")
+        self.batch_size.setToolTip("Images per training step")
+        self.augment = QCheckBox("Augment the training images")
+        self.augment.setToolTip("Random rotation, zoom, stretch, shear, shift and stroke "
+                                "thickness: slower, but reads real handwriting better")
+        count = sample_count
+        self.include_samples = QCheckBox(f"Include my samples ({count})" if count
+                                         else "Include my samples (none yet)")
+        self.include_samples.setEnabled(count > 0)
+        samples_note = muted_label(
+            "Fine-tunes the model in use with your corrected drawings mixed into MNIST; a "
+            "few are held out to measure it on your handwriting before and after."
+            if count else "Correct a wrong answer (the digit buttons under the result, or "
+            "Ctrl+0…9) and the drawing becomes a sample.")
+
+        # A wrapped label in a form row is given the height it needs at its narrowest;
+        # a set width keeps that height and the text's width in step.
+        for note in (self._recipe_note, samples_note):
+            note.setFixedWidth(NOTE_WIDTH)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setVerticalSpacing(10)
+        form.addRow("&Recipe:", self.recipe)
+        form.addRow("", self._recipe_note)
+        form.addRow("&Epochs:", self.epochs)
+        form.addRow("&Batch size:", self.batch_size)
+        form.addRow("", self.augment)
+        form.addRow("", self.include_samples)
+        form.addRow("", samples_note)
+
+        self.status_note = QLabel()
+        self.status_note.setWordWrap(True)
+        self.status_note.setObjectName("note")
+        self.status_note.setStyleSheet("#note { background: palette(alternate-base); border: "
+                                       "1px solid palette(mid); border-radius: 6px; "
+                                       "padding: 8px 10px; }")
+        self.status_note.setAccessibleName("Training status")
+        self.status_note.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title_label("Train a new model"))
+        layout.addWidget(muted_label(
+            "The training runs in the background as a separate process and saves the new "
+            "model as a version of its own. The model in use stays until you choose the new "
+            "one."))
+        layout.addSpacing(10)
+        layout.addLayout(form)
+        if not getattr(sys, "frozen", False) and importlib.util.find_spec("tensorflow") is None:
+            warning = QLabel("TensorFlow is not installed in this Python, so the training "
+                             "will fail: install it (pip install tensorflow) first.")
+            warning.setWordWrap(True)
+            warning.setStyleSheet("color: #d9480f;")
+            layout.addWidget(warning)
+        layout.addSpacing(8)
+        layout.addWidget(self.status_note)
+        layout.addStretch(1)
+        self._restore()
+
+    def options(self) -> TrainingOptions:
+        recipe = self.recipe.currentData()
+        return TrainingOptions(
+            recipe=recipe, epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            augment=self.augment.isChecked() and RECIPES[recipe].augments,
+            include_samples=self.include_samples.isChecked() and self._sample_count > 0)
+
+    def sample_count(self) -> int:
+        return self._sample_count
+
+    def show_status(self, text: str) -> None:
+        self.status_note.setText(text)
+        self.status_note.setVisible(bool(text))
+
+    def status_text(self) -> str:
+        return self.status_note.text() if not self.status_note.isHidden() else ""
+
+    def remember(self) -> None:
+        """Keep the options for the next time the dialog opens."""
+        s = self._settings
+        options = self.options()
+        s.setValue(keys.TRAIN_RECIPE, options.recipe)
+        s.setValue(keys.TRAIN_EPOCHS, options.epochs)
+        s.setValue(keys.TRAIN_BATCH_SIZE, options.batch_size)
+        s.setValue(keys.TRAIN_AUGMENT, self.augment.isChecked())
+        s.setValue(keys.TRAIN_SAMPLES, self.include_samples.isChecked())
+
+    def _on_recipe_changed(self) -> None:
+        choice = RECIPES[self.recipe.currentData()]
+        self._recipe_note.setText(choice.description)
+        self.epochs.setValue(choice.epochs)
+        self.batch_size.setValue(choice.batch_size)
+        self.augment.setEnabled(choice.augments)
+        self.augment.setChecked(choice.augments)
+        self.augment.setToolTip("" if choice.augments else
+                                "The model card's recipe trains without augmentation")
+
+    def _restore(self) -> None:
+        s = self._settings
+        recipe = str(s.value(keys.TRAIN_RECIPE, "default"))
+        self.recipe.setCurrentIndex(self.recipe.findData(recipe if recipe in RECIPES
+                                                         else "default"))
+        self._on_recipe_changed()
+        choice = RECIPES[self.recipe.currentData()]
+        self.epochs.setValue(keys.read_int(s, keys.TRAIN_EPOCHS, choice.epochs, 1, 200))
+        self.batch_size.setValue(keys.read_int(s, keys.TRAIN_BATCH_SIZE, choice.batch_size,
+                                               8, 4096))
+        if choice.augments:
+            self.augment.setChecked(keys.read_bool(s, keys.TRAIN_AUGMENT, True))
+        self.include_samples.setChecked(self._sample_count > 0
+                                        and keys.read_bool(s, keys.TRAIN_SAMPLES, True))

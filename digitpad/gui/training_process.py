@@ -1,0 +1,249 @@
+"""`digitpad train` as a separate process (QProcess), its JSON-lines progress as signals.
+
+The training runs in its own process: TensorFlow never loads into the app, a crash
+cannot take the window down, and the installed app runs itself with the `train`
+sub-command, so it works frozen too. Cancel sends SIGTERM (terminate()); the trainer
+stops within one batch, writes nothing and exits with 130.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+log = logging.getLogger(__name__)
+
+CANCELLED_EXIT = 130
+KILL_AFTER_MS = 20_000   # a trainer that ignores SIGTERM this long is killed
+LOG_LIMIT = 200_000      # characters of stderr kept for the crash report
+PHASES = {"loading": "Loading MNIST…", "preparing": "Preparing the training images…",
+          "start": "Training…", "evaluating": "Evaluating on the MNIST test set…"}
+
+
+def default_command() -> list[str]:
+    """This program with its `train` sub-command: the frozen app runs itself."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "train"]
+    return [sys.executable, "-m", "digitpad", "train"]
+
+
+class TrainingProcess(QObject):
+    phase_changed = Signal(str)                    # a short line: loading, training…
+    run_started = Signal(int, int)                 # epochs, batches per epoch
+    progress_changed = Signal(float, float)        # done in [0, 1], seconds left (NaN: unknown)
+    batch_measured = Signal(float, float, float)   # position in epochs, loss, accuracy of
+    #                                                 the batches since the last report
+    epoch_measured = Signal(int, float, float, float, float)  # epoch, loss, accuracy,
+    #                                                 val_loss, val_accuracy (NaN: none)
+    succeeded = Signal(str)                        # the output folder
+    cancelled = Signal()
+    failed = Signal(str, str)                      # one plain sentence, the log (stderr)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._process: QProcess | None = None
+        self._stdout = b""
+        self._log: list[str] = []
+        self._log_size = 0
+        self._error_message = ""
+        self._done_output = ""
+        self._cancelling = False
+        self._output: Path | None = None
+        self._epochs = 0
+        self._batches = 0
+        self._last_batch = (0, 0, 0.0, 0.0)  # epoch, batch, running loss and accuracy
+        self._kill_timer = QTimer(self, singleShot=True, interval=KILL_AFTER_MS)
+        self._kill_timer.timeout.connect(self._kill)
+
+    def start(self, command: Sequence[str], arguments: Sequence[str], output: Path) -> None:
+        """Run `command + arguments`; `output` is the folder it was told to write to."""
+        if self.is_running():
+            raise RuntimeError("a training is already running")
+        self._stdout, self._log, self._log_size = b"", [], 0
+        self._error_message, self._done_output = "", ""
+        self._cancelling = False
+        self._output = output
+        self._epochs = self._batches = 0
+        self._last_batch = (0, 0, 0.0, 0.0)
+        process = QProcess(self)
+        environment = QProcessEnvironment.systemEnvironment()
+        environment.insert("PYTHONUNBUFFERED", "1")  # progress lines as they happen
+        if not environment.contains("TF_CPP_MIN_LOG_LEVEL"):
+            environment.insert("TF_CPP_MIN_LOG_LEVEL", "2")  # keep the log readable
+        process.setProcessEnvironment(environment)
+        process.readyReadStandardOutput.connect(self._read_stdout)
+        process.readyReadStandardError.connect(self._read_stderr)
+        process.finished.connect(self._on_finished)
+        process.errorOccurred.connect(self._on_error)
+        self._process = process
+        program, *rest = list(command)
+        log.info("training: %s", " ".join([program, *rest, *arguments]))
+        self.phase_changed.emit("Starting…")
+        process.start(program, [*rest, *arguments])
+
+    def is_running(self) -> bool:
+        return self._process is not None and \
+            self._process.state() != QProcess.ProcessState.NotRunning
+
+    def cancel(self) -> None:
+        """Ask the trainer to stop (SIGTERM); it is killed if it has not within 20 s."""
+        if not self.is_running() or self._cancelling:
+            return
+        self._cancelling = True
+        self.phase_changed.emit("Stopping…")
+        if sys.platform == "win32":
+            # terminate() posts WM_CLOSE, which a console process never sees; nothing is
+            # half-written either way (the output folder is removed).
+            self._process.kill()
+        else:
+            self._process.terminate()
+        self._kill_timer.start()
+
+    def kill_now(self) -> None:
+        """Stop at once, without waiting for the current batch (the app is quitting)."""
+        if self.is_running():
+            self._cancelling = True
+            self._process.kill()
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until the process has ended (for closing the app)."""
+        return self._process is None or self._process.waitForFinished(msecs)
+
+    def log_text(self) -> str:
+        return "".join(self._log)
+
+    # --- reading the process -----------------------------------------------------------
+
+    def _read_stdout(self) -> None:
+        self._stdout += bytes(self._process.readAllStandardOutput())
+        *lines, self._stdout = self._stdout.split(b"\n")
+        for line in lines:
+            self._handle_line(line.decode("utf-8", "replace").strip())
+
+    def _read_stderr(self) -> None:
+        self._append_log(bytes(self._process.readAllStandardError()).decode("utf-8", "replace"))
+
+    def _append_log(self, text: str) -> None:
+        self._log.append(text)
+        self._log_size += len(text)
+        while self._log_size > LOG_LIMIT and len(self._log) > 1:
+            self._log_size -= len(self._log.pop(0))
+
+    def _handle_line(self, line: str) -> None:
+        if not line:
+            return
+        try:
+            event = json.loads(line)
+        except ValueError:
+            self._append_log(line + "\n")  # something printed outside the protocol
+            return
+        if not isinstance(event, dict):
+            return
+        kind = event.get("event")
+        if kind in PHASES:
+            message = event.get("message")
+            self.phase_changed.emit(str(message) + "…" if kind == "preparing" and message
+                                    else PHASES[kind])
+        if kind == "start":
+            self._epochs = _int(event.get("epochs"))
+            self._batches = _int(event.get("batches"))
+            self.run_started.emit(self._epochs, self._batches)
+        elif kind == "batch":
+            epoch, epochs = _int(event.get("epoch")), _int(event.get("epochs")) or self._epochs
+            batch, batches = _int(event.get("batch")), _int(event.get("batches")) or self._batches
+            if epochs and batches:
+                done = ((epoch - 1) * batches + batch) / (epochs * batches)
+                self.progress_changed.emit(min(max(done, 0.0), 1.0),
+                                           _number(event.get("eta_s")))
+                loss, accuracy = self._since_last_report(epoch, batch,
+                                                         _number(event.get("loss")),
+                                                         _number(event.get("accuracy")))
+                self.batch_measured.emit(epoch - 1 + batch / batches, loss, accuracy)
+        elif kind == "epoch":
+            epoch = _int(event.get("epoch"))
+            epochs = _int(event.get("epochs")) or self._epochs
+            if epochs:
+                self.progress_changed.emit(min(epoch / epochs, 1.0), _number(event.get("eta_s")))
+            self.epoch_measured.emit(epoch, _number(event.get("loss")),
+                                     _number(event.get("accuracy")),
+                                     _number(event.get("val_loss")),
+                                     _number(event.get("val_accuracy")))
+        elif kind == "done":
+            self._done_output = str(event.get("output") or "")
+        elif kind == "error":
+            self._error_message = " ".join(str(event.get("message") or "").split())
+        elif kind == "cancelled":
+            self._cancelling = True
+
+    def _since_last_report(self, epoch: int, batch: int, loss: float,
+                           accuracy: float) -> tuple[float, float]:
+        """Keras reports the mean since the epoch began, which jumps back at every new
+        epoch; the mean over the batches since the previous report does not."""
+        last_epoch, last_batch, last_loss, last_accuracy = self._last_batch
+        self._last_batch = (epoch, batch, loss, accuracy)
+        if epoch != last_epoch or not 0 < last_batch < batch:
+            return loss, accuracy
+        span = batch - last_batch
+        return ((loss * batch - last_loss * last_batch) / span,
+                (accuracy * batch - last_accuracy * last_batch) / span)
+
+    # --- the end -------------------------------------------------------------------------
+
+    def _on_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        self._kill_timer.stop()
+        self._read_stdout()
+        if self._stdout.strip():
+            self._handle_line(self._stdout.decode("utf-8", "replace").strip())
+            self._stdout = b""
+        self._read_stderr()
+        crashed = exit_status == QProcess.ExitStatus.CrashExit
+        self._process.deleteLater()
+        self._process = None
+        if self._cancelling or (exit_code == CANCELLED_EXIT and not crashed):
+            # Asked to stop: whatever it managed to write is discarded by the caller.
+            self.cancelled.emit()
+            return
+        output = self._output
+        if not crashed and exit_code == 0 and output is not None and \
+                (output / "model.keras").is_file() and (output / "model.json").is_file():
+            self.succeeded.emit(str(output))
+            return
+        if self._error_message:
+            message = self._error_message
+        elif crashed:
+            message = "The training process crashed"
+        elif exit_code == 0:
+            message = "The training process ended without writing a model"
+        else:
+            message = f"The training process failed (exit status {exit_code})"
+        self.failed.emit(message.rstrip("."), self.log_text())
+
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            program = self._process.program() if self._process is not None else "?"
+            if self._process is not None:
+                self._process.deleteLater()
+            self._process = None
+            self.failed.emit(f"The training process could not be started ({program})",
+                             self.log_text())
+
+    def _kill(self) -> None:
+        if self.is_running():
+            log.warning("the trainer did not stop within %d s; killing it", KILL_AFTER_MS // 1000)
+            self._process.kill()
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else math.nan
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+

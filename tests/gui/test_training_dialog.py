@@ -1,0 +1,273 @@
+"""Retraining from the menu, with a fake trainer process: done, use, discard, cancel, crash."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from digitpad.core import paths
+from digitpad.core.drawing import Drawing
+from digitpad.gui import model_versions, sample_store, settings
+from digitpad.gui.training_dialog import TrainingDialog, format_duration
+from digitpad.gui.training_options import TrainingOptions, build_arguments
+from digitpad.gui.training_process import default_command
+
+RUN_MS = 30_000
+
+
+def recorded_arguments(command: list[str]) -> list[str]:
+    return json.loads((Path(command[1]).parent / "args.json").read_text())
+
+
+def open_dialog(window, command, epochs: int = 2, recipe: str = "card") -> TrainingDialog:
+    window.tools.training_command = command
+    window.tools.retrain()
+    dialog = window.tools.training_dialog
+    dialog.form.recipe.setCurrentIndex(dialog.form.recipe.findData(recipe))
+    dialog.form.epochs.setValue(epochs)
+    return dialog
+
+
+def test_arguments_follow_the_options(tmp_path):
+    out = tmp_path / "v1"
+    card = build_arguments(TrainingOptions("card", 3, 64, augment=False), out)
+    assert card == ["--recipe", "card", "--epochs", "3", "--batch-size", "64",
+                    "--output", str(out), "--progress", "json"]
+    plain = build_arguments(TrainingOptions("default", 45, 128, augment=False), out)
+    assert "--no-augment" in plain
+    assert "--no-augment" not in build_arguments(TrainingOptions("default", 45, 128), out)
+    samples = build_arguments(TrainingOptions("default", 5, 128, include_samples=True), out,
+                              tmp_path / "samples", tmp_path / "model.keras", ["--limit", "9"])
+    assert samples[-6:] == ["--samples", str(tmp_path / "samples"), "--init-model",
+                            str(tmp_path / "model.keras"), "--limit", "9"]
+    assert "--samples" not in build_arguments(TrainingOptions(include_samples=False), out,
+                                              tmp_path / "samples")
+
+
+def test_the_trainer_is_this_program_frozen_or_not(monkeypatch):
+    assert default_command() == [sys.executable, "-m", "digitpad", "train"]
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert default_command() == [sys.executable, "train"]
+
+
+def test_durations_read_naturally():
+    assert format_duration(42.4) == "42 s"
+    assert format_duration(200) == "3 min 20 s"
+    assert format_duration(3900) == "1 h 05 min"
+
+
+def test_a_finished_run_compares_and_use_new_model_switches(window, qtbot, fake_trainer):
+    dialog = open_dialog(window, fake_trainer, epochs=2)
+    assert dialog.state() == "options" and dialog.isVisible()
+    dialog.start()
+    output = dialog.output_dir()
+    assert output.parent == paths.user_models_dir()
+    qtbot.waitUntil(lambda: dialog.state() == "done", timeout=RUN_MS)
+
+    args = recorded_arguments(fake_trainer)
+    assert args[:4] == ["--recipe", "card", "--epochs", "2"]
+    assert args[args.index("--output") + 1] == str(output)
+    train_points, validation_points = dialog.curves.point_counts()
+    assert train_points == 8 and validation_points == 2
+    assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
+
+    comparison = dialog.comparison
+    assert comparison.text("accuracy", "current") == "99.52%"
+    assert comparison.text("accuracy", "new") == "99.08%"
+    assert comparison.text("accuracy", "change") == "−0.44 points"
+    assert comparison.text("mistakes", "new") == "92"
+    assert comparison.text("samples", "new") == ""  # no samples in this run
+    bundled = window.recognition.recognizer.meta["test"]["confusion"]
+    assert comparison.difference()[4][9] == 2 - bundled[4][9]
+
+    old = window.recognition.recognizer
+    qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.recognition.recognizer is not old, timeout=10_000)
+    assert Path(window.recognition.recognizer.path) == output / "model.keras"
+    assert not dialog.isVisible()
+    assert window.model_path() == str(output / "model.keras")
+    assert settings.open_settings().value(settings.MODEL_PATH) == str(output / "model.keras")
+    assert [v.folder for v in model_versions.list_versions()] == [output]
+    assert window.actions_by_name["revert"].isEnabled()
+    assert output.name in window.model_text()
+
+    window.actions_by_name["revert"].trigger()
+    qtbot.waitUntil(lambda: Path(window.recognition.recognizer.path)
+                    == paths.bundled_model_path(), timeout=10_000)
+    assert settings.open_settings().value(settings.MODEL_PATH) is None
+    assert not window.actions_by_name["revert"].isEnabled()
+    assert output.is_dir()  # reverting keeps the version
+
+
+def test_the_chosen_model_is_loaded_at_the_next_start(qtbot, fake_trainer, window):
+    dialog = open_dialog(window, fake_trainer, epochs=1)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "done", timeout=RUN_MS)
+    output = dialog.output_dir()
+    dialog.use_new_model()
+    window.close()
+
+    from digitpad.gui.main_window import MainWindow
+
+    again = MainWindow()
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.recognition.recognizer is not None, timeout=15_000)
+    assert Path(again.recognition.recognizer.path) == output / "model.keras"
+    again.close()
+
+
+def test_discard_deletes_the_new_version(window, qtbot, fake_trainer):
+    dialog = open_dialog(window, fake_trainer, epochs=1)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "done", timeout=RUN_MS)
+    output = dialog.output_dir()
+    assert (output / "model.keras").is_file()
+    dialog.discard_button.click()
+    assert dialog.state() == "options"
+    assert not output.exists()
+    assert "Discarded" in dialog.status_text()
+    assert Path(window.recognition.recognizer.path) == paths.bundled_model_path()
+
+
+def test_cancel_terminates_the_trainer_and_keeps_the_model(window, qtbot, fake_trainer,
+                                                           monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER_MODE", "slow")
+    dialog = open_dialog(window, fake_trainer, epochs=50)
+    dialog.start()
+    output = dialog.output_dir()
+    qtbot.waitUntil(lambda: dialog.curves.point_counts()[0] >= 2, timeout=RUN_MS)
+    assert dialog.eta.text().startswith("about ")
+    dialog.cancel_button.click()
+    assert dialog.state() == "stopping"
+    qtbot.waitUntil(lambda: dialog.state() == "options", timeout=RUN_MS)
+    assert (Path(fake_trainer[1]).parent / "terminated").read_text() == "yes"  # SIGTERM
+    assert "cancelled" in dialog.status_text()
+    assert not output.exists()
+    assert model_versions.list_versions() == []
+    assert Path(window.recognition.recognizer.path) == paths.bundled_model_path()
+    assert not dialog.process.is_running()
+
+
+def test_closing_the_dialog_mid_run_stops_the_trainer(window, qtbot, fake_trainer,
+                                                      monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER_MODE", "slow")
+    dialog = open_dialog(window, fake_trainer, epochs=50)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.curves.point_counts()[0] >= 1, timeout=RUN_MS)
+    dialog.close()
+    assert dialog.isVisible() and dialog.state() == "stopping"
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=RUN_MS)
+    assert not dialog.process.is_running()
+
+
+def test_a_crash_shows_the_log_and_keeps_the_model(window, qtbot, fake_trainer, monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER_MODE", "crash")
+    dialog = open_dialog(window, fake_trainer)
+    dialog.start()
+    output = dialog.output_dir()
+    qtbot.waitUntil(lambda: dialog.state() == "failed", timeout=RUN_MS)
+    assert "RuntimeError: boom" in dialog.log_view.toPlainText()
+    assert "exit status 1" in dialog.failure_text()
+    assert "has not changed" in dialog.failure_text()
+    assert not output.exists()
+    assert Path(window.recognition.recognizer.path) == paths.bundled_model_path()
+    dialog.back_button.click()
+    assert dialog.state() == "options"
+
+
+def test_an_error_event_is_the_message(window, qtbot, fake_trainer, monkeypatch):
+    monkeypatch.setenv("FAKE_TRAINER_MODE", "error")
+    dialog = open_dialog(window, fake_trainer)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "failed", timeout=RUN_MS)
+    assert dialog.failure_text().startswith("MNIST not found in /nowhere.")
+
+
+def test_a_trainer_that_cannot_start_is_a_failure(window, qtbot, tmp_path):
+    dialog = open_dialog(window, [str(tmp_path / "no-such-program")])
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "failed", timeout=RUN_MS)
+    assert "could not be started" in dialog.failure_text()
+
+
+def test_including_samples_fine_tunes_and_reports_before_and_after(window, qtbot,
+                                                                   fake_trainer):
+    drawing = Drawing.from_points([[[10, 10], [10, 90]]], 100, 100)
+    for label in (1, 1, 7):
+        sample_store.save_sample(drawing, label)
+    dialog = open_dialog(window, fake_trainer, epochs=1, recipe="default")
+    assert dialog.form.include_samples.isEnabled() and dialog.form.include_samples.isChecked()
+    assert "(3)" in dialog.form.include_samples.text()
+    dialog.form.augment.setChecked(False)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "done", timeout=RUN_MS)
+    args = recorded_arguments(fake_trainer)
+    assert args[args.index("--samples") + 1] == str(sample_store.samples_dir())
+    assert args[args.index("--init-model") + 1] == str(window.recognition.recognizer.path)
+    assert "--no-augment" in args
+    assert dialog.comparison.text("samples", "current") == "50.00%"
+    assert dialog.comparison.text("samples", "new") == "100.00%"
+    assert dialog.comparison.text("samples", "change") == "+50.00 points"
+
+
+def test_the_options_are_remembered(window, fake_trainer, qtbot):
+    dialog = open_dialog(window, fake_trainer, epochs=7, recipe="card")
+    dialog.form.batch_size.setValue(64)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "done", timeout=RUN_MS)
+    dialog.discard_new_model()
+    dialog.close()
+    window.tools.retrain()
+    again = window.tools.training_dialog
+    assert again is not dialog
+    assert again.options() == TrainingOptions("card", 7, 64, augment=False,
+                                              include_samples=False)
+
+
+@pytest.mark.slow
+def test_a_real_training_run_through_the_dialog(window, qtbot, mnist_dir, monkeypatch):
+    """`digitpad train --recipe card --epochs 1 --limit 1000 --batch-size 64`, for real."""
+    pytest.importorskip("tensorflow")
+    monkeypatch.setenv("DIGITPAD_MNIST_DIR", str(mnist_dir))
+    window.tools.training_extra_arguments = ["--limit", "1000"]
+    window.tools.retrain()
+    dialog = window.tools.training_dialog
+    dialog.form.recipe.setCurrentIndex(dialog.form.recipe.findData("card"))
+    dialog.form.epochs.setValue(1)
+    dialog.form.batch_size.setValue(64)
+    dialog.start()
+    output = dialog.output_dir()
+    qtbot.waitUntil(lambda: dialog.state() in ("done", "failed"), timeout=180_000)
+    assert dialog.state() == "done", dialog.log_view.toPlainText()[-3000:]
+    meta = json.loads((output / "model.json").read_text())
+    assert meta["recipe"] == "card" and meta["epochs"] == 1 and meta["limit"] == 1000
+    assert 0.5 < meta["test"]["accuracy"] < 1.0
+    assert dialog.curves.point_counts()[0] >= 1
+    assert dialog.comparison.text("accuracy", "new") == f"{meta['test']['accuracy']:.2%}"
+    dialog.use_new_model()
+    qtbot.waitUntil(lambda: Path(window.recognition.recognizer.path) == output / "model.keras",
+                    timeout=15_000)
+
+
+def test_training_figures_are_those_since_the_last_report(qtbot):
+    from digitpad.gui.training_process import TrainingProcess
+
+    process = TrainingProcess()
+    seen = []
+    process.batch_measured.connect(lambda *values: seen.append(values))
+
+    def batch(epoch, number, loss, accuracy):
+        process._handle_line(json.dumps({"event": "batch", "epoch": epoch, "epochs": 2,
+                                         "batch": number, "batches": 40, "loss": loss,
+                                         "accuracy": accuracy, "eta_s": 9}))
+
+    batch(1, 10, 0.5, 0.8)
+    batch(1, 20, 0.4, 0.85)   # Keras' means since the epoch began: batches 11-20 alone
+    batch(2, 5, 0.2, 0.95)    # a new epoch starts a new mean
+    assert seen[0] == pytest.approx((0.25, 0.5, 0.8))
+    assert seen[1] == pytest.approx((0.5, 0.3, 0.9))
+    assert seen[2] == pytest.approx((1.125, 0.2, 0.95))
