@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import images, metrics, mnist, paths
+from digitpad.core import images, metrics, mnist
 from digitpad.core.drawing import Drawing, DrawingError
 from digitpad.core.recognizer import (
     ModelError,
@@ -158,10 +158,9 @@ def evaluate(args) -> int:
 
 def train(args) -> int:
     if args.output is None:
-        import datetime as dt
+        from digitpad.core.model_versions import new_version_dir
 
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        args.output = str(paths.user_models_dir() / f"{stamp}-{args.recipe}")
+        args.output = str(new_version_dir(args.recipe))
     try:
         from training.cli import run
     except ImportError as exc:

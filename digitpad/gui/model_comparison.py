@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from digitpad.core.model_versions import test_metric
 from digitpad.gui.confusion_heatmap import BETTER, WORSE, ConfusionHeatmap
 from digitpad.gui.labels import bold_label, muted_label
-from digitpad.gui.model_versions import test_metric
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter

@@ -80,7 +80,8 @@ class ModelTools(QObject):
 
     def fill_versions_menu(self, menu: QMenu) -> None:
         """The bundled model and every retrained version, the one in use checked."""
-        from digitpad.gui import model_loading, model_versions
+        from digitpad.core import model_versions
+        from digitpad.gui import model_loading
 
         menu.clear()
         group = QActionGroup(menu)
@@ -122,8 +123,8 @@ class ModelTools(QObject):
 
     def teach(self, digit: int) -> None:
         """Save the drawing on the canvas as a sample of `digit`."""
+        from digitpad.core import sample_store
         from digitpad.core.drawing import DrawingError
-        from digitpad.gui import sample_store
 
         window = self._window
         if not self.can_teach():

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.gui import sample_store
+from digitpad.core import sample_store
 from digitpad.gui.drawing_thumbnail import render_drawing
 from digitpad.gui.labels import muted_label, title_label
 

@@ -65,7 +65,7 @@ class TrainingDialog(QDialog):
         """`current`: the model in use (compared with, and fine-tuned from with samples).
         `command`: the trainer before its arguments (default: this program's `train`
         sub-command); `extra_arguments` go after the dialog's own."""
-        from digitpad.gui import sample_store
+        from digitpad.core import sample_store
 
         super().__init__(parent)
         self.setWindowTitle("Retrain Model — DigitPad")
@@ -236,7 +236,7 @@ class TrainingDialog(QDialog):
     # --- the run -------------------------------------------------------------------------
 
     def start(self) -> None:
-        from digitpad.gui import model_versions
+        from digitpad.core import model_versions
 
         if self.process.is_running():
             return
@@ -301,7 +301,8 @@ class TrainingDialog(QDialog):
         return f"   ·   validation loss {val_loss:.4f} · accuracy {val_accuracy:.2%}"
 
     def _on_succeeded(self, output: str) -> None:
-        from digitpad.gui import model_loading, model_versions
+        from digitpad.core import model_versions
+        from digitpad.gui import model_loading
 
         meta = model_versions.read_meta(Path(output))
         current_meta = self._current.meta if self._current is not None else {}
@@ -355,7 +356,7 @@ class TrainingDialog(QDialog):
         self._set_state("options")
 
     def _remove_output(self) -> None:
-        from digitpad.gui import model_versions
+        from digitpad.core import model_versions
 
         if self._output is not None and self._output.exists():
             try:

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
-from digitpad.core import paths
-from digitpad.gui import model_versions, training_curves
+from digitpad.core import model_versions, paths
+from digitpad.gui import training_curves
 from digitpad.gui.confusion_heatmap import ConfusionHeatmap
 from digitpad.gui.training_curves import TrainingCurves
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from digitpad.core import paths
+from digitpad.core import model_versions, paths, sample_store
 from digitpad.core.drawing import Drawing
-from digitpad.gui import model_versions, sample_store, settings
+from digitpad.gui import settings
 from digitpad.gui.training_dialog import TrainingDialog, format_duration
 from digitpad.gui.training_options import TrainingOptions, build_arguments
 from digitpad.gui.training_process import default_command
