@@ -92,6 +92,27 @@ def bench_predict_process(model: str | None, runs: int) -> list[Figure]:
                    "<= 1.0", median <= 1.0, f"{runs} runs")]
 
 
+def bench_gui_startup(runs: int) -> list[Figure]:
+    """`digitpad --smoke-test` starts the full app offscreen and reports its own timings,
+    measured from process start."""
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    visible, first = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-m", "digitpad", "--smoke-test"], env=env,
+                             capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            return [Figure("app start-up (smoke test)", None, "", "", None,
+                           f"skipped: smoke test failed: {out.stderr.strip()[-200:]}")]
+        timings = json.loads(out.stdout.strip().splitlines()[-1])
+        visible.append(timings["window_visible_s"])
+        first.append(timings["first_prediction_s"])
+    v, f = statistics.median(visible), statistics.median(first)
+    note = f"{runs} runs, {env['QT_QPA_PLATFORM']}"
+    return [Figure("app window visible after launch (median)", v, "s", "<= 1.0", v <= 1.0, note),
+            Figure("app first prediction after launch (median)", f, "s", "<= 1.5", f <= 1.5,
+                   note)]
+
+
 def run(args) -> int:
     try:
         recognizer = Recognizer.load(args.model)
@@ -111,6 +132,7 @@ def run(args) -> int:
         figures.append(Figure("pen digits", None, "", "", None,
                               f"skipped: set {pendigits.PENDIGITS_ENV} or --pendigits"))
     figures += bench_predict_process(args.model, 3 if args.quick else 9)
+    figures += bench_gui_startup(3 if args.quick else 5)
     if args.json:
         print(json.dumps({"model": str(recognizer.path), "cpus": os.cpu_count(),
                           "figures": [asdict(f) for f in figures]}))
