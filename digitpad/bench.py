@@ -113,6 +113,14 @@ def bench_gui_startup(runs: int) -> list[Figure]:
                    note)]
 
 
+def _plain(figure: Figure) -> dict:
+    """JSON-ready: NumPy scalars (from comparisons on NumPy values) become Python ones."""
+    out = asdict(figure)
+    out["value"] = None if figure.value is None else float(figure.value)
+    out["ok"] = None if figure.ok is None else bool(figure.ok)
+    return out
+
+
 def run(args) -> int:
     try:
         recognizer = Recognizer.load(args.model)
@@ -131,11 +139,14 @@ def run(args) -> int:
     else:
         figures.append(Figure("pen digits", None, "", "", None,
                               f"skipped: set {pendigits.PENDIGITS_ENV} or --pendigits"))
+    from digitpad.bench_numbers import run_number_benchmarks
+
+    figures += run_number_benchmarks(recognizer, args.data_dir, pen_path, args.quick)
     figures += bench_predict_process(args.model, 3 if args.quick else 9)
     figures += bench_gui_startup(3 if args.quick else 5)
     if args.json:
         print(json.dumps({"model": str(recognizer.path), "cpus": os.cpu_count(),
-                          "figures": [asdict(f) for f in figures]}))
+                          "figures": [_plain(f) for f in figures]}))
         return 0
     print(f"model: {recognizer.path}   ({os.cpu_count()} CPUs)")
     for f in figures:

@@ -1,0 +1,33 @@
+"""`digitpad bench` runs end to end and reports every figure next to its target."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_bench_reports_every_figure(mnist_dir):
+    env = {**os.environ, "DIGITPAD_MNIST_DIR": str(mnist_dir), "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-m", "digitpad", "bench", "--quick", "--json"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    figures = {f["name"]: f for f in report["figures"]}
+    accuracy = figures["MNIST test accuracy (10,000)"]
+    assert accuracy["ok"] and accuracy["value"] >= 0.994
+    names = " ".join(figures)
+    for expected in ("MNIST test loss", "10,000 MNIST test images", "whole process",
+                     "app window visible", "app first prediction", "zip codes"):
+        assert expected in names, expected
+    for figure in report["figures"]:  # measured, not skipped (timings may miss on a busy machine)
+        if "pen" in figure["name"] and figure["value"] is None:
+            continue  # the pen-digits file is optional
+        assert figure["value"] is not None, figure
