@@ -75,6 +75,7 @@ STACK_GAP = 0.3              # ... nor pieces whose inks are further apart than 
 SMALL_PIECE = 0.55           # pieces lower than this x digit height join the nearest ink ...
 SMALL_GAP = 0.3              # ... when it is no further than this x digit height away
 OUTLINE_POINTS = 300         # distances between pieces are measured on this many edge points
+MAX_PIECES = 150             # more candidate digits than this is noise: the largest are kept
 CONTEXT_PIECES = 3           # with this many pieces, widths are judged against their height
 SPLIT_CONTEXT = 0.85         # wider than this x digit height: maybe touching digits
 SPLIT_LONE = 1.4             # a piece alone: wider than this x its own height
@@ -499,7 +500,10 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
         return []
     boxes, areas = _component_stats(labels, count)
     height = _tall_median(boxes[areas >= SPECK_AREA * areas.max()])
-    speck = np.array([_is_speck(b, a, areas.max(), height) for b, a in zip(boxes, areas)])
+    longer = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    speck = (longer < SPECK * height) | (areas < SPECK_AREA * areas.max()) | (areas < 3)
+    if (~speck).sum() > MAX_PIECES:  # noise, not writing: keep the largest, in bounded time
+        speck = areas < np.sort(areas)[-MAX_PIECES]
     pieces = [_Piece.component(labels, k + 1, boxes[k]) for k in np.flatnonzero(~speck)]
     if not pieces:
         return []
@@ -509,30 +513,40 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
         context = len(pieces) >= CONTEXT_PIECES
         pieces = [part for p in pieces
                   for part in _split_wide(p, labels, ink, height, context, judge)]
-    pieces = _attach_image_specks(pieces, [_Piece.component(labels, k + 1, boxes[k])
-                                           for k in np.flatnonzero(speck)], height)
+    pieces = _attach_image_specks(pieces, labels, boxes, np.flatnonzero(speck) + 1, height)
     pieces.sort(key=lambda p: (p.box[0] + p.box[2]) / 2)
     if max_digits is not None:
         pieces = _cap(pieces, [p.box for p in pieces], max_digits, lambda p: p.box)
     return [_crop(labels, ink, p, height) for p in pieces]
 
 
-def _attach_image_specks(pieces: list[_Piece], specks: list[_Piece],
-                         height: float) -> list[_Piece]:
+def _attach_image_specks(pieces: list[_Piece], labels: np.ndarray, boxes: np.ndarray,
+                         ids: np.ndarray, height: float) -> list[_Piece]:
     """Specks inside a digit's box (bits of a faint stroke) stay with the nearest digit
     whose box holds them; the others (dust, noise) go. A speck never moves a box."""
+    if ids.size == 0:
+        return pieces
     pad = HALO * height
-    pieces = list(pieces)
-    outlines = [_outline(p) for p in pieces]
-    for speck in specks:
-        cx, cy = (speck.box[0] + speck.box[2]) / 2, (speck.box[1] + speck.box[3]) / 2
-        holders = [i for i, p in enumerate(pieces) if p.box[0] - pad <= cx <= p.box[2] + pad
-                   and p.box[1] - pad <= cy <= p.box[3] + pad]
-        if holders:
-            dot = _outline(speck)
-            i = min(holders, key=lambda i: _distance(dot, outlines[i]))
-            pieces[i] = pieces[i].merged(speck, keep_box=True)
-    return pieces
+    centres = (boxes[ids - 1, :2] + boxes[ids - 1, 2:]) / 2
+    holds = np.array([(centres[:, 0] >= p.box[0] - pad) & (centres[:, 0] <= p.box[2] + pad)
+                      & (centres[:, 1] >= p.box[1] - pad) & (centres[:, 1] <= p.box[3] + pad)
+                      for p in pieces])                                  # (pieces, specks)
+    owner = np.where(holds.any(axis=0), holds.argmax(axis=0), -1)
+    shared = np.flatnonzero(holds.sum(axis=0) > 1)
+    if shared.size:  # in two boxes: the nearer ink wins
+        outlines = [_outline(p) for p in pieces]
+        for k in shared:
+            dot = _outline(_Piece.component(labels, int(ids[k]), boxes[ids[k] - 1]))
+            owner[k] = min(np.flatnonzero(holds[:, k]),
+                           key=lambda i: _distance(dot, outlines[i]))
+    out = list(pieces)
+    for i in np.unique(owner[owner >= 0]):
+        mine = ids[owner == i]
+        x0, y0 = boxes[mine - 1, :2].min(axis=0)
+        x1, y1 = boxes[mine - 1, 2:].max(axis=0)
+        dots = _Piece(out[i].box, (int(x0), int(y0)), np.isin(labels[y0:y1, x0:x1], mine))
+        out[i] = out[i].merged(dots, keep_box=True)
+    return out
 
 
 def _outline(piece: _Piece) -> np.ndarray:
@@ -575,11 +589,6 @@ def _tall_median(boxes: np.ndarray) -> float:
     return float(max(np.median(heights[heights >= TALL * heights.max()]), 1.0))
 
 
-def _is_speck(box, area, largest, height) -> bool:
-    longer = max(box[2] - box[0], box[3] - box[1])
-    return bool(longer < SPECK * height or area < SPECK_AREA * largest or area < 3)
-
-
 def _overlap(a: tuple, b: tuple, axis: int) -> float:
     """Overlap of the boxes along x (axis 0) or y (1), as a fraction of the shorter extent."""
     lo, hi = max(a[axis], b[axis]), min(a[axis + 2], b[axis + 2])
@@ -616,19 +625,20 @@ def _merge_fragments(pieces: list[_Piece], height: float) -> list[_Piece]:
     """Join broken digits: pieces above one another; small pieces to the nearest ink."""
     pieces = list(pieces)
     outlines = [_outline(p) for p in pieces]
+    alone = [False] * len(pieces)  # a small piece with no ink near it
 
     def join(i: int, j: int) -> None:
         pieces[i] = pieces[i].merged(pieces[j])
         both = np.concatenate([outlines[i], outlines[j]])
         outlines[i] = both[:: max(1, len(both) // (2 * OUTLINE_POINTS))]
-        del pieces[j], outlines[j]
+        alone[i] = False
+        del pieces[j], outlines[j], alone[j]
 
     def stacked_pair() -> tuple[int, int] | None:
-        for i in range(len(pieces)):
-            for j in range(i + 1, len(pieces)):
-                if (_same_digit(pieces[i].box, pieces[j].box, height)
-                        and _distance(outlines[i], outlines[j]) <= STACK_GAP * height):
-                    return i, j
+        for i, j in _near_pairs([p.box for p in pieces], STACK_GAP * height):
+            if (_same_digit(pieces[i].box, pieces[j].box, height)
+                    and _distance(outlines[i], outlines[j]) <= STACK_GAP * height):
+                return i, j
         return None
 
     while (pair := stacked_pair()) is not None:
@@ -638,17 +648,34 @@ def _merge_fragments(pieces: list[_Piece], height: float) -> list[_Piece]:
     merged = True
     while merged and len(pieces) > 1:
         merged = False
-        for i, piece in enumerate(pieces):
-            if piece.height >= SMALL_PIECE * height:
+        b = np.array([p.box for p in pieces], float)
+        for i in np.flatnonzero(b[:, 3] - b[:, 1] < SMALL_PIECE * height):
+            if alone[i]:
                 continue
-            near = [(_distance(outlines[i], outlines[k]), k) for k in range(len(pieces))
-                    if k != i and _box_distance(piece.box, pieces[k].box) <= limit]
+            dx = np.maximum(0, np.maximum(b[:, 0], b[i, 0]) - np.minimum(b[:, 2], b[i, 2]))
+            dy = np.maximum(0, np.maximum(b[:, 1], b[i, 1]) - np.minimum(b[:, 3], b[i, 3]))
+            near = [(_distance(outlines[i], outlines[k]), int(k))
+                    for k in np.flatnonzero(np.hypot(dx, dy) <= limit) if k != i]
             if near and min(near)[0] <= limit:
                 k = min(near)[1]
                 join(min(i, k), max(i, k))
                 merged = True
                 break
+            alone[i] = True
     return pieces
+
+
+def _near_pairs(boxes: list[tuple], limit: float) -> list[tuple[int, int]]:
+    """Index pairs (i < j) of boxes that overlap horizontally and lie within ``limit``."""
+    b = np.array(boxes, float).reshape(-1, 4)
+    dx = np.maximum(0, np.maximum(b[:, None, 0], b[None, :, 0]) - np.minimum(b[:, None, 2],
+                                                                           b[None, :, 2]))
+    dy = np.maximum(0, np.maximum(b[:, None, 1], b[None, :, 1]) - np.minimum(b[:, None, 3],
+                                                                           b[None, :, 3]))
+    across = np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0])
+    ok = (np.hypot(dx, dy) <= limit) & (across > 0)
+    i, j = np.nonzero(np.triu(ok, 1))
+    return list(zip(i.tolist(), j.tolist()))
 
 
 def _split_wide(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: float,
