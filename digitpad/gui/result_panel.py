@@ -165,7 +165,9 @@ class ResultPanel(QWidget):
                     "Try drawing it larger or more clearly.")
         if not unsure:
             lowest = min(d.confidence for d in digits)
-            return f"{len(digits)} digits · each at least {percent(lowest)} sure"
+            if percent(lowest) == "100%":
+                return f"{len(digits)} digits · all 100% sure"
+            return f"{len(digits)} digits · the least sure at {percent(lowest)}"
         which = ", ".join(str(i + 1) for i in unsure)
         return f"Not sure about digit {which} (of {len(digits)}); click a field to inspect it."
 
