@@ -75,7 +75,7 @@ STACK_GAP = 0.3              # ... nor pieces whose inks are further apart than 
 SMALL_PIECE = 0.55           # pieces lower than this x digit height join the nearest ink ...
 SMALL_GAP = 0.3              # ... when it is no further than this x digit height away
 OUTLINE_POINTS = 300         # distances between pieces are measured on this many edge points
-MAX_PIECES = 150             # more candidate digits than this is noise: the largest are kept
+MAX_PIECES = 400             # more candidate digits than this is noise: the largest are kept
 CONTEXT_PIECES = 3           # with this many pieces, widths are judged against their height
 SPLIT_CONTEXT = 0.85         # wider than this x digit height: maybe touching digits
 SPLIT_LONE = 1.4             # a piece alone: wider than this x its own height
@@ -503,7 +503,8 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
     longer = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     speck = (longer < SPECK * height) | (areas < SPECK_AREA * areas.max()) | (areas < 3)
     if (~speck).sum() > MAX_PIECES:  # noise, not writing: keep the largest, in bounded time
-        speck = areas < np.sort(areas)[-MAX_PIECES]
+        speck = np.ones(count, bool)
+        speck[np.argsort(areas, kind="stable")[-MAX_PIECES:]] = False
     pieces = [_Piece.component(labels, k + 1, boxes[k]) for k in np.flatnonzero(~speck)]
     if not pieces:
         return []

@@ -9,8 +9,8 @@ rebuilt from the MNIST test images and the pen-digits trajectories each time.
   polarities, as RGB, 8-bit grey or 16-bit grey files. They are encoded to file bytes
   so that they go through the real image loader (:func:`load_scan`).
 - Zip codes: five such digits side by side with varying gaps, baseline jitter and,
-  in some, one touching pair; each comes with the same five digits scanned one by
-  one in the same style, so a number can be compared with its own digits.
+  in one in ten, one pair whose inks touch; each comes with the same five digits
+  scanned one by one in the same style, so a number can be compared with its digits.
 - Pen numbers: five digits of one writer of the pen-digits set, scaled to a common
   height with some jitter and placed side by side with random gaps, as a person
   writes; strokes stay in writing order. Each comes with its digits as drawings.

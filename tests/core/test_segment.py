@@ -242,7 +242,7 @@ def test_touching_digits_are_split(mnist_test, recognizer):
         assert count <= 3  # really touching
         parts = segment.split_image(ink, judge=judge)
         split += len(parts) == 4 and all(_iou(p.box, b) > 0.5 for p, b in zip(parts, boxes))
-    assert split >= 6, split  # 93% of touching pairs are cut in the synthetic zip codes
+    assert split >= 6, split  # measured: 7 of 8
 
 
 def test_very_wide_touching_digits_are_cut_without_a_judge(mnist_test):
