@@ -65,3 +65,22 @@ def isolated_user_state(request, tmp_path, monkeypatch):
         for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
             QSettings.setPath(ini, scope, str(tmp_path / "settings"))
     yield
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    """The bundled model, loaded once per test module."""
+    from digitpad.core.recognizer import Recognizer
+
+    return Recognizer.load()
+
+
+@pytest.fixture(scope="module")
+def pen():
+    """The pen-digits set (list of PenDigit); skipped when the file is absent."""
+    from digitpad.core import pendigits
+
+    path = pendigits.default_path()
+    if path is None or not path.is_file():
+        pytest.skip("pen-digits file not available (set DIGITPAD_PENDIGITS)")
+    return pendigits.read(path)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitpad.core.drawing import Drawing
+from digitpad.core.images import _runs  # one run finder for both component labellers
 from digitpad.core.preprocess import speck_size
 
 # A judge reads candidate digits: sub-drawings or crops -> float (N, 10) probabilities
@@ -383,17 +384,6 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     _, run_label = np.unique(root, return_inverse=True)
     labels.flat[np.flatnonzero(mask)] = np.repeat(run_label.astype(np.int32) + 1, ends - starts)
     return labels, int(run_label.max()) + 1
-
-
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row, first column and end column (exclusive) of every horizontal run, row-major."""
-    h, w = mask.shape
-    padded = np.zeros((h, w + 2), np.int8)
-    padded[:, 1:-1] = mask
-    edges = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    _, ends = np.nonzero(edges == -1)
-    return rows, starts, ends
 
 
 def _join_runs(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray:

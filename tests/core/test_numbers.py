@@ -14,20 +14,7 @@ import pytest
 from PIL import Image
 
 from digitpad.core import pendigits, synth
-from digitpad.core.recognizer import LOW_CONFIDENCE, Recognizer, recognize_drawing, recognize_image
-
-
-@pytest.fixture(scope="module")
-def recognizer():
-    return Recognizer.load()
-
-
-@pytest.fixture(scope="module")
-def pen():
-    path = pendigits.default_path()
-    if path is None or not path.is_file():
-        pytest.skip("pen-digits file not available (set DIGITPAD_PENDIGITS)")
-    return pendigits.read(path)
+from digitpad.core.recognizer import LOW_CONFIDENCE, recognize_drawing, recognize_image
 
 
 def _iou(a, b) -> float:

@@ -9,22 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitpad.core import pendigits, segment, synth
+from digitpad.core import segment, synth
 from digitpad.core.drawing import Drawing
-from digitpad.core.recognizer import Recognizer, recognize_drawing, recognize_image
-
-
-@pytest.fixture(scope="module")
-def recognizer():
-    return Recognizer.load()
-
-
-@pytest.fixture(scope="module")
-def pen():
-    path = pendigits.default_path()
-    if path is None or not path.is_file():
-        pytest.skip("pen-digits file not available (set DIGITPAD_PENDIGITS)")
-    return pendigits.read(path)
+from digitpad.core.recognizer import recognize_drawing, recognize_image
 
 
 def _writer_digits(pen, writer: int, text: str) -> list[Drawing]:
