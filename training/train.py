@@ -138,6 +138,9 @@ def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, see
     train = train.batch(batch_size)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
+    # Plain TensorFlow ops, nothing for AutoGraph to convert; telling it so also keeps it
+    # from looking for this function's source, which the frozen app does not ship.
+    @tf.autograph.experimental.do_not_convert
     def prepare(batch, s):
         images, labels = batch
         if recipe.augments:
@@ -230,6 +233,7 @@ def train(
     started = time.monotonic()
     history = model.fit(
         train_ds, validation_data=val_ds, epochs=epochs, verbose=0,
+        shuffle=False,  # the dataset shuffles itself (Keras ignores this for datasets)
         callbacks=[_Progress(on_progress, should_stop, epochs, steps)],
     )
     seconds = time.monotonic() - started

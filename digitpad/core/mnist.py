@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from digitpad.core import paths
 from digitpad.core.atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,11 @@ def default_cache_dir() -> Path:
     return base / "mnist"
 
 
+def bundled_dir() -> Path:
+    """The MNIST files an installer may carry (the test split, for the evaluation view)."""
+    return paths.resources_dir() / "mnist"
+
+
 def _basenames(splits: Iterable[str]) -> list[str]:
     names: list[str] = []
     for split in splits:
@@ -249,7 +255,8 @@ def locate(
 
     Looked for, in order: ``data_dir`` (when given it must hold the files; no
     fallback), ``$DIGITPAD_MNIST_DIR`` (likewise), the cache directory
-    (``cache_dir`` or :func:`default_cache_dir`), and finally, when ``download``
+    (``cache_dir`` or :func:`default_cache_dir`), the files bundled with the
+    installed app (:func:`bundled_dir`), and finally, when ``download``
     is true, the cache directory after downloading the missing files into it.
     """
     splits = tuple(splits)
@@ -263,6 +270,10 @@ def locate(
     if find_in_dir(cache, splits):
         log.debug("MNIST found in cache %s", cache)
         return cache
+    bundled = bundled_dir()
+    if find_in_dir(bundled, splits):
+        log.debug("MNIST found in the app's bundle %s", bundled)
+        return bundled
     if not download:
         raise MnistError(
             f"MNIST not found in {cache}; set {MNIST_DIR_ENV} to a directory holding the "

@@ -102,6 +102,7 @@ def run(smoke_test: bool = False) -> int:
         return 1
     from PySide6.QtWidgets import QApplication
 
+    from digitpad.core import paths
     from digitpad.gui import settings, theme
     from digitpad.gui.main_window import MainWindow
 
@@ -109,6 +110,12 @@ def run(smoke_test: bool = False) -> int:
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("digitpad")
+    icon = paths.resources_dir() / "icons" / "digitpad.png"
+    if icon.is_file():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     theme.follow_system(app)
     window = MainWindow(remember=not smoke_test, load_model=False)
     window.show()

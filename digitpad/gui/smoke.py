@@ -7,6 +7,7 @@ path as a user's strokes: canvas -> Drawing -> recognition thread -> result pane
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -100,9 +101,13 @@ def run_smoke_test(app: QApplication, window: MainWindow, clock: LaunchClock,
         report["confidence"] = round(min(d.confidence for d in final.digits), 4) if final else 0
         report["expected"] = EXPECTED
         report["model"] = str(window.recognition.recognizer.path)
-        ok = report["text"] == EXPECTED
-        if not ok:
+        # The app must start without TensorFlow (it is only for the training process).
+        report["tensorflow_imported"] = "tensorflow" in sys.modules
+        ok = report["text"] == EXPECTED and not report["tensorflow_imported"]
+        if report["text"] != EXPECTED:
             report["error"] = f"read the built-in {EXPECTED} as {report['text']!r}"
+        elif not ok:
+            report["error"] = "TensorFlow was imported by the desktop app"
     except Exception as exc:  # the report is the output; a failure is part of it
         report["error"] = f"{type(exc).__name__}: {exc}"
         ok = False

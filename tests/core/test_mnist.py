@@ -473,6 +473,22 @@ def test_locate_uses_cache_without_downloading(tmp_path, fake, serve):
     assert srv.requests == []
 
 
+def test_locate_falls_back_to_the_bundled_test_files(tmp_path, monkeypatch, fake, serve):
+    """An installer may carry the test split: the evaluation view then works offline,
+    but training still needs (and downloads into the cache) the training split."""
+    srv = serve(gz_files(fake))
+    resources = tmp_path / "resources"
+    bundled = fake.write(resources / "mnist", names=list(mnist.FILES["test"]))
+    monkeypatch.setattr(mnist.paths, "resources_dir", lambda: resources)
+    assert mnist.locate(splits=("test",), mirrors=(srv.url,)) == bundled
+    assert srv.requests == []
+    assert mnist.locate(splits=("train",), mirrors=(srv.url,)) == mnist.default_cache_dir()
+    assert srv.requests
+    # the cache comes first once it holds the files
+    fake.write(mnist.default_cache_dir())
+    assert mnist.locate(splits=("test",), mirrors=()) == mnist.default_cache_dir()
+
+
 def test_locate_without_download(tmp_path):
     with pytest.raises(MnistError, match="DIGITPAD_MNIST_DIR") as info:
         mnist.locate(download=False)
