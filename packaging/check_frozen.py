@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 FATAL = re.compile(r"ModuleNotFoundError|No module named|could not load the Qt platform plugin"
-                   r"|Failed to execute script|Traceback \(most recent call last\)")
-# A "7" and a "1" in the 280x280 drawing box: bar, then stem; one stroke for the 1.
+                   r"|Failed to execute script|Traceback \(most recent call last\)",
+                   re.IGNORECASE)  # Qt says "Could not load the Qt platform plugin"
+# A "7" and a "1" in a 280x280 box: bar, then stem; one stroke for the 1.
 SEVEN = [[(70, 60), (140, 58), (200, 56), (190, 95), (172, 140), (156, 185), (142, 225)]]
 ONE = [[(150, 50), (148, 120), (146, 180), (145, 230)]]
 STEP_TIMEOUT_S = 600
@@ -66,6 +67,8 @@ class Runner:
         self.steps: list[dict] = []
         env = {k: v for k, v in os.environ.items()
                if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+        if env.get("DIGITPAD_MNIST_DIR"):  # the runs start in another folder
+            env["DIGITPAD_MNIST_DIR"] = str(Path(env["DIGITPAD_MNIST_DIR"]).resolve())
         env.update(DIGITPAD_DATA_DIR=str(work / "data"), DIGITPAD_CACHE_DIR=str(work / "cache"),
                    QT_QPA_PLATFORM="offscreen", TF_CPP_MIN_LOG_LEVEL="1")
         self.env = env

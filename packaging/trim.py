@@ -87,7 +87,7 @@ def _orphans(kept, entries, dropped) -> set[str]:
     """Libraries that a dropped binary linked against and no kept binary does."""
     def links(items):
         names: set[str] = set()
-        for dest, source, typecode in items:
+        for _dest, source, typecode in items:
             if typecode in ("BINARY", "EXTENSION"):
                 names |= _imports(source)
         return names

@@ -1,0 +1,229 @@
+"""Build DigitPad for this OS: the frozen app, its installer, its sizes, its checks.
+
+    uv run python packaging/build.py
+
+1. PyInstaller (packaging/digitpad.spec): dist/DigitPad/ (dist/DigitPad.app on macOS),
+   with the MNIST test files inside when they are at hand (DIGITPAD_MNIST_DIR or the
+   cache), so the evaluation view works offline.
+2. The installer: Linux dist/DigitPad-<version>-linux-<arch>.tar.gz; macOS
+   dist/DigitPad-<version>-macos-<arch>.dmg (signed ad hoc, or with
+   DIGITPAD_CODESIGN_IDENTITY, then notarized when the notary variables are set; see
+   the README); Windows dist/DigitPad-Setup-<version>.exe (Inno Setup 6's ISCC).
+3. packaging/check_frozen.py on the result.
+Sizes and times go to dist/build-report.json and are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGING = ROOT / "packaging"
+DIST = ROOT / "dist"
+WORK = ROOT / "build" / "pyinstaller"
+NAME = "DigitPad"
+
+
+class BuildError(Exception):
+    pass
+
+
+def version() -> str:
+    text = (ROOT / "digitpad" / "__init__.py").read_text(encoding="utf-8")
+    found = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
+    if not found:
+        raise BuildError("no __version__ in digitpad/__init__.py")
+    return found.group(1)
+
+
+def arch() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def mnist_test_files() -> list[Path]:
+    """The two MNIST test files, if this machine has them; never downloads."""
+    sys.path.insert(0, str(ROOT))
+    from digitpad.core import mnist
+
+    try:
+        folder = mnist.locate(download=False, splits=("test",))
+    except mnist.MnistError:
+        return []
+    files = [mnist.find_file(folder, name) for name in mnist.FILES["test"]]
+    for path in files:
+        mnist.read_idx(path)  # checks the SHA-256: a corrupt file is not shipped
+    return files
+
+
+def run(command: list, **kwargs) -> None:
+    print("$ " + " ".join(map(str, command)), flush=True)
+    done = subprocess.run([str(c) for c in command], **kwargs)
+    if done.returncode != 0:
+        raise BuildError(f"{Path(str(command[0])).name} failed with exit {done.returncode}")
+
+
+def pyinstaller(ver: str, mnist_files: list[Path]) -> Path:
+    env = dict(os.environ, DIGITPAD_BUILD_VERSION=ver,
+               DIGITPAD_BUILD_MNIST_FILES=os.pathsep.join(map(str, mnist_files)))
+    run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
+         "--distpath", DIST, "--workpath", WORK, PACKAGING / "digitpad.spec"], env=env)
+    app = DIST / (f"{NAME}.app" if sys.platform == "darwin" else NAME)
+    if not app.is_dir():
+        raise BuildError(f"PyInstaller finished but {app} is missing")
+    return app
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes of the regular files (links counted once, as what they point to)."""
+    return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def atomic_output(path: Path) -> Path:
+    """A temporary name beside `path`; os.replace() it into place when complete."""
+    path.unlink(missing_ok=True)
+    return path.with_name(f".{path.name}.partial")
+
+
+def package_linux(app: Path, ver: str) -> Path:
+    out = DIST / f"{NAME}-{ver}-linux-{arch()}.tar.gz"
+    tmp = atomic_output(out)
+    with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
+        tar.add(app, arcname=NAME)
+    os.replace(tmp, out)
+    return out
+
+
+def package_macos(app: Path, ver: str) -> Path:
+    identity = os.environ.get("DIGITPAD_CODESIGN_IDENTITY", "-")  # "-": ad hoc
+    sign = ["codesign", "--force", "--timestamp", "--options", "runtime",
+            "--entitlements", PACKAGING / "macos" / "entitlements.plist", "--sign", identity]
+    if identity == "-":
+        sign = ["codesign", "--force", "--sign", "-"]
+    run([*sign, "--deep", app])
+    run(["codesign", "--verify", "--deep", "--strict", app])
+    out = DIST / f"{NAME}-{ver}-macos-{arch()}.dmg"
+    with tempfile.TemporaryDirectory() as staging:
+        shutil.copytree(app, Path(staging) / app.name, symlinks=True)
+        os.symlink("/Applications", Path(staging) / "Applications")
+        tmp = atomic_output(out)
+        run(["hdiutil", "create", "-volname", f"{NAME} {ver}", "-srcfolder", staging,
+             "-fs", "HFS+", "-format", "UDZO", "-ov", tmp.with_suffix(".dmg")])
+        os.replace(tmp.with_suffix(".dmg"), out)
+    if identity != "-":
+        run(["codesign", "--force", "--timestamp", "--sign", identity, out])
+        notarize(out)
+    return out
+
+
+def notarize(dmg: Path) -> None:
+    """Apple's notary service, when its credentials are in the environment."""
+    apple_id, team, password = (os.environ.get(k) for k in (
+        "DIGITPAD_NOTARY_APPLE_ID", "DIGITPAD_NOTARY_TEAM_ID", "DIGITPAD_NOTARY_PASSWORD"))
+    if not (apple_id and team and password):
+        print("Not notarized: DIGITPAD_NOTARY_APPLE_ID, _TEAM_ID and _PASSWORD are not all set.")
+        return
+    run(["xcrun", "notarytool", "submit", dmg, "--apple-id", apple_id, "--team-id", team,
+         "--password", password, "--wait"])
+    run(["xcrun", "stapler", "staple", dmg])
+
+
+def inno_compiler() -> Path:
+    found = shutil.which("iscc")
+    if found:
+        return Path(found)
+    for base in (os.environ.get("ProgramFiles(x86)"), os.environ.get("ProgramFiles"),
+                 os.environ.get("LOCALAPPDATA", "") + r"\Programs"):
+        candidate = Path(base or "") / "Inno Setup 6" / "ISCC.exe"
+        if base and candidate.is_file():
+            return candidate
+    raise BuildError("Inno Setup 6 is needed for the Windows installer (winget install "
+                     "JRSoftware.InnoSetup), or build with --skip-installer")
+
+
+def package_windows(app: Path, ver: str) -> Path:
+    out = DIST / f"{NAME}-Setup-{ver}.exe"
+    out.unlink(missing_ok=True)  # ISCC writes it whole or not at all
+    run([inno_compiler(), f"/DAppVersion={ver}", f"/DSourceDir={app}", f"/DOutputDir={DIST}",
+         PACKAGING / "windows" / "digitpad.iss"])
+    return out
+
+
+def package(app: Path, ver: str) -> Path:
+    if sys.platform == "darwin":
+        return package_macos(app, ver)
+    if sys.platform == "win32":
+        return package_windows(app, ver)
+    return package_linux(app, ver)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-installer", action="store_true",
+                        help="stop after the app folder (no archive, dmg or setup)")
+    parser.add_argument("--skip-check", action="store_true",
+                        help="do not run packaging/check_frozen.py on the result")
+    parser.add_argument("--no-mnist", action="store_true",
+                        help="do not bundle the MNIST test files even when at hand")
+    args = parser.parse_args(argv)
+
+    report: dict = {"platform": f"{sys.platform}-{arch()}"}
+    try:
+        report["version"] = ver = version()
+        mnist_files = [] if args.no_mnist else mnist_test_files()
+        report["mnist_test_files_bundled"] = bool(mnist_files)
+
+        started = time.perf_counter()
+        app = pyinstaller(ver, mnist_files)
+        report["pyinstaller_s"] = round(time.perf_counter() - started, 1)
+        report["folder"] = str(app.relative_to(ROOT))
+        report["folder_bytes"] = folder_size(app)
+
+        if not args.skip_installer:
+            started = time.perf_counter()
+            installer = package(app, ver)
+            report["installer_s"] = round(time.perf_counter() - started, 1)
+            report["installer"] = str(installer.relative_to(ROOT))
+            report["installer_bytes"] = installer.stat().st_size
+
+        if not args.skip_check:
+            started = time.perf_counter()
+            sys.path.insert(0, str(PACKAGING))
+            import check_frozen
+
+            try:
+                report["check"] = check_frozen.check(app)
+            except check_frozen.CheckFailed as exc:
+                raise BuildError(f"frozen check failed: {exc}") from None
+            report["check_s"] = round(time.perf_counter() - started, 1)
+    except BuildError as exc:
+        print(f"build: {exc}", file=sys.stderr)
+        return 1
+
+    out = DIST / "build-report.json"
+    tmp = atomic_output(out)
+    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+    print(f"\n{report['folder']}: {report['folder_bytes'] / 1e6:,.0f} MB")
+    if "installer" in report:
+        print(f"{report['installer']}: {report['installer_bytes'] / 1e6:,.0f} MB")
+    if "check" in report:
+        print(f"frozen window visible after {report['check']['smoke_test']['window_visible_s']} s"
+              " (offscreen); frozen checks passed")
+    print(f"report: {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
