@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import metrics, mnist, pendigits
+from digitpad.core import metrics, mnist, paths, pendigits
 from digitpad.core.recognizer import ModelError, Recognizer, recognize_drawing
 
 
@@ -79,7 +79,7 @@ def bench_predict_process(model: str | None, runs: int) -> list[Figure]:
         canvas = Image.new("L", (200, 200), 255)
         ImageDraw.Draw(canvas).line([(100, 30), (96, 170)], fill=0, width=14)
         canvas.save(image)
-        command = [sys.executable, "-m", "digitpad", "predict", str(image)]
+        command = [*paths.program_command(), "predict", str(image)]
         if model:
             command += ["--model", model]
         times = []
@@ -98,7 +98,7 @@ def bench_gui_startup(runs: int) -> list[Figure]:
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     visible, first = [], []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-m", "digitpad", "--smoke-test"], env=env,
+        out = subprocess.run([*paths.program_command(), "--smoke-test"], env=env,
                              capture_output=True, text=True, timeout=120)
         if out.returncode != 0:
             return [Figure("app start-up (smoke test)", None, "", "", None,

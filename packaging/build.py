@@ -61,7 +61,7 @@ def mnist_test_files() -> list[Path]:
         folder = mnist.locate(download=False, splits=("test",))
     except mnist.MnistError:
         return []
-    files = [mnist.find_file(folder, name) for name in mnist.FILES["test"]]
+    files = [mnist.find_file(folder, name).resolve() for name in mnist.FILES["test"]]
     for path in files:
         mnist.read_idx(path)  # checks the SHA-256: a corrupt file is not shipped
     return files

@@ -7,7 +7,7 @@ folders: --version; the desktop app's --smoke-test (offscreen); `predict --json`
 drawing and on an image, compared with this checkout's answer; a tiny `train` run from
 scratch and one fine-tuning with the user's samples, as the retrain dialog starts
 it; cancelling a training run with SIGTERM (not on Windows); `evaluate` on the bundled
-MNIST test files when the build has them. Any non-zero exit, any
+MNIST test files when the build has them; `bench --quick`. Any non-zero exit, any
 ModuleNotFoundError / "No module named" / "could not load the Qt platform plugin" in
 the output fails the check. Prints one line per step and a JSON summary last.
 Training needs the MNIST training files (DIGITPAD_MNIST_DIR, the cache or a download).
@@ -175,6 +175,24 @@ def check_cancel(runner: Runner, mnist_env: dict) -> None:
         raise CheckFailed("cancelled training left an output folder behind")
 
 
+def check_bench(runner: Runner, env: dict) -> dict:
+    """`bench --quick`: accuracy and speed figures, measured by the frozen app on itself
+    (its predict and start-up timings start the frozen executable again)."""
+    from digitpad.core import pendigits
+
+    args = ["bench", "--quick", "--json"]
+    pen = pendigits.default_path()
+    if pen is not None and pen.is_file():
+        args += ["--pendigits", str(pen.resolve())]
+    result = json.loads(runner.run("bench --quick", args, env=env).strip().splitlines()[-1])
+    figures = {f["name"]: f for f in result["figures"]}
+    failed = [f"{name}: {f['note']}" for name, f in figures.items()
+              if f["value"] is None and "failed" in (f.get("note") or "")]
+    if failed:
+        raise CheckFailed("bench: " + "; ".join(failed))
+    return {name: f["value"] for name, f in figures.items() if f["value"] is not None}
+
+
 def check(dist: Path) -> dict:
     exe = executable(dist)
     resources = bundled_resources(exe)
@@ -216,6 +234,8 @@ def check(dist: Path) -> dict:
         summary["predict_tuned"] = check_predict(runner, [drawing], tuned / "model.keras")
         if sys.platform != "win32":
             check_cancel(runner, mnist_env)
+
+        summary["bench"] = check_bench(runner, mnist_env)
 
         if (resources / "mnist").is_dir():
             offline = {k: v for k, v in runner.env.items() if k != "DIGITPAD_MNIST_DIR"}

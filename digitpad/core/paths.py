@@ -43,3 +43,11 @@ def user_data_dir() -> Path:
 
 def user_models_dir() -> Path:
     return user_data_dir() / "models"
+
+
+def program_command() -> list[str]:
+    """How to run DigitPad again in a new process: the frozen executable itself, or this
+    Python with `-m digitpad`. Sub-command arguments follow."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "digitpad"]

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from digitpad.core import paths
+
 log = logging.getLogger(__name__)
 
 CANCELLED_EXIT = 130
@@ -28,9 +30,7 @@ PHASES = {"loading": "Loading MNIST…", "preparing": "Preparing the training im
 
 def default_command() -> list[str]:
     """This program with its `train` sub-command: the frozen app runs itself."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "train"]
-    return [sys.executable, "-m", "digitpad", "train"]
+    return [*paths.program_command(), "train"]
 
 
 class TrainingProcess(QObject):
