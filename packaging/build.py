@@ -93,7 +93,7 @@ def folder_size(folder: Path) -> int:
 def atomic_output(path: Path) -> Path:
     """A temporary name beside `path`; os.replace() it into place when complete."""
     path.unlink(missing_ok=True)
-    return path.with_name(f".{path.name}.partial")
+    return path.with_name(f".partial-{path.name}")
 
 
 def package_linux(app: Path, ver: str) -> Path:
@@ -119,8 +119,8 @@ def package_macos(app: Path, ver: str) -> Path:
         os.symlink("/Applications", Path(staging) / "Applications")
         tmp = atomic_output(out)
         run(["hdiutil", "create", "-volname", f"{NAME} {ver}", "-srcfolder", staging,
-             "-fs", "HFS+", "-format", "UDZO", "-ov", tmp.with_suffix(".dmg")])
-        os.replace(tmp.with_suffix(".dmg"), out)
+             "-fs", "HFS+", "-format", "UDZO", "-ov", tmp])
+        os.replace(tmp, out)
     if identity != "-":
         run(["codesign", "--force", "--timestamp", "--sign", identity, out])
         notarize(out)
