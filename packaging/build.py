@@ -97,6 +97,8 @@ def atomic_output(path: Path) -> Path:
 
 
 def package_linux(app: Path, ver: str) -> Path:
+    script = PACKAGING / "linux" / "install-desktop-entry.sh"
+    shutil.copy2(script, app / script.name)  # the optional menu entry
     out = DIST / f"{NAME}-{ver}-linux-{arch()}.tar.gz"
     tmp = atomic_output(out)
     with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:

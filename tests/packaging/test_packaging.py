@@ -140,3 +140,33 @@ def test_version_matches_the_package():
     from digitpad import __version__
 
     assert build.version() == __version__
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a Linux shell script")
+def test_linux_menu_entry_script(tmp_path):
+    import shutil
+    import subprocess
+
+    app = tmp_path / "unpacked here" / "DigitPad"
+    (app / "_internal" / "resources" / "icons").mkdir(parents=True)
+    (app / "_internal" / "resources" / "icons" / "digitpad.png").write_bytes(b"png")
+    (app / "DigitPad").write_bytes(b"")
+    os.chmod(app / "DigitPad", 0o755)
+    script = app / "install-desktop-entry.sh"
+    shutil.copy2(PACKAGING / "linux" / "install-desktop-entry.sh", script)
+    env = {"HOME": str(tmp_path / "home"), "PATH": os.environ["PATH"]}
+
+    subprocess.run(["sh", str(script)], env=env, check=True, capture_output=True)
+    entry = tmp_path / "home" / ".local" / "share" / "applications" / "digitpad.desktop"
+    lines = entry.read_text().splitlines()
+    assert lines[0] == "[Desktop Entry]"
+    assert f'Exec="{app}/DigitPad"' in lines  # quoted: the folder has a space
+    assert (tmp_path / "home" / ".local" / "share" / "icons" / "hicolor" / "512x512" / "apps"
+            / "digitpad.png").read_bytes() == b"png"
+
+    subprocess.run(["sh", str(script), "--remove"], env=env, check=True, capture_output=True)
+    assert not entry.exists()
+
+    (app / "DigitPad").unlink()
+    failed = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    assert failed.returncode == 1 and "run it from the DigitPad folder" in failed.stderr
