@@ -18,7 +18,10 @@ def loaded_modules(statement: str) -> set[str]:
 
 
 def test_core_and_cli_import_neither_qt_nor_tensorflow():
-    core = sorted(p.stem for p in (ROOT / "digitpad" / "core").glob("*.py"))
+    core_dir = ROOT / "digitpad" / "core"
+    core = sorted(".".join(p.relative_to(core_dir).with_suffix("").parts).removesuffix(".__init__")
+                  for p in core_dir.rglob("*.py") if p != core_dir / "__init__.py")
+    assert "segment.pixels" in core  # sub-packages included
     statement = "; ".join(f"import digitpad.core.{m}" for m in core)
     statement += "; import digitpad.__main__, digitpad.commands, digitpad.bench"
     loaded = loaded_modules(statement)

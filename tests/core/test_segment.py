@@ -2,73 +2,20 @@
 
 from __future__ import annotations
 
-import time
-from collections import deque
-
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitpad.core import segment, synth
+from digitpad.core import raster, segment, synth
 from digitpad.core.drawing import Drawing
 from digitpad.core.recognizer import recognize_drawing, recognize_image
+from digitpad.core.segment import pixels
 
 
 def _writer_digits(pen, writer: int, text: str) -> list[Drawing]:
     """The first sample of each digit of ``text`` by one writer."""
     return [next(d.drawing for d in pen if d.writer == writer and d.label == int(c))
             for c in text]
-
-
-# --- Connected components -------------------------------------------------------------
-
-def _reference_labels(mask: np.ndarray) -> np.ndarray:
-    out = np.zeros(mask.shape, int)
-    count = 0
-    for y, x in zip(*np.nonzero(mask)):
-        if out[y, x]:
-            continue
-        count += 1
-        out[y, x] = count
-        queue = deque([(y, x)])
-        while queue:
-            a, b = queue.popleft()
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    u, v = a + dy, b + dx
-                    if (0 <= u < mask.shape[0] and 0 <= v < mask.shape[1] and mask[u, v]
-                            and not out[u, v]):
-                        out[u, v] = count
-                        queue.append((u, v))
-    return out
-
-
-def test_labels_are_the_8_connected_components():
-    rng = np.random.default_rng(0)
-    for density in (0.2, 0.4, 0.6):
-        mask = rng.random((37, 53)) < density
-        labels, count = segment.label(mask)
-        reference = _reference_labels(mask)
-        assert count == reference.max()
-        assert ((labels > 0) == mask).all()
-        # The same partition: each label maps to exactly one reference label.
-        pairs = set(zip(labels[mask].tolist(), reference[mask].tolist()))
-        assert len(pairs) == count
-    assert segment.label(np.zeros((5, 5), bool))[1] == 0
-
-
-def test_labelling_a_full_page_is_fast():
-    image = Image.new("L", (1600, 1600), 0)
-    draw = ImageDraw.Draw(image)
-    rng = np.random.default_rng(1)
-    for _ in range(300):
-        draw.line([tuple(p) for p in rng.uniform(0, 1600, (4, 2))], fill=255, width=10)
-    mask = (np.asarray(image) > 0) | (rng.random((1600, 1600)) < 0.01)
-    segment.label(mask)  # warm-up
-    start = time.perf_counter()
-    labels, count = segment.label(mask)
-    assert time.perf_counter() - start < 1.0
-    assert count > 100
 
 
 # --- Drawings -------------------------------------------------------------------------
@@ -225,7 +172,7 @@ def test_touching_digits_are_split(mnist_test, recognizer):
         gaps = [0.3] * 3
         gaps[1] = -0.01  # the middle pair touches
         ink, boxes = _line(_pick(mnist_test, text, skip=k), gaps, seed=k)
-        labels, count = segment.label(ink > segment.INK_LEVEL)
+        labels, count = raster.label(ink > pixels.INK_LEVEL)
         assert count <= 3  # really touching
         parts = segment.split_image(ink, judge=judge)
         split += len(parts) == 4 and all(_iou(p.box, b) > 0.5 for p, b in zip(parts, boxes))
@@ -267,13 +214,13 @@ def test_a_broken_eight_and_a_detached_bar_are_joined(mnist_test, recognizer):
     rows = np.flatnonzero((eight > 0.2).any(axis=1))
     middle = (rows[0] + rows[-1]) // 2
     eight[middle - 2: middle + 2] = 0  # a gap right through the waist
-    assert segment.label(eight > 0.2)[1] >= 2
+    assert raster.label(eight > 0.2)[1] >= 2
     assert len(segment.split_image(eight)) == 1
     assert recognize_image(recognizer, eight).text == "8"
 
     body = [(60, 60), (55, 130), (100, 120), (130, 150), (125, 200), (90, 220), (50, 205)]
     five = _draw((200, 260), [body, [(75, 52), (140, 52)]])  # the bar does not touch
-    assert segment.label(five > 0.2)[1] == 2
+    assert raster.label(five > 0.2)[1] == 2
     parts = segment.split_image(five)
     assert len(parts) == 1
     assert recognize_image(recognizer, five).text == "5"
@@ -322,6 +269,6 @@ def test_recognize_image_returns_boxes_in_image_pixels_left_to_right(mnist_test,
 def test_margin_keeps_telling_sure_from_surer():
     p = np.array([[1.0] + [0.0] * 9, [0.999, 0.001] + [0.0] * 8, [0.1] * 10, [0.0] * 10],
                  np.float32)
-    m = segment.margin(p)
+    m = pixels.margin(p)
     assert m[0] == 40.0 and 6.5 < m[1] < 7.5 and m[2] == pytest.approx(np.log(1 / 9))
     assert m[3] == -5.0

@@ -1,0 +1,81 @@
+"""The shared raster tools: one connected-component labeller (on runs) for the scan
+pipeline and for segmentation, checked against a plain flood fill."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from digitpad.core import raster
+
+
+def _reference_labels(mask: np.ndarray) -> np.ndarray:
+    """8-connected flood fill, numbered in reading order of each component's first pixel."""
+    out = np.zeros(mask.shape, int)
+    count = 0
+    for y, x in zip(*np.nonzero(mask)):
+        if out[y, x]:
+            continue
+        count += 1
+        out[y, x] = count
+        queue = deque([(y, x)])
+        while queue:
+            a, b = queue.popleft()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    u, v = a + dy, b + dx
+                    if (0 <= u < mask.shape[0] and 0 <= v < mask.shape[1] and mask[u, v]
+                            and not out[u, v]):
+                        out[u, v] = count
+                        queue.append((u, v))
+    return out
+
+
+def test_labels_are_the_8_connected_components_in_reading_order():
+    rng = np.random.default_rng(0)
+    for density in (0.2, 0.4, 0.6):
+        mask = rng.random((37, 53)) < density
+        labels, count = raster.label(mask)
+        reference = _reference_labels(mask)
+        assert count == reference.max()
+        np.testing.assert_array_equal(labels, reference)
+    assert raster.label(np.zeros((5, 5), bool))[1] == 0
+
+
+def test_components_agree_with_the_labels():
+    rng = np.random.default_rng(3)
+    mask = rng.random((41, 29)) < 0.45
+    labels, count = raster.label(mask)
+    comps = raster.Components(mask)
+    assert comps.n == count
+    np.testing.assert_array_equal(comps.label_image(np.ones(count, bool)), labels)
+    for k in range(count):
+        ys, xs = np.nonzero(labels == k + 1)
+        assert tuple(comps.box[k]) == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+        assert comps.area[k] == len(xs)
+    assert comps.count_of(mask).tolist() == comps.area.astype(int).tolist()
+    keep = np.arange(count) % 2 == 0
+    np.testing.assert_array_equal(comps.mask_of(keep), np.isin(labels, np.flatnonzero(keep) + 1))
+
+
+def test_a_full_page_of_strokes():
+    image = Image.new("L", (1600, 1600), 0)
+    draw = ImageDraw.Draw(image)
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        draw.line([tuple(p) for p in rng.uniform(0, 1600, (4, 2))], fill=255, width=10)
+    mask = (np.asarray(image) > 0) | (rng.random((1600, 1600)) < 0.01)
+    labels, count = raster.label(mask)
+    assert count > 100
+    assert ((labels > 0) == mask).all()
+    assert raster.Components(mask).n == count
+
+
+def test_dilate_is_a_square():
+    mask = np.zeros((9, 9), bool)
+    mask[4, 4] = True
+    grown = raster.dilate(mask, 2)
+    assert grown.sum() == 25 and grown[2:7, 2:7].all()
+    assert (raster.dilate(mask, 0) == mask).all()
