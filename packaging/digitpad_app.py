@@ -6,22 +6,37 @@ import os
 import sys
 
 
-def _use_parent_console() -> None:
-    """Windows: the windowed .exe has no stdout. Run from a terminal with a sub-command,
-    it writes to that terminal; pipes (the app's own retraining process) already work."""
-    if sys.platform != "win32" or sys.stdout is not None or len(sys.argv) < 2:
+def _windows_streams() -> None:
+    """Windows: a windowed .exe may start with sys.stdout/stderr None. A sub-command needs
+    them: use the pipes it was given (the app's retraining process reads its progress
+    there), else the terminal it was started from, else nothing rather than a crash."""
+    if sys.platform != "win32" or len(sys.argv) < 2:
         return
     import ctypes
+    import msvcrt
 
-    if ctypes.windll.kernel32.AttachConsole(-1):  # ATTACH_PARENT_PROCESS
-        sys.stdout = open("CONOUT$", "w", encoding="utf-8", errors="replace", buffering=1)
-        sys.stderr = open("CONOUT$", "w", encoding="utf-8", errors="replace", buffering=1)
-    else:  # no terminal: say nothing rather than fail on None
-        sys.stdout = sys.stderr = open(os.devnull, "w")
+    kernel32 = ctypes.windll.kernel32
+    attached = False
+    for name, std_handle in (("stdout", -11), ("stderr", -12)):  # STD_OUTPUT/ERROR_HANDLE
+        if getattr(sys, name) is not None:
+            continue
+        stream = None
+        handle = kernel32.GetStdHandle(std_handle)
+        if handle not in (0, -1, None):
+            try:
+                fd = msvcrt.open_osfhandle(handle, os.O_WRONLY)
+                stream = open(fd, "w", encoding="utf-8", errors="replace", buffering=1)
+            except OSError:
+                stream = None
+        if stream is None:
+            attached = attached or bool(kernel32.AttachConsole(-1))  # ATTACH_PARENT_PROCESS
+            target = "CONOUT$" if attached else os.devnull
+            stream = open(target, "w", encoding="utf-8", errors="replace", buffering=1)
+        setattr(sys, name, stream)
 
 
 if __name__ == "__main__":
-    _use_parent_console()
+    _windows_streams()
     from digitpad.__main__ import main
 
     sys.exit(main())
