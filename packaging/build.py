@@ -29,6 +29,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from digitpad.core.atomic import atomic_path, write_text  # noqa: E402
+
 PACKAGING = ROOT / "packaging"
 DIST = ROOT / "dist"
 WORK = ROOT / "build" / "pyinstaller"
@@ -73,7 +77,6 @@ def tensorflow_build() -> str:
 
 def mnist_test_files() -> list[Path]:
     """The two MNIST test files, if this machine has them; never downloads."""
-    sys.path.insert(0, str(ROOT))
     from digitpad.core import mnist
 
     try:
@@ -109,20 +112,13 @@ def folder_size(folder: Path) -> int:
     return sum(p.lstat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def atomic_output(path: Path) -> Path:
-    """A temporary name beside `path`; os.replace() it into place when complete."""
-    path.unlink(missing_ok=True)
-    return path.with_name(f".partial-{path.name}")
-
-
 def package_linux(app: Path, ver: str) -> Path:
     script = PACKAGING / "linux" / "install-desktop-entry.sh"
     shutil.copy2(script, app / script.name)  # the optional menu entry
     out = DIST / f"{NAME}-{ver}-linux-{arch()}.tar.gz"
-    tmp = atomic_output(out)
-    with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
+    out.unlink(missing_ok=True)  # a failed build leaves no stale archive behind
+    with atomic_path(out) as tmp, tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
         tar.add(app, arcname=NAME)
-    os.replace(tmp, out)
     return out
 
 
@@ -138,10 +134,10 @@ def package_macos(app: Path, ver: str) -> Path:
     with tempfile.TemporaryDirectory() as staging:
         shutil.copytree(app, Path(staging) / app.name, symlinks=True)
         os.symlink("/Applications", Path(staging) / "Applications")
-        tmp = atomic_output(out)
-        run(["hdiutil", "create", "-volname", f"{NAME} {ver}", "-srcfolder", staging,
-             "-fs", "HFS+", "-format", "UDZO", "-ov", tmp])
-        os.replace(tmp, out)
+        out.unlink(missing_ok=True)
+        with atomic_path(out) as tmp:
+            run(["hdiutil", "create", "-volname", f"{NAME} {ver}", "-srcfolder", staging,
+                 "-fs", "HFS+", "-format", "UDZO", "-ov", tmp])
     if identity != "-":
         run(["codesign", "--force", "--timestamp", "--sign", identity, out])
         notarize(out)
@@ -234,9 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     out = DIST / "build-report.json"
-    tmp = atomic_output(out)
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, out)
+    write_text(out, json.dumps(report, indent=2) + "\n")
     print(f"\n{report['folder']}: {report['folder_bytes'] / 1e6:,.0f} MB")
     if "installer" in report:
         print(f"{report['installer']}: {report['installer_bytes'] / 1e6:,.0f} MB")

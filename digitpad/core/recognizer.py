@@ -248,13 +248,15 @@ class Result:
 EMPTY = Result(())
 
 
-def _result(recognizer: Recognizer, fields: list[np.ndarray], boxes: list) -> Result:
-    if not fields:
+def _result(recognizer: Recognizer, fields: list, boxes: list) -> Result:
+    """One Digit per field and box; parts whose field is None (nothing to read) drop out."""
+    kept = [(f, box) for f, box in zip(fields, boxes) if f is not None]
+    if not kept:
         return EMPTY
-    probs = recognizer.predict(np.stack(fields))
+    probs = recognizer.predict(np.stack([f for f, _ in kept]))
     return Result(tuple(
         Digit(int(p.argmax()), float(p.max()), p, tuple(int(round(v)) for v in box), f)
-        for p, f, box in zip(probs, fields, boxes)
+        for p, (f, box) in zip(probs, kept)
     ))
 
 
@@ -275,13 +277,8 @@ def recognize_drawing(recognizer: Recognizer, drawing, max_digits: int | None = 
     from digitpad.core.preprocess import drawing_to_field
 
     parts = segment.split_drawing(drawing, max_digits, _drawing_judge(recognizer))
-    fields, boxes = [], []
-    for part in parts:
-        field = drawing_to_field(part.drawing)
-        if field is not None:
-            fields.append(field)
-            boxes.append(_whole_box(part.box))
-    return _result(recognizer, fields, boxes)
+    return _result(recognizer, [drawing_to_field(p.drawing) for p in parts],
+                   [_whole_box(p.box) for p in parts])
 
 
 def recognize_image(recognizer: Recognizer, ink: np.ndarray,
@@ -295,13 +292,7 @@ def recognize_image(recognizer: Recognizer, ink: np.ndarray,
     from digitpad.core.preprocess import image_to_field
 
     parts = segment.split_image(ink, max_digits, _image_judge(recognizer))
-    fields, boxes = [], []
-    for part in parts:
-        field = image_to_field(part.crop)
-        if field is not None:
-            fields.append(field)
-            boxes.append(part.box)
-    return _result(recognizer, fields, boxes)
+    return _result(recognizer, [image_to_field(p.crop) for p in parts], [p.box for p in parts])
 
 
 def _whole_box(box) -> tuple[int, int, int, int]:

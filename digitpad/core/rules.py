@@ -247,13 +247,7 @@ def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
     nothing = np.zeros_like(mask)
     if not horizontal and not vertical:
         return mask, nothing
-    near = np.zeros_like(mask)
-    for line in horizontal:
-        ys, xs = line.band(h)
-        near[ys, xs] = True
-    for line in vertical:
-        xs, ys = line.band(w)
-        near[ys, xs] = True
+    near = _bands(mask.shape, horizontal, vertical)
     # The rest of the ink: what is left away from every line, less specks and bits of
     # lines too short to be found (where a tilted rule leaves the image, say).
     rest = mask & ~raster.dilate(near, 2)
@@ -286,14 +280,7 @@ def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
     # pixels on a rule can be told from the rule's.
     split = np.inf
     if values is not None and rest.any() and (rules_h or rules_v):
-        on_rules = np.zeros_like(mask)
-        for line in rules_h:
-            ys, xs = line.band(h)
-            on_rules[ys, xs] = True
-        for line in rules_v:
-            xs, ys = line.band(w)
-            on_rules[ys, xs] = True
-        on_rules &= mask & ~rest
+        on_rules = _bands(mask.shape, rules_h, rules_v) & mask & ~rest
         if on_rules.any():
             writing = float(np.median(values[rest]))
             ruling = float(np.median(values[on_rules]))
@@ -308,6 +295,20 @@ def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
                               None if values is None else values.T, split)
         removed[ys, xs] = True
     return mask & ~removed, removed
+
+
+def _bands(shape: tuple[int, int], horizontal: list[Line], vertical: list[Line]) -> np.ndarray:
+    """bool (H, W): the pixels of the lines' bands (vertical lines are found on the
+    transposed mask, so their bands come as (x, y))."""
+    h, w = shape
+    out = np.zeros(shape, bool)
+    for line in horizontal:
+        ys, xs = line.band(h)
+        out[ys, xs] = True
+    for line in vertical:
+        xs, ys = line.band(w)
+        out[ys, xs] = True
+    return out
 
 
 def _margin(line: Line, vertical: list[Line], h: int, w: int, ruled: bool) -> bool:

@@ -8,14 +8,14 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QLabel,
-    QListWidget,
     QListWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from digitpad.gui.labels import bold_label, muted_label
 from digitpad.gui.probability_bars import percent
+from digitpad.gui.thumbnail_grid import thumbnail_grid
 
 if TYPE_CHECKING:
     from digitpad.gui.evaluation_data import Evaluation
@@ -27,23 +27,12 @@ ICON = 56         # 28 x 2: each MNIST pixel a 2x2 block
 class CellImages(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._title = QLabel()
-        font = self._title.font()
-        font.setBold(True)
-        self._title.setFont(font)
-        self._note = QLabel()
-        self._note.setWordWrap(True)
-        self._note.setStyleSheet("color: palette(placeholder-text);")
-        self.list = QListWidget()
-        self.list.setViewMode(QListWidget.ViewMode.IconMode)
-        self.list.setIconSize(QSize(ICON, ICON))
-        self.list.setGridSize(QSize(ICON + 34, ICON + 38))
-        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.list.setMovement(QListWidget.Movement.Static)
-        self.list.setUniformItemSizes(True)
-        self.list.setWordWrap(True)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setAccessibleName("Test images of the chosen cell")
+        self._title = bold_label("")
+        self._note = muted_label()
+        self.list = thumbnail_grid(ICON, QSize(ICON + 34, ICON + 38),
+                                   QAbstractItemView.SelectionMode.SingleSelection,
+                                   "Test images of the chosen cell")
+        self.list.setWordWrap(True)  # captions of two lines: digit and probability
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._title)

@@ -4,7 +4,6 @@ held-out samples before and after, and the change in the confusion matrix."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from digitpad.core.model_versions import test_metric
@@ -69,9 +68,8 @@ class ModelComparison(QWidget):
             header.setAlignment(RIGHT)
             self._grid.addWidget(header, 0, column + 1)
             if sub:
-                name = QLabel(sub)
+                name = muted_label(sub, wrap=False)
                 name.setAlignment(RIGHT)
-                name.setStyleSheet("color: palette(placeholder-text);")
                 self._grid.addWidget(name, 1, column + 1)
 
         rows = []
@@ -106,12 +104,8 @@ class ModelComparison(QWidget):
             self._grid.addWidget(title, r, 0)
             for c, (column, text) in enumerate((("current", old), ("new", new),
                                                 ("change", change)), start=1):
-                cell = QLabel(text)
+                cell = bold_label(text) if column == "new" else QLabel(text)
                 cell.setAlignment(RIGHT)
-                if column == "new":
-                    font = QFont(cell.font())
-                    font.setBold(True)
-                    cell.setFont(font)
                 if column == "change" and good is not None:
                     cell.setStyleSheet(f"color: {(BETTER if good else WORSE).name()};")
                 self._grid.addWidget(cell, r, c)

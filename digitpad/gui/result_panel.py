@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLay
 
 from digitpad.gui.correction_bar import CorrectionBar
 from digitpad.gui.field_view import FieldView
+from digitpad.gui.labels import bold_label
 from digitpad.gui.probability_bars import ProbabilityBars, percent
 from digitpad.gui.theme import warning_colour
 
@@ -47,10 +48,10 @@ class ResultPanel(QWidget):
         self._status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._status.setWordWrap(True)
         self._status.setAccessibleName("Confidence")
-        self._bars_title = _caption("Probabilities")
+        self._bars_title = bold_label("Probabilities")
         self._bars = ProbabilityBars()
         self.correction = CorrectionBar()
-        self._fields_title = _caption("What the model sees · 28 × 28")
+        self._fields_title = bold_label("What the model sees · 28 × 28")
         self._fields_box = QWidget()
         self._fields_row = QHBoxLayout(self._fields_box)
         self._fields_row.setContentsMargins(0, 0, 0, 0)
@@ -229,14 +230,6 @@ class ResultPanel(QWidget):
                 self.show_result(self._result)
             elif self._state == "empty":
                 self.show_result(None)
-
-
-def _caption(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 def _css(colour: QColor) -> str:

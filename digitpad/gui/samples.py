@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from digitpad.core import sample_store
 from digitpad.gui.drawing_thumbnail import render_drawing
 from digitpad.gui.labels import muted_label, title_label
+from digitpad.gui.thumbnail_grid import thumbnail_grid
 
 THUMB = 72
 PREVIEW = 260
@@ -57,15 +57,8 @@ class SamplesDialog(QDialog):
         top.addWidget(self._summary, 1)
         top.addWidget(self.filter)
 
-        self.list = QListWidget()
-        self.list.setViewMode(QListWidget.ViewMode.IconMode)
-        self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.setGridSize(QSize(THUMB + 22, THUMB + 30))
-        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.list.setMovement(QListWidget.Movement.Static)
-        self.list.setUniformItemSizes(True)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setAccessibleName("Samples")
+        self.list = thumbnail_grid(THUMB, QSize(THUMB + 22, THUMB + 30),
+                                   QAbstractItemView.SelectionMode.ExtendedSelection, "Samples")
         self.list.itemSelectionChanged.connect(self._show_preview)
 
         self._preview = QLabel()

@@ -515,25 +515,27 @@ def test_load_only_needs_its_own_split(tmp_path, fake):
     assert len(images) == len(labels) == 5
 
 
+def _write_test_split(directory: Path, monkeypatch, images: np.ndarray,
+                      labels: np.ndarray) -> None:
+    """The test split's two files holding these arrays, with their hashes accepted."""
+    names = mnist.FILES["test"]
+    payloads = (idx_bytes(images), idx_bytes(labels))
+    monkeypatch.setattr(mnist, "SHA256", {n: sha(p) for n, p in zip(names, payloads)})
+    for name, payload in zip(names, payloads):
+        (directory / name).write_bytes(payload)
+
+
 def test_load_count_mismatch(tmp_path, monkeypatch):
-    images_name, labels_name = mnist.FILES["test"]
-    images = idx_bytes(np.zeros((4, 28, 28), np.uint8))
-    labels = idx_bytes(np.zeros(3, np.uint8))
-    monkeypatch.setattr(mnist, "SHA256", {images_name: sha(images), labels_name: sha(labels)})
-    (tmp_path / images_name).write_bytes(images)
-    (tmp_path / labels_name).write_bytes(labels)
+    _write_test_split(tmp_path, monkeypatch, np.zeros((4, 28, 28), np.uint8),
+                      np.zeros(3, np.uint8))
     with pytest.raises(MnistError, match="4 images but .* 3 labels") as info:
         mnist.load("test", tmp_path)
     assert_one_line(info.value)
 
 
 def test_load_wrong_image_shape(tmp_path, monkeypatch):
-    images_name, labels_name = mnist.FILES["test"]
-    images = idx_bytes(np.zeros((3, 32, 32), np.uint8))
-    labels = idx_bytes(np.zeros(3, np.uint8))
-    monkeypatch.setattr(mnist, "SHA256", {images_name: sha(images), labels_name: sha(labels)})
-    (tmp_path / images_name).write_bytes(images)
-    (tmp_path / labels_name).write_bytes(labels)
+    _write_test_split(tmp_path, monkeypatch, np.zeros((3, 32, 32), np.uint8),
+                      np.zeros(3, np.uint8))
     with pytest.raises(MnistError, match=r"\(N, 28, 28\)"):
         mnist.load("test", tmp_path)
 

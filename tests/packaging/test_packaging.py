@@ -128,7 +128,7 @@ def test_linux_archive_keeps_links_and_is_written_whole(tmp_path, monkeypatch):
 
     out = build.package_linux(app, "9.8.7")
     assert out.name.startswith("DigitPad-9.8.7-linux-") and out.name.endswith(".tar.gz")
-    assert not list(tmp_path.glob(".partial-*"))
+    assert not list(tmp_path.glob(".*"))  # no temporary file left beside it
     with tarfile.open(out) as tar:
         members = {m.name: m for m in tar.getmembers()}
     assert members["DigitPad/DigitPad"].mode & 0o111
