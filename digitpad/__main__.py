@@ -50,12 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--samples", metavar="DIR",
                    help="labelled drawings (*.json) to mix into the training set")
     t.add_argument("--init-model", metavar="PATH", help="fine-tune from this .keras model")
+    t.add_argument("--pendigits", metavar="FILE",
+                   help="pen-strokes file for the default recipe (default: "
+                        "$DIGITPAD_PENDIGITS, else the copy bundled with DigitPad)")
 
     b = sub.add_parser("bench", help="measure accuracy and speed against the targets")
     b.add_argument("--json", action="store_true")
     b.add_argument("--model", metavar="PATH")
     b.add_argument("--data-dir", metavar="DIR")
     b.add_argument("--pendigits", metavar="FILE", help="pen-digits trajectories file")
+    b.add_argument("--ardis", metavar="DIR",
+                   help="ARDIS digits folder with labels.tsv (evaluation only)")
     b.add_argument("--quick", action="store_true", help="fewer timing repetitions")
     return parser
 

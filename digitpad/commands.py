@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.core import images, metrics, mnist
-from digitpad.core.drawing import Drawing, DrawingError
-from digitpad.core.recognizer import (
-    ModelError,
-    Recognizer,
-    Result,
-    recognize_drawing,
-    recognize_image,
-)
+from digitpad.core.api import recognize_path
+from digitpad.core.drawing import DrawingError
+from digitpad.core.recognizer import ModelError, Recognizer
 
 log = logging.getLogger(__name__)
 SUPPORTED = images.SUFFIXES + (".json",)
@@ -55,24 +48,6 @@ def expand_inputs(raw_paths: list[str]) -> Iterator[tuple[str, str | None]]:
             yield raw, None
 
 
-def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None) -> Result:
-    """Recognise one image or drawing file; raises ImageError / DrawingError (one line)."""
-    if Path(path).suffix.lower() == ".json":
-        return recognize_drawing(recognizer, Drawing.load(path), max_digits)
-    if Path(path).stat().st_size == 0:
-        raise images.ImageError("empty file")
-    ink, (width, height) = images.load_grey_sized(path)
-    result = recognize_image(recognizer, ink, max_digits)
-    if (ink.shape[1], ink.shape[0]) == (width, height):
-        return result
-    # Boxes are in the reduced working image's pixels: map them back to the file's.
-    sx, sy = width / ink.shape[1], height / ink.shape[0]
-    return Result(tuple(dataclasses.replace(d, box=(
-        max(0, math.floor(d.box[0] * sx)), max(0, math.floor(d.box[1] * sy)),
-        min(width, math.ceil(d.box[2] * sx)), min(height, math.ceil(d.box[3] * sy))))
-        for d in result.digits))
-
-
 def predict(args) -> int:
     recognizer = _load_model(args.model)
     if recognizer is None:
@@ -100,12 +75,20 @@ def predict(args) -> int:
             continue
         if args.json:
             print(json.dumps({"path": path, **result.to_json()}), flush=True)
-        elif result.digits:
-            confidence = min(d.confidence for d in result.digits)
-            print(f"{path}: {result.text}  ({confidence:.1%})", flush=True)
         else:
-            print(f"{path}: no digit", flush=True)
+            print(f"{path}: {plain_answer(result)}", flush=True)
     return 1 if failed else 0
+
+
+def plain_answer(result) -> str:
+    """One line for people: "71  (98.2%)", "4  (55.0%, not sure)", "not a digit"."""
+    rejected = len(result.rejected)
+    if not result.digits:
+        return "not a digit" if rejected else "no digit"
+    confidence = min(d.confidence for d in result.digits)
+    doubt = "" if all(d.sure for d in result.digits) else ", not sure"
+    extra = f"; {rejected} part{'s' if rejected > 1 else ''} not a digit" if rejected else ""
+    return f"{result.text}  ({confidence:.1%}{doubt}{extra})"
 
 
 def evaluate_model(recognizer: Recognizer, data_dir: str | None) -> dict:

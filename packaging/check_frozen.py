@@ -122,7 +122,7 @@ def make_inputs(work: Path) -> tuple[Path, Path, Path]:
 
 def source_answer(paths: list[Path]) -> list[str]:
     """What this checkout reads in the same inputs, with the same bundled model."""
-    from digitpad.commands import recognize_path
+    from digitpad.core.api import recognize_path
     from digitpad.core.recognizer import Recognizer
 
     recognizer = Recognizer.load()

@@ -48,6 +48,7 @@ def run(args) -> int:
         augment=not getattr(args, "no_augment", False),
         samples_dir=getattr(args, "samples", None),
         init_model=getattr(args, "init_model", None),
+        pendigits=getattr(args, "pendigits", None),
     )
     try:
         result = train(config, on_progress=emit, should_stop=stop.is_set)

@@ -29,10 +29,20 @@ class Recipe:
     # Stroke-thickness variation: blend each image towards its 3x3 grey dilation
     # (thicker pen) or erosion (thinner pen) by a random amount.
     thickness_probability: float = 0.0
+    # Real pen strokes (training writers only) and drawn non-digits, as shares of every
+    # epoch; the rest is MNIST. Non-digits are taught with a uniform target: "none of
+    # the ten" (outlier exposure, Hendrycks et al. 2019), so the network's ten outputs
+    # stay the card's.
+    pen_share: float = 0.0
+    pen_copies: int = 0               # varied renditions of each recorded pen digit
+    non_digit_share: float = 0.0
+    non_digit_count: int = 0          # distinct drawn non-digits in the pool
+    calibrate: bool = False           # fit a temperature on the held-out calibration writers
 
     def without_augmentation(self) -> Recipe:
         return replace(self, rotate_degrees=0.0, scale_range=0.0, aspect_range=0.0, shear=0.0,
-                       shift_pixels=0.0, thickness_probability=0.0)
+                       shift_pixels=0.0, thickness_probability=0.0, pen_copies=min(
+                           self.pen_copies, 1))
 
     @property
     def augments(self) -> bool:
@@ -72,6 +82,11 @@ DEFAULT = Recipe(
     shear=0.2,
     shift_pixels=2.0,
     thickness_probability=2 / 3,
+    pen_share=0.25,
+    pen_copies=16,
+    non_digit_share=0.08,
+    non_digit_count=24_000,
+    calibrate=True,
 )
 
 RECIPES = {r.name: r for r in (CARD, DEFAULT)}

@@ -24,8 +24,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from digitpad.core import metrics, mnist
-from training import report
+from digitpad.core import metrics, mnist, nondigits, pendigits
+from training import pen_data, report
 from training.augment import augment
 from training.model import build_model, describe_layers
 from training.recipes import RECIPES, Recipe
@@ -59,6 +59,7 @@ class TrainConfig:
     augment: bool = True             # False: the recipe without its augmentation
     samples_dir: str | None = None   # labelled drawings to mix into MNIST (training.samples)
     init_model: str | None = None    # fine-tune from this .keras model instead of from scratch
+    pendigits: str | None = None     # the pen-strokes file (default: pen_data.locate())
     command: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -117,13 +118,47 @@ class _Progress(keras.callbacks.Callback):
         })
 
 
-def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
-              extra: tuple | None = None):
-    """Training and validation tf.data pipelines; the last 10% is held out, as Keras'
-    validation_split does, so the card recipe matches fit(validation_split=0.1).
+class DigitAccuracy(keras.metrics.Metric):
+    """Accuracy over the digits of a batch; drawn non-digits (uniform targets) do not count."""
 
-    ``extra`` (images, one-hot labels) joins the training part only: the user's own
-    samples.
+    def __init__(self, name: str = "accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.hits = self.add_variable(shape=(), initializer="zeros", name="hits")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        is_digit = keras.ops.cast(keras.ops.max(y_true, axis=1) > 0.5, "float32")
+        same = keras.ops.argmax(y_true, axis=1) == keras.ops.argmax(y_pred, axis=1)
+        self.hits.assign_add(keras.ops.sum(keras.ops.cast(same, "float32") * is_digit))
+        self.count.assign_add(keras.ops.sum(is_digit))
+
+    def result(self):
+        return self.hits / keras.ops.maximum(self.count, 1.0)
+
+    def reset_state(self):
+        self.hits.assign(0.0)
+        self.count.assign(0.0)
+
+
+@dataclass
+class _Streams:
+    """What one epoch is made of: MNIST (augmented as images), pen strokes and drawn
+    non-digits (varied as strokes before rendering), each with its share."""
+
+    mnist_x: np.ndarray                    # float32 (N, 28, 28, 1)
+    mnist_y: np.ndarray                    # float32 (N, 10) one-hot
+    pen: tuple[np.ndarray, np.ndarray] | None = None        # uint8 images, int labels
+    non_digits: np.ndarray | None = None                    # uint8 images
+
+
+def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
+              extra: tuple | None = None, streams: _Streams | None = None):
+    """Training and validation tf.data pipelines; the last 10% of MNIST is held out, as
+    Keras' validation_split does, so the card recipe matches fit(validation_split=0.1).
+
+    ``extra`` (images, one-hot labels) joins the MNIST part only: the user's own
+    samples. ``streams`` adds pen strokes and non-digits, mixed in by their shares.
+    Returns (train, validation, MNIST training count, validation count, steps per epoch).
     """
     n_val = int(round(len(x) * recipe.validation_split))
     n_train = len(x) - n_val
@@ -133,8 +168,29 @@ def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, see
         x_train = np.concatenate([x_train, extra[0]])
         y_train = np.concatenate([y_train, extra[1]])
         n_train = len(x_train)
-    train = tf.data.Dataset.from_tensor_slices((x_train, y_train))
-    train = train.shuffle(n_train, seed=seed, reshuffle_each_iteration=True)
+
+    # Every stream holds uint8 images (ink = 255): one element type for the mixer, and a
+    # quarter of the memory.
+    x_train = np.round(np.clip(x_train, 0, 1) * 255).astype(np.uint8)
+    parts, shares = [_stream(x_train, y_train, True, seed)], []
+    pen = streams.pen if streams else None
+    nd = streams.non_digits if streams else None
+    if pen is not None and len(pen[0]) and recipe.pen_share:
+        images = pen[0][..., None]
+        labels = keras.utils.to_categorical(pen[1], 10).astype(y_train.dtype)
+        parts.append(_stream(images, labels, False, seed + 1))
+        shares.append(recipe.pen_share)
+    if nd is not None and len(nd) and recipe.non_digit_share:
+        uniform = np.full((len(nd), 10), 0.1, y_train.dtype)
+        parts.append(_stream(nd[..., None], uniform, False, seed + 2))
+        shares.append(recipe.non_digit_share)
+    mnist_share = 1.0 - sum(shares)
+    per_epoch = int(round(n_train / mnist_share))
+    if len(parts) == 1:
+        train = parts[0]
+    else:
+        train = tf.data.Dataset.sample_from_datasets(
+            parts, weights=[mnist_share, *shares], seed=seed, rerandomize_each_iteration=True)
     train = train.batch(batch_size)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
@@ -142,15 +198,25 @@ def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, see
     # from looking for this function's source, which the frozen app does not ship.
     @tf.autograph.experimental.do_not_convert
     def prepare(batch, s):
-        images, labels = batch
+        images, labels, is_mnist = batch
+        images = tf.cast(images, tf.float32) / 255.0
         if recipe.augments:
-            images = augment(images, s, recipe)
+            varied = augment(images, s, recipe)
+            images = tf.where(is_mnist[:, None, None, None], varied, images)
         return images, labels
 
     train = tf.data.Dataset.zip((train, seeds)).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     train = train.prefetch(tf.data.AUTOTUNE)
     val = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(512) if n_val else None
-    return train, val, len(x_train), n_val
+    steps = -(-per_epoch // batch_size)
+    return train, val, n_train, n_val, steps
+
+
+def _stream(images: np.ndarray, labels: np.ndarray, is_mnist: bool, seed: int):
+    """An endless, reshuffled stream of (image, label, is_mnist) for one source."""
+    flags = np.full(len(images), is_mnist)
+    ds = tf.data.Dataset.from_tensor_slices((images, labels, flags))
+    return ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat()
 
 
 def _optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int,
@@ -217,22 +283,37 @@ def train(
         if initial is not None and len(samples.held_y):
             samples_before = _accuracy(initial, samples.held_x, samples.held_y)
 
-    train_ds, val_ds, n_train, n_val = _datasets(recipe, x_all, y_onehot, batch_size,
-                                                 config.seed, extra)
-    steps = -(-n_train // batch_size)
+    streams, sources = _Streams(x_all, y_onehot), [_mnist_source()]
+    pen = None
+    if recipe.pen_share or recipe.calibrate:
+        pen = _pen_data(config, recipe, on_progress)
+        if pen is not None:
+            streams.pen = (pen.train_x, pen.train_y)
+            sources.append(_pen_source(pen))
+    if recipe.non_digit_share:
+        on_progress({"event": "loading", "message": "Drawing non-digits"})
+        count = recipe.non_digit_count if not config.limit else min(
+            recipe.non_digit_count, config.limit)
+        streams.non_digits = pen_data.non_digit_images(count, seed=10_000 + config.seed)
+        sources.append(_non_digit_source(len(streams.non_digits)))
+    if should_stop():
+        raise TrainingCancelled()
+
+    train_ds, val_ds, n_train, n_val, steps = _datasets(
+        recipe, x_all, y_onehot, batch_size, config.seed, extra, streams)
     model = build_model()
     if initial is not None:
         model.set_weights(initial.get_weights())
     model.compile(
         loss="categorical_crossentropy",
         optimizer=_optimizer(recipe, steps, epochs, fine_tune=initial is not None),
-        metrics=["accuracy"],
+        metrics=[DigitAccuracy()],
     )
     on_progress({"event": "start", "recipe": recipe.name, "epochs": epochs, "batches": steps,
                  "train_count": n_train, "validation_count": n_val})
     started = time.monotonic()
     history = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, verbose=0,
+        train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps, verbose=0,
         shuffle=False,  # the dataset shuffles itself (Keras ignores this for datasets)
         callbacks=[_Progress(on_progress, should_stop, epochs, steps)],
     )
@@ -240,6 +321,12 @@ def train(
     if should_stop():
         raise TrainingCancelled()
 
+    calibration = None
+    if recipe.calibrate and n_val:
+        on_progress({"event": "evaluating", "message": "Calibrating the confidence"})
+        calibration = _calibrate(model, x_all[len(x_all) - n_val:], y_all[len(y_all) - n_val:],
+                                 pen)
+        model = _with_temperature(model, calibration["temperature"])
     on_progress({"event": "evaluating", "message": "Evaluating on the MNIST test set"})
     probs = model.predict(x_test, batch_size=1000, verbose=0)
     predicted = probs.argmax(axis=1)
@@ -254,6 +341,8 @@ def train(
         "command": config.command or _command(config, epochs, batch_size),
         "train_count": n_train, "validation_count": n_val,
         "data_sha256": mnist.data_sha256(),
+        "data_sources": sources,
+        "epoch_shares": _shares(recipe, streams),
         "versions": {
             "python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "numpy": np.__version__,
@@ -275,6 +364,8 @@ def train(
         "model_file": "model.keras",
         **config.extra,
     }
+    if calibration is not None:
+        meta["calibration"] = calibration
     if config.init_model:
         meta["init_model"] = str(config.init_model)
     if not config.augment:
@@ -292,6 +383,80 @@ def train(
     on_progress({"event": "done", "output": str(config.output),
                  "test_accuracy": meta["test"]["accuracy"], "test_loss": meta["test"]["loss"]})
     return TrainResult(Path(config.output), meta)
+
+
+def _pen_data(config: TrainConfig, recipe: Recipe, on_progress: ProgressFn):
+    path = pen_data.locate(config.pendigits)
+    if path is None or not path.is_file():
+        on_progress({"event": "loading", "message": (
+            "Pen strokes not found (set --pendigits or DIGITPAD_PENDIGITS); "
+            "training on MNIST alone")})
+        return None
+    on_progress({"event": "loading", "message": "Rendering pen strokes"})
+    return pen_data.load(path, max(recipe.pen_copies, 1), seed=config.seed,
+                         limit=config.limit)
+
+
+def _mnist_source() -> dict:
+    return {"name": "MNIST (Y. LeCun, C. Cortes, C. J. C. Burges)", "licence": "CC BY-SA 3.0",
+            "size": "70,000 images of 28x28 (60,000 training, 10,000 test)",
+            "use": "training (54,000) and validation (6,000); test (10,000) for the figures",
+            "sha256": mnist.data_sha256()}
+
+
+def _pen_source(pen) -> dict:
+    return {"name": "Pen-Based Recognition of Handwritten Digits (pen trajectories)",
+            "licence": pendigits.LICENCE, "credit": pendigits.CREDIT,
+            "file": pen.path.name, "bytes": pen.size, "sha256": pen.sha256,
+            "use": (f"training: writers {min(pendigits.TRAIN_WRITERS)}-"
+                    f"{max(pendigits.TRAIN_WRITERS)} ({pen.train_digits:,} digits, "
+                    f"{len(pen.train_y):,} renditions); calibration: writers "
+                    f"{min(pendigits.CALIBRATION_WRITERS)}-{max(pendigits.CALIBRATION_WRITERS)}"
+                    f" ({len(pen.calibration_y):,} digits); writers "
+                    f"{min(pendigits.DEV_WRITERS)}-{max(pendigits.DEV_WRITERS)} never used")}
+
+
+def _non_digit_source(count: int) -> dict:
+    return {"name": "Drawn non-digits (digitpad.core.nondigits)", "licence": "MIT (this project)",
+            "use": f"training: {count:,} drawings of {len(nondigits.TRAINING_FAMILIES)} "
+                   "families of letters, shapes and marks, uniform target"}
+
+
+def _shares(recipe: Recipe, streams: _Streams) -> dict:
+    pen = recipe.pen_share if streams.pen is not None and len(streams.pen[0]) else 0.0
+    nd = recipe.non_digit_share if streams.non_digits is not None and len(
+        streams.non_digits) else 0.0
+    return {"mnist": round(1 - pen - nd, 4), "pen": pen, "non_digits": nd}
+
+
+def _calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray, pen) -> dict:
+    """Temperature scaling on data the network never trained on: the MNIST validation
+    images and the calibration writers' pen digits, each set weighing half."""
+    sets = [(x_val, y_val)]
+    if pen is not None and len(pen.calibration_y):
+        sets.append((pen.calibration_x[..., None], pen.calibration_y))
+    probs = [model.predict(x, batch_size=1000, verbose=0) for x, _ in sets]
+    weights = np.concatenate([np.full(len(y), 1.0 / len(y)) for _, y in sets])
+    temperature = metrics.fit_temperature(np.concatenate(probs),
+                                          np.concatenate([y for _, y in sets]), weights)
+    out = {"temperature": round(temperature, 4), "method": "temperature scaling",
+           "fitted_on": [f"MNIST validation ({len(y_val):,})"]}
+    if len(sets) > 1:
+        out["fitted_on"].append(f"pen writers {min(pendigits.CALIBRATION_WRITERS)}-"
+                                f"{max(pendigits.CALIBRATION_WRITERS)} ({len(sets[1][1]):,})")
+    return out
+
+
+def _with_temperature(model: keras.Model, temperature: float) -> keras.Model:
+    """The same network with its last layer divided by the temperature: softmax(z / T)
+    is softmax of a Dense layer with weights and bias / T, so the calibrated model is
+    still exactly the card's architecture, and Keras and NumPy both read it calibrated."""
+    calibrated = build_model()
+    weights = model.get_weights()
+    weights[-2] = weights[-2] / temperature
+    weights[-1] = weights[-1] / temperature
+    calibrated.set_weights(weights)
+    return calibrated
 
 
 def _load_initial(path: str) -> keras.Model:

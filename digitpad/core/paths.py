@@ -51,3 +51,14 @@ def program_command() -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable]
     return [sys.executable, "-m", "digitpad"]
+
+
+def beside_checkout(*parts: str) -> Path | None:
+    """``shared/data/<parts>`` in a folder above this source tree (a development
+    checkout with the project's data beside it); None when there is none."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent.joinpath("shared", "data", *parts)
+        if candidate.exists():
+            return candidate
+    return None

@@ -1,7 +1,8 @@
 """Reader for the UNIPEN-style pen trajectories of the UCI pen-digits set.
 
-Used as a development and benchmark set for the drawing path: real strokes by real
-writers that no MNIST-trained model has seen. Never training data.
+Real strokes by 30 real writers (CC BY 4.0, Alpaydin and Alimoglu). Writers 1-22 train
+the bundled model, writers 23-25 calibrate its confidence (held out of the networks'
+training), and writers 26-30 are the development split that only ever measures it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core import paths
 from digitpad.core.drawing import Drawing
 
 PENDIGITS_ENV = "DIGITPAD_PENDIGITS"
 BOX_UNITS = 500.0  # each digit was written in a 500x500 tablet-unit box
+TRAIN_WRITERS = frozenset(range(1, 23))
+CALIBRATION_WRITERS = frozenset(range(23, 26))
+DEV_WRITERS = frozenset(range(26, 31))
+LICENCE = "CC BY 4.0"
+CREDIT = ("Pen-Based Recognition of Handwritten Digits, E. Alpaydin and F. Alimoglu, "
+          "Bogazici University (UCI Machine Learning Repository)")
 
 
 @dataclass(frozen=True)
@@ -61,17 +69,26 @@ def read(path: str | os.PathLike) -> list[PenDigit]:
     return digits
 
 
+def split(digits: list[PenDigit], writers: frozenset[int]) -> list[PenDigit]:
+    """The digits written by ``writers``, in file order."""
+    return [d for d in digits if d.writer in writers]
+
+
+def training_digits(digits: list[PenDigit]) -> list[PenDigit]:
+    """The training writers' digits; raises if a development writer slipped through."""
+    chosen = split(digits, TRAIN_WRITERS)
+    leaked = {d.writer for d in chosen} & (DEV_WRITERS | CALIBRATION_WRITERS)
+    if leaked:  # cannot happen with disjoint sets; guards edits to the constants
+        raise ValueError(f"held-out writers {sorted(leaked)} reached the training data")
+    return chosen
+
+
 def default_path() -> Path | None:
     """$DIGITPAD_PENDIGITS, else shared/data/pendigits/pendigits-train beside a checkout."""
     env = os.environ.get(PENDIGITS_ENV)
     if env:
         return Path(env)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "shared" / "data" / "pendigits" / "pendigits-train"
-        if candidate.is_file():
-            return candidate
-    return None
+    return paths.beside_checkout("pendigits", "pendigits-train")
 
 
 def labels(digits: list[PenDigit]) -> np.ndarray:

@@ -146,8 +146,8 @@ def read_keras(path: str | os.PathLike) -> tuple[Weights, dict]:
     return weights, config
 
 
-def forward(weights: Weights, x: np.ndarray) -> np.ndarray:
-    """float32 (N, 28, 28) in [0, 1] -> softmax probabilities float32 (N, 10)."""
+def forward_logits(weights: Weights, x: np.ndarray) -> np.ndarray:
+    """float32 (N, 28, 28) in [0, 1] -> the last layer's inputs to softmax, float32 (N, 10)."""
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise ValueError(f"expected (N, 28, 28) images, got {x.shape}")
@@ -155,6 +155,18 @@ def forward(weights: Weights, x: np.ndarray) -> np.ndarray:
     for start in range(0, len(x), CHUNK):
         out[start: start + CHUNK] = _forward_chunk(weights, x[start: start + CHUNK])
     return out
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def forward(weights: Weights, x: np.ndarray) -> np.ndarray:
+    """float32 (N, 28, 28) in [0, 1] -> softmax probabilities float32 (N, 10)."""
+    return softmax(forward_logits(weights, x))
 
 
 def _max_pool(h: np.ndarray) -> np.ndarray:
@@ -181,11 +193,7 @@ def _forward_chunk(w: Weights, x: np.ndarray) -> np.ndarray:
     h += w.b2
     np.maximum(h, 0, out=h)
     h = _max_pool(h.reshape(n, 11, 11, 64))                          # 11 -> 5: drops the last row
-    logits = h.reshape(n, 1600) @ w.w3 + w.b3                       # dropout: identity
-    logits -= logits.max(axis=1, keepdims=True)
-    np.exp(logits, out=logits)
-    logits /= logits.sum(axis=1, keepdims=True)
-    return logits
+    return h.reshape(n, 1600) @ w.w3 + w.b3                         # dropout: identity
 
 
 class Recognizer:
@@ -195,6 +203,7 @@ class Recognizer:
         self.weights = weights
         self.path = path
         self.meta = meta or {}
+        self.reject_below = _reject_below(self.meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Recognizer:
@@ -215,6 +224,29 @@ class Recognizer:
         """float32 (N, 28, 28) in [0, 1], ink = 1 -> float32 (N, 10) probabilities."""
         return forward(self.weights, fields)
 
+    def read(self, fields: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities float32 (N, 10) and bool (N,): whether each field is a digit at all.
+
+        The networks were taught to spread their probability over all ten digits for
+        what is not a digit; a field whose best digit stays under ``reject_below`` is
+        "not a digit".
+        """
+        probs = self.predict(fields)
+        return probs, probs.max(axis=1) >= self.reject_below
+
+
+# Without a calibrated sidecar (a model trained before calibration existed): reject
+# nothing, as such models were never taught what is not a digit.
+UNCALIBRATED_REJECT_BELOW = 0.0
+
+
+def _reject_below(meta: dict) -> float:
+    calibration = meta.get("calibration") if isinstance(meta, dict) else None
+    value = calibration.get("reject_below") if isinstance(calibration, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
+        return float(value)
+    return UNCALIBRATED_REJECT_BELOW
+
 
 # --- From inputs to answers -------------------------------------------------------
 
@@ -226,15 +258,37 @@ class Digit:
     box: tuple[int, int, int, int]       # x0, y0, x1, y1 in input pixels (canvas or image)
     field: np.ndarray                    # float32 (28, 28): what the model saw
 
+    @property
+    def sure(self) -> bool:
+        """False when the reading is doubtful: the app says "not sure"."""
+        return self.confidence >= LOW_CONFIDENCE
+
     def to_json(self) -> dict:
         return {"digit": self.digit, "confidence": round(float(self.confidence), 6),
+                "sure": self.sure,
                 "probabilities": [round(float(p), 6) for p in self.probabilities],
                 "box": list(self.box)}
+
+
+NOT_A_DIGIT = "not a digit"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A part of the input that holds ink but is not a digit (a letter, a shape, a mark)."""
+
+    box: tuple[int, int, int, int]
+    field: np.ndarray
+    reason: str = NOT_A_DIGIT
+
+    def to_json(self) -> dict:
+        return {"box": list(self.box), "reason": self.reason}
 
 
 @dataclass(frozen=True)
 class Result:
     digits: tuple[Digit, ...]
+    rejected: tuple[Rejected, ...] = ()
 
     @property
     def text(self) -> str:
@@ -242,22 +296,28 @@ class Result:
         return "".join(str(d.digit) for d in self.digits)
 
     def to_json(self) -> dict:
-        return {"text": self.text, "digits": [d.to_json() for d in self.digits]}
+        return {"text": self.text, "digits": [d.to_json() for d in self.digits],
+                "rejected": [r.to_json() for r in self.rejected]}
 
 
 EMPTY = Result(())
 
 
 def _result(recognizer: Recognizer, fields: list, boxes: list) -> Result:
-    """One Digit per field and box; parts whose field is None (nothing to read) drop out."""
-    kept = [(f, box) for f, box in zip(fields, boxes) if f is not None]
+    """A Digit or a Rejected part per field and box, left to right as given; parts whose
+    field is None (nothing to read) drop out."""
+    kept = [(f, tuple(int(round(v)) for v in box)) for f, box in zip(fields, boxes)
+            if f is not None]
     if not kept:
         return EMPTY
-    probs = recognizer.predict(np.stack([f for f, _ in kept]))
-    return Result(tuple(
-        Digit(int(p.argmax()), float(p.max()), p, tuple(int(round(v)) for v in box), f)
-        for p, (f, box) in zip(probs, kept)
-    ))
+    probs, digit_like = recognizer.read(np.stack([f for f, _ in kept]))
+    digits, rejected = [], []
+    for p, ok, (f, box) in zip(probs, digit_like, kept):
+        if ok:
+            digits.append(Digit(int(p.argmax()), float(p.max()), p, box, f))
+        else:
+            rejected.append(Rejected(box, f))
+    return Result(tuple(digits), tuple(rejected))
 
 
 # Below this top probability a digit is flagged "not sure". Measured with the bundled

@@ -217,6 +217,20 @@ def mnist_scans(images_: np.ndarray, labels: np.ndarray, count: int, seed: int =
     return scans
 
 
+def drawing_scans(fields: Sequence[np.ndarray], seed: int = 0) -> list[Scan]:
+    """Each rendered drawing (float (28, 28), ink = 1) scanned alone like an MNIST digit,
+    its text empty: drawn non-digits on paper, for the image path's "not a digit"."""
+    rng = np.random.default_rng(seed)
+    scans = []
+    for field in fields:
+        scale = rng.uniform(*SCALES)
+        angle = rng.uniform(-MAX_ANGLE, MAX_ANGLE)
+        style = random_style(rng)
+        patch = digit_patch(np.asarray(field) * 255.0, scale, angle)
+        scans.append(_scan_digit_patch(patch, "", style, scale, rng))
+    return scans
+
+
 def _profiles(patch: np.ndarray, y: int) -> dict[int, tuple[int, int]]:
     """Row (sheet coordinates) -> (leftmost, rightmost) ink column in the patch."""
     mask = patch > PROFILE_INK

@@ -29,7 +29,7 @@ class ImageOutcome:
 def recognize_file(recognizer: Recognizer, path: str, name: str,
                    delete_after: bool = False) -> ImageOutcome:
     """Recognise an image file the way `digitpad predict` does, and decode it for display."""
-    from digitpad.commands import recognize_path
+    from digitpad.core.api import recognize_path
 
     try:
         result = recognize_path(recognizer, path, None)

@@ -1,0 +1,34 @@
+"""Reading files: the one place where a path becomes a Result (CLI, app, bench)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+from digitpad.core import images
+from digitpad.core.drawing import Drawing
+from digitpad.core.recognizer import Recognizer, Result, recognize_drawing, recognize_image
+
+
+def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = None) -> Result:
+    """Recognise one image or drawing file; raises ImageError / DrawingError (one line)."""
+    if Path(path).suffix.lower() == ".json":
+        return recognize_drawing(recognizer, Drawing.load(path), max_digits)
+    if Path(path).stat().st_size == 0:
+        raise images.ImageError("empty file")
+    ink, (width, height) = images.load_grey_sized(path)
+    result = recognize_image(recognizer, ink, max_digits)
+    if (ink.shape[1], ink.shape[0]) == (width, height):
+        return result
+    # Boxes are in the reduced working image's pixels: map them back to the file's.
+    sx, sy = width / ink.shape[1], height / ink.shape[0]
+
+    def scaled(part):
+        x0, y0, x1, y1 = part.box
+        return dataclasses.replace(part, box=(
+            max(0, math.floor(x0 * sx)), max(0, math.floor(y0 * sy)),
+            min(width, math.ceil(x1 * sx)), min(height, math.ceil(y1 * sy))))
+
+    return Result(tuple(scaled(d) for d in result.digits),
+                  tuple(scaled(r) for r in result.rejected))
