@@ -120,11 +120,11 @@ def run(args) -> int:
                               f"skipped: set {pendigits.PENDIGITS_ENV} or --pendigits"))
     ardis = real.ardis_folder(args.ardis)
     if ardis is not None and (ardis / "labels.tsv").is_file():
-        figures += real.bench_ardis(recognizer, ardis)
+        figures += real.bench_ardis(recognizer, ardis, args.quick)
     else:
         figures.append(Figure("ARDIS dev", None, "", "", None,
                               f"skipped: set {real.ARDIS_ENV} or --ardis"))
-    figures += real.bench_non_digits(recognizer)
+    figures += real.bench_non_digits(recognizer, args.quick)
     from digitpad.bench_numbers import run_number_benchmarks
 
     figures += run_number_benchmarks(recognizer, args.data_dir, pen_path, args.quick)

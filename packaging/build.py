@@ -89,6 +89,34 @@ def mnist_test_files() -> list[Path]:
     return files
 
 
+PEN_NOTICE = """Pen-Based Recognition of Handwritten Digits: pen trajectories of writers 1-25
+E. Alpaydin and F. Alimoglu, Bogazici University, Istanbul.
+UCI Machine Learning Repository. https://doi.org/10.24432/C5MG6K
+Licence: Creative Commons Attribution 4.0 International (CC BY 4.0),
+https://creativecommons.org/licenses/by/4.0/
+DigitPad ships the digits of writers 1-25 unchanged, so that retraining from the app
+uses the same data as the bundled model. Writers 26-30 are left out: they measure it.
+"""
+
+
+def pen_strokes_files() -> list[Path]:
+    """The training writers' pen strokes and their licence notice, if this machine has
+    the pen-strokes file; the development writers are never shipped."""
+    from digitpad.core import atomic, pendigits
+
+    source = pendigits.default_path()
+    if source is None or not source.is_file():
+        return []
+    folder = ROOT / "build" / "pendigits"
+    folder.mkdir(parents=True, exist_ok=True)
+    writers = pendigits.TRAIN_WRITERS | pendigits.CALIBRATION_WRITERS
+    target = folder / "pendigits-train"
+    pendigits.write_writers(source, target, writers)
+    notice = folder / "PENDIGITS-LICENCE.txt"
+    atomic.write_text(notice, PEN_NOTICE)
+    return [target, notice]
+
+
 def run(command: list, **kwargs) -> None:
     print("$ " + " ".join(map(str, command)), flush=True)
     done = subprocess.run([str(c) for c in command], **kwargs)
@@ -96,9 +124,10 @@ def run(command: list, **kwargs) -> None:
         raise BuildError(f"{Path(str(command[0])).name} failed with exit {done.returncode}")
 
 
-def pyinstaller(ver: str, mnist_files: list[Path]) -> Path:
+def pyinstaller(ver: str, mnist_files: list[Path], pen_files: list[Path]) -> Path:
     env = dict(os.environ, DIGITPAD_BUILD_VERSION=ver,
-               DIGITPAD_BUILD_MNIST_FILES=os.pathsep.join(map(str, mnist_files)))
+               DIGITPAD_BUILD_MNIST_FILES=os.pathsep.join(map(str, mnist_files)),
+               DIGITPAD_BUILD_PEN_FILES=os.pathsep.join(map(str, pen_files)))
     run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
          "--distpath", DIST, "--workpath", WORK, PACKAGING / "digitpad.spec"], env=env)
     app = DIST / (f"{NAME}.app" if sys.platform == "darwin" else NAME)
@@ -201,9 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         report["tensorflow"] = tensorflow_build()
         mnist_files = [] if args.no_mnist else mnist_test_files()
         report["mnist_test_files_bundled"] = bool(mnist_files)
+        pen_files = pen_strokes_files()
+        report["pen_strokes_bundled"] = bool(pen_files)
 
         started = time.perf_counter()
-        app = pyinstaller(ver, mnist_files)
+        app = pyinstaller(ver, mnist_files, pen_files)
         report["pyinstaller_s"] = round(time.perf_counter() - started, 1)
         report["folder"] = str(app.relative_to(ROOT))
         report["folder_bytes"] = folder_size(app)

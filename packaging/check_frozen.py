@@ -16,6 +16,7 @@ Training needs the MNIST training files (DIGITPAD_MNIST_DIR, the cache or a down
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -224,6 +225,11 @@ def check(dist: Path) -> dict:
                    ["train", "--epochs", "2", "--batch-size", "64", "--limit", "1100",
                     "--output", str(fresh), "--progress", "json"], env=mnist_env)
         check_training_output(fresh)
+        if (resources / "pendigits-train").is_file():  # retraining's pen strokes, bundled
+            sources = json.loads((fresh / "model.json").read_text())["data_sources"]
+            bundled = hashlib.sha256((resources / "pendigits-train").read_bytes()).hexdigest()
+            if not any(s.get("sha256") == bundled for s in sources):
+                raise CheckFailed("train: the bundled pen strokes were not used")
         tuned = work / "tuned"
         runner.run("train (fine-tune with samples, as the retrain dialog)",
                    ["train", "--recipe", "default", "--epochs", "1", "--batch-size", "64",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.core import nondigits, paths, pendigits
-from digitpad.core.pen_augment import vary
+from digitpad.core.pen_augment import DEFAULT, PenVariation, vary
 from digitpad.core.preprocess import drawing_to_field
 
 BUNDLED_NAME = "pendigits-train"  # the installed app's copy (training writers only)
@@ -36,22 +36,24 @@ class PenData:
 
 
 def locate(explicit: str | None = None) -> Path | None:
-    """The pen-strokes file: the explicit path, $DIGITPAD_PENDIGITS, a copy beside a
-    checkout, or the one bundled with the app; None when there is none."""
+    """The pen-strokes file: the explicit path, $DIGITPAD_PENDIGITS, the copy bundled
+    with the app, or one beside a development checkout; None when there is none."""
     if explicit:
         return Path(explicit)
-    found = pendigits.default_path()
-    if found is not None and found.is_file():
-        return found
+    if os.environ.get(pendigits.PENDIGITS_ENV):
+        return Path(os.environ[pendigits.PENDIGITS_ENV])
     bundled = paths.resources_dir() / BUNDLED_NAME
-    return bundled if bundled.is_file() else None
+    if bundled.is_file():
+        return bundled
+    return pendigits.default_path()
 
 
 def to_uint8(fields: list[np.ndarray]) -> np.ndarray:
     return np.round(np.stack(fields) * 255).astype(np.uint8).reshape(-1, 28, 28)
 
 
-def load(path: Path, copies: int, seed: int, limit: int | None = None) -> PenData:
+def load(path: Path, copies: int, seed: int, limit: int | None = None,
+         variation: PenVariation = DEFAULT) -> PenData:
     """Read the file and render ``copies`` varied renditions of each training digit
     (the first one unvaried, exactly as drawn)."""
     data = path.read_bytes()
@@ -67,7 +69,7 @@ def load(path: Path, copies: int, seed: int, limit: int | None = None) -> PenDat
             if k == 0:
                 field = drawing_to_field(digit.drawing)
             else:
-                drawing, width = vary(digit.drawing, rng)
+                drawing, width = vary(digit.drawing, rng, variation)
                 field = drawing_to_field(drawing, width)
             if field is not None:
                 fields.append(field)

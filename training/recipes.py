@@ -6,7 +6,9 @@ how the 54,000 training images are fed and how the learning rate moves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from digitpad.core.pen_augment import PenVariation
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Recipe:
     # stay the card's.
     pen_share: float = 0.0
     pen_copies: int = 0               # varied renditions of each recorded pen digit
+    pen_variation: PenVariation = field(default_factory=PenVariation)
     non_digit_share: float = 0.0
     non_digit_count: int = 0          # distinct drawn non-digits in the pool
     calibrate: bool = False           # fit a temperature on the held-out calibration writers

@@ -394,7 +394,7 @@ def _pen_data(config: TrainConfig, recipe: Recipe, on_progress: ProgressFn):
         return None
     on_progress({"event": "loading", "message": "Rendering pen strokes"})
     return pen_data.load(path, max(recipe.pen_copies, 1), seed=config.seed,
-                         limit=config.limit)
+                         limit=config.limit, variation=recipe.pen_variation)
 
 
 def _mnist_source() -> dict:

@@ -83,6 +83,38 @@ def training_digits(digits: list[PenDigit]) -> list[PenDigit]:
     return chosen
 
 
+def write_writers(source: str | os.PathLike, target: str | os.PathLike,
+                  writers: frozenset[int]) -> int:
+    """Copy the header and the digits of ``writers`` from one pen-strokes file to a new
+    one (written atomically); returns how many digits were kept."""
+    from digitpad.core import atomic
+
+    kept, blocks, current = 0, [], []
+    with open(source, encoding="ascii") as f:
+        lines = f.read().splitlines(keepends=True)
+    header = []
+    for line in lines:
+        if line.startswith(".SEGMENT"):
+            if current:
+                blocks.append(current)
+            current = [line]
+        elif current:
+            current.append(line)
+        else:
+            header.append(line)
+    if current:
+        blocks.append(current)
+    out = list(header)
+    for block in blocks:
+        comment = next((ln for ln in block if ln.startswith(".COMMENT")), "")
+        parts = comment.split()
+        if len(parts) > 2 and int(parts[2]) in writers:
+            out += block
+            kept += 1
+    atomic.write_text(target, "".join(out))
+    return kept
+
+
 def default_path() -> Path | None:
     """$DIGITPAD_PENDIGITS, else shared/data/pendigits/pendigits-train beside a checkout."""
     env = os.environ.get(PENDIGITS_ENV)

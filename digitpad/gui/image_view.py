@@ -37,7 +37,8 @@ class ImageView(QWidget):
         count = len(result.digits)
         self.setAccessibleDescription(
             f"{name}: {count} digit{'s' if count != 1 else ''} found"
-            + (f", read as {result.text}" if count else ""))
+            + (f", read as {result.text}" if count else "")
+            + (f", {len(result.rejected)} not a digit" if result.rejected else ""))
         self.update()
 
     def name(self) -> str:
@@ -80,16 +81,18 @@ class ImageView(QWidget):
     def _paint_boxes(self, painter: QPainter, target: QRectF) -> None:
         scale = target.width() / self._size[0]
         metrics = QFontMetricsF(painter.font())
-        for digit in self._result.digits:
-            x0, y0, x1, y1 = digit.box
+        parts = [(d.box, f"{d.digit}  {d.confidence:.0%}",
+                  warning_colour(self.palette()) if d.confidence < low_confidence()
+                  else self.palette().highlight().color(), Qt.PenStyle.SolidLine)
+                 for d in self._result.digits]
+        parts += [(r.box, "not a digit", self.palette().mid().color(), Qt.PenStyle.DashLine)
+                  for r in self._result.rejected]
+        for (x0, y0, x1, y1), label, colour, line in parts:
             box = QRectF(target.left() + x0 * scale, target.top() + y0 * scale,
                          (x1 - x0) * scale, (y1 - y0) * scale).adjusted(-3, -3, 3, 3)
-            colour = (warning_colour(self.palette()) if digit.confidence < low_confidence()
-                      else self.palette().highlight().color())
-            painter.setPen(QPen(colour, 2))
+            painter.setPen(QPen(colour, 2, line))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(box, 3, 3)
-            label = f"{digit.digit}  {digit.confidence:.0%}"
             tag = QRectF(0, 0, metrics.horizontalAdvance(label) + 10, metrics.height() + 4)
             tag.moveBottomLeft(QPointF(box.left(), box.top() - 1))
             if tag.top() < target.top() - CAPTION_HEIGHT / 2:

@@ -105,6 +105,15 @@ class ResultPanel(QWidget):
 
     def show_result(self, result: Result | None) -> None:
         self._result = result if result is not None and result.digits else None
+        if self._result is None and result is not None and result.rejected:
+            # Ink, but nothing in it is a digit: say so, and show no digit's probabilities.
+            self._state = "rejected"
+            self._show_number("Not a digit", muted=False, warn=True)
+            self._show_status("This does not look like a digit. Draw one of 0–9.", "warn")
+            self._bars_title.setText("Probabilities")
+            self._bars.set_probabilities(None)
+            self._set_fields([r.field for r in result.rejected])
+            return
         if self._result is None:
             self._state = "empty"
             self._show_number("–", muted=True)
@@ -119,7 +128,12 @@ class ResultPanel(QWidget):
         self._state = "unsure" if unsure else "sure"
         self._selected = min(unsure, key=lambda i: digits[i].confidence) if unsure else 0
         self._show_number(self._result.text, muted=False, warn=bool(unsure))
-        self._show_status(self._confidence_text(unsure), "warn" if unsure else "muted")
+        status = self._confidence_text(unsure)
+        if self._result.rejected:
+            left_out = len(self._result.rejected)
+            status += (f" · {left_out} mark{'s' if left_out > 1 else ''} that "
+                       f"{'are' if left_out > 1 else 'is'} not a digit left out")
+        self._show_status(status, "warn" if unsure else "muted")
         self._set_fields([d.field for d in digits])
         self.select_digit(self._selected)
 
@@ -144,7 +158,7 @@ class ResultPanel(QWidget):
         return self._result.text if self._result is not None else ""
 
     def state(self) -> str:
-        """'empty', 'waiting', 'sure' or 'unsure'."""
+        """'empty', 'waiting', 'sure', 'unsure' or 'rejected' (ink, but no digit in it)."""
         return self._state
 
     def selected_digit(self) -> int:

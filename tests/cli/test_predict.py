@@ -56,8 +56,13 @@ def check_result(record: dict, size: tuple[float, float] | None) -> None:
     digits = record["digits"]
     assert isinstance(digits, list)
     assert record["text"] == "".join(str(d["digit"]) for d in digits)
+    assert isinstance(record["rejected"], list)
+    for r in record["rejected"]:
+        assert r["reason"] == "not a digit" and len(r["box"]) == 4, r
+        assert set(r) == {"box", "reason"}  # no probabilities shown as if it were a digit
     for d in digits:
-        assert set(d) >= {"digit", "confidence", "probabilities", "box"}
+        assert set(d) >= {"digit", "confidence", "sure", "probabilities", "box"}
+        assert d["sure"] is (d["confidence"] >= 0.7)
         assert isinstance(d["digit"], int) and 0 <= d["digit"] <= 9
         probs = d["probabilities"]
         assert len(probs) == 10

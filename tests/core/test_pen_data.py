@@ -118,3 +118,14 @@ def test_no_family_is_a_shape_that_is_a_digit():
     banned = {"O", "o", "I", "l", "i", "S", "s", "Z", "z", "B", "b", "G", "g", "q", "D", "Q",
               "circle", "oval", "line"}
     assert not banned & set(nondigits.FAMILIES)
+
+
+def test_the_shipped_copy_holds_only_the_training_and_calibration_writers(pen_digits, tmp_path):
+    path = pendigits.default_path()
+    target = tmp_path / "pendigits-train"
+    writers = pendigits.TRAIN_WRITERS | pendigits.CALIBRATION_WRITERS
+    kept = pendigits.write_writers(path, target, writers)
+    shipped = pendigits.read(target)
+    assert kept == len(shipped) == sum(d.writer in writers for d in pen_digits)
+    assert {d.writer for d in shipped} == set(writers)
+    assert target.read_text().startswith(".INCLUDE")  # the header is kept

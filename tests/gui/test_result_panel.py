@@ -90,3 +90,25 @@ def test_bars_describe_themselves_for_screen_readers(panel):
                                      (0.5, "50.0%"), (0.0004, "<0.1%"), (0.0, "0%")])
 def test_percent(p, text):
     assert percent(p) == text
+
+
+def test_not_a_digit_is_said_plainly_without_probabilities(panel):
+    from digitpad.core.recognizer import Rejected
+
+    field = np.zeros((28, 28), np.float32)
+    field[13:15, 4:24] = 1  # a dash
+    panel.show_result(Result((), (Rejected((0, 0, 20, 3), field),)))
+    assert panel.state() == "rejected" and panel.text() == ""
+    assert panel._number.text() == "Not a digit"
+    assert "does not look like a digit" in panel.status_text()
+    assert panel._bars.probabilities() is None
+
+
+def test_marks_left_out_of_a_number_are_mentioned(panel):
+    from digitpad.core.recognizer import Rejected
+
+    field = np.zeros((28, 28), np.float32)
+    panel.show_result(Result((digit(4, 0.99), digit(2, 0.99)),
+                             (Rejected((30, 0, 40, 3), field),)))
+    assert panel.state() == "sure" and panel.text() == "42"
+    assert "1 mark that is not a digit left out" in panel.status_text()
