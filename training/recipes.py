@@ -40,7 +40,10 @@ class Recipe:
     pen_variation: PenVariation = field(default_factory=PenVariation)
     non_digit_share: float = 0.0
     non_digit_count: int = 0          # distinct drawn non-digits in the pool
+    digit_check: bool = False         # fit the separate "is it a digit?" check (digit_check.py)
     calibrate: bool = False           # fit a temperature on the held-out calibration writers
+    members: int = 1                  # networks trained from seeds seed, seed + 1, ...;
+                                      # their probabilities are averaged
 
     def without_augmentation(self) -> Recipe:
         return replace(self, rotate_degrees=0.0, scale_range=0.0, aspect_range=0.0, shear=0.0,
@@ -89,6 +92,7 @@ DEFAULT = Recipe(
     pen_copies=16,
     non_digit_share=0.08,
     non_digit_count=24_000,
+    digit_check=True,
     calibrate=True,
 )
 

@@ -117,6 +117,57 @@ def _epochs(meta: dict) -> str:
     return str(done) if done == planned else f"{done} of {planned} (stopped early)"
 
 
+def _data_text(meta: dict) -> str:
+    sources = meta.get("data_sources")
+    if not sources:
+        return ("Both evaluation and training data are the MNIST greyscale images of the 10 "
+                "digits, created\nby Yann LeCun, Corinna Cortes and Christopher Burges. The "
+                "model is trained on MNIST alone:\nno other data set and no drawings or scans "
+                "from DigitPad users.")
+    rows = []
+    for source in sources:
+        size = source.get("size") or (f"{source['bytes']:,} bytes" if "bytes" in source else "")
+        digest = source.get("sha256")
+        digest = (f"`{digest}`" if isinstance(digest, str) else
+                  "per file, below" if digest else "generated in code from the seed")
+        rows.append(f"| {source['name']} | {source['licence']} | {size or '-'} | {digest} | "
+                    f"{source['use']} |")
+    shares = meta.get("epoch_shares") or {}
+    credit = next((s["credit"] for s in sources if s.get("credit")), "")
+    share_text = ""
+    if shares:
+        share_text = (f"\nEach epoch is drawn {shares.get('mnist', 1):.0%} from MNIST, "
+                      f"{shares.get('pen', 0):.0%} from the pen strokes and "
+                      f"{shares.get('non_digits', 0):.0%} from drawn non-digits.\n")
+    return ("| Source | Licence | Size | SHA-256 | Use |\n| --- | --- | --- | --- | --- |\n"
+            + "\n".join(rows) + "\n" + share_text
+            + (f"\nThe pen strokes are by courtesy of {credit}.\n" if credit else ""))
+
+
+def _calibration_text(meta: dict) -> str:
+    calibration = meta.get("calibration")
+    if not calibration:
+        return ""
+    fitted = ", ".join(calibration.get("fitted_on", []))
+    text = (f"## Calibration\n\nThe probabilities are calibrated by temperature scaling "
+            f"(T = {calibration['temperature']:.3f}), fitted on data the network never trained "
+            f"on: {fitted}. The temperature is folded into the last layer's weights, so the "
+            "file is still the architecture above and every reader gets calibrated output.")
+    if "reject_below" in calibration:
+        text += (f" A part whose best digit has a probability under "
+                 f"{calibration['reject_below']:.3f} is reported as \"not a digit\" "
+                 f"({calibration.get('reject_note', '')}).")
+    return text + "\n\n"
+
+
+def _caveat_text(meta: dict) -> str:
+    if meta.get("calibration"):
+        return ("The output probabilities are calibrated on held-out writers, but a high "
+                "score still\ndoes not guarantee a correct reading.")
+    return ("The output probabilities are not calibrated: a high score does\nnot guarantee a "
+            "correct reading.")
+
+
 def model_card_markdown(meta: dict, confusion_image: str = CONFUSION_NAME) -> str:
     """The model card, in the seed card's sections, from the sidecar's measured numbers."""
     test = meta["test"]
@@ -203,10 +254,8 @@ matrix on the test set show where the errors fall.
 
 ## Evaluation & Training Data
 
-Both evaluation and training data are the MNIST greyscale images of the 10 digits, created
-by Yann LeCun, Corinna Cortes and Christopher Burges. The model is trained on MNIST alone:
-no other data set and no drawings or scans from DigitPad users.
-Of the {total:,} training images, {meta["validation_count"]:,} ({meta["validation_count"] / total:.0%}) are held out as a validation set
+{_data_text(meta)}
+Of the {total:,} MNIST training images, {meta["validation_count"]:,} ({meta["validation_count"] / total:.0%}) are held out as a validation set
 and {meta["train_count"]:,} are used for training;
 the {count:,} test images are used only for the evaluation below.{subset}
 
@@ -214,7 +263,7 @@ Data files (SHA-256):
 
 {hashes}
 
-## Quantitative Analyses
+{_calibration_text(meta)}## Quantitative Analyses
 
 * Test accuracy: {accuracy:.4f} ({errors:,} errors in {count:,} images)
 * Test loss: {loss:.4f}
@@ -242,8 +291,8 @@ where a misread number has consequences, so such numbers should be checked by a 
 
 The test accuracy is measured on MNIST, whose digits are size-normalised and centred;
 accuracy on real drawings and scans is likely lower, especially for thick, thin, off-centre
-or unusually written digits. The output probabilities are not calibrated: a high score does
-not guarantee a correct reading. Retrain with the command below to check the numbers.
+or unusually written digits. {_caveat_text(meta)} Retrain with the command below to check
+the numbers.
 
 ## Reproduce
 

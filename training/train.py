@@ -31,6 +31,8 @@ from training.model import build_model, describe_layers
 from training.recipes import RECIPES, Recipe
 
 log = logging.getLogger(__name__)
+# Predicting with several networks in turn makes tf.function warn about retracing: harmless.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 ProgressFn = Callable[[dict], None]
 StopFn = Callable[[], bool]
@@ -60,6 +62,7 @@ class TrainConfig:
     samples_dir: str | None = None   # labelled drawings to mix into MNIST (training.samples)
     init_model: str | None = None    # fine-tune from this .keras model instead of from scratch
     pendigits: str | None = None     # the pen-strokes file (default: pen_data.locate())
+    members: int | None = None       # networks in the model (None: the recipe's)
     command: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -73,23 +76,22 @@ class TrainResult:
 class _Progress(keras.callbacks.Callback):
     """Forwards Keras' per-batch and per-epoch logs as plain dicts; checks for cancel."""
 
-    def __init__(self, on_progress: ProgressFn, should_stop: StopFn, epochs: int, steps: int):
+    def __init__(self, on_progress: ProgressFn, should_stop: StopFn, epochs: int, steps: int,
+                 start: float, member: int = 0, members: int = 1):
         super().__init__()
         self.on_progress, self.should_stop = on_progress, should_stop
-        self.epochs, self.steps = epochs, steps
-        self.epoch = 0
+        self.steps, self.start = steps, start
+        # Epochs count on across the networks of an ensemble: one progress from 0 to 100%.
+        self.offset, self.epochs = member * epochs, members * epochs
+        self.epoch = self.offset
         self.last_emit = 0.0
 
-    def on_train_begin(self, logs=None):
-        self.start = time.monotonic()
-
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
+        self.epoch = self.offset + epoch
 
     def _eta(self, done_steps: int) -> float:
-        elapsed = time.monotonic() - self.start
-        total = self.epochs * self.steps
-        return elapsed / max(done_steps, 1) * (total - done_steps)
+        elapsed = time.monotonic() - self.start  # since the first network began
+        return elapsed / max(done_steps, 1) * (self.epochs * self.steps - done_steps)
 
     def on_train_batch_end(self, batch, logs=None):
         # Raising here leaves fit() at once: no end-of-epoch validation, no save.
@@ -112,9 +114,9 @@ class _Progress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         self.on_progress({
-            "event": "epoch", "epoch": epoch + 1, "epochs": self.epochs,
+            "event": "epoch", "epoch": self.offset + epoch + 1, "epochs": self.epochs,
             **{k: float(v) for k, v in logs.items() if k != "learning_rate"},
-            "eta_s": round(self._eta((epoch + 1) * self.steps), 1),
+            "eta_s": round(self._eta((self.offset + epoch + 1) * self.steps), 1),
         })
 
 
@@ -247,8 +249,10 @@ def train(
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
 ) -> TrainResult:
-    """Train, evaluate on the MNIST test set, and write OUTPUT_FILES into config.output.
+    """Train, evaluate on the MNIST test set, and write the model into config.output.
 
+    The recipe says how many networks (``members``) make the model: each is trained
+    in turn from its own seed, and their probabilities are averaged.
     Raises TrainingCancelled (nothing written) when should_stop() returns True,
     mnist.MnistError when the data cannot be found or verified, and TrainingError
     when the model to fine-tune from is unusable.
@@ -260,6 +264,7 @@ def train(
         recipe = recipe.without_augmentation()
     epochs = config.epochs or recipe.epochs
     batch_size = config.batch_size or recipe.batch_size
+    count = config.members or recipe.members
     keras.utils.set_random_seed(config.seed)
 
     initial = _load_initial(config.init_model) if config.init_model else None  # fail fast
@@ -290,45 +295,73 @@ def train(
         if pen is not None:
             streams.pen = (pen.train_x, pen.train_y)
             sources.append(_pen_source(pen))
-    if recipe.non_digit_share:
-        on_progress({"event": "loading", "message": "Drawing non-digits"})
-        count = recipe.non_digit_count if not config.limit else min(
+    if recipe.non_digit_share or recipe.digit_check:
+        on_progress({"event": "preparing", "message": "Drawing non-digits"})
+        limit = recipe.non_digit_count if not config.limit else min(
             recipe.non_digit_count, config.limit)
-        streams.non_digits = pen_data.non_digit_images(count, seed=10_000 + config.seed)
-        sources.append(_non_digit_source(len(streams.non_digits)))
+        streams.non_digits = pen_data.non_digit_images(limit, seed=10_000 + config.seed)
+        sources.append(_non_digit_source(len(streams.non_digits), recipe))
     if should_stop():
         raise TrainingCancelled()
 
-    train_ds, val_ds, n_train, n_val, steps = _datasets(
-        recipe, x_all, y_onehot, batch_size, config.seed, extra, streams)
-    model = build_model()
-    if initial is not None:
-        model.set_weights(initial.get_weights())
-    model.compile(
-        loss="categorical_crossentropy",
-        optimizer=_optimizer(recipe, steps, epochs, fine_tune=initial is not None),
-        metrics=[DigitAccuracy()],
-    )
-    on_progress({"event": "start", "recipe": recipe.name, "epochs": epochs, "batches": steps,
-                 "train_count": n_train, "validation_count": n_val})
+    networks: list[keras.Model] = []
+    histories, temperatures = [], []
     started = time.monotonic()
-    history = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps, verbose=0,
-        shuffle=False,  # the dataset shuffles itself (Keras ignores this for datasets)
-        callbacks=[_Progress(on_progress, should_stop, epochs, steps)],
-    )
+    for member in range(count):
+        seed = config.seed + member
+        keras.utils.set_random_seed(seed)
+        train_ds, val_ds, n_train, n_val, steps = _datasets(
+            recipe, x_all, y_onehot, batch_size, seed, extra, streams)
+        model = build_model()
+        if initial is not None:
+            model.set_weights(initial[member % len(initial)].get_weights())
+        model.compile(
+            loss="categorical_crossentropy",
+            optimizer=_optimizer(recipe, steps, epochs, fine_tune=initial is not None),
+            metrics=[DigitAccuracy()],
+        )
+        if member == 0:
+            on_progress({"event": "start", "recipe": recipe.name, "epochs": count * epochs,
+                         "batches": steps, "train_count": n_train, "validation_count": n_val,
+                         "members": count})
+        if count > 1:
+            on_progress({"event": "preparing",
+                         "message": f"Training network {member + 1} of {count}"})
+        history = model.fit(
+            train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps, verbose=0,
+            shuffle=False,  # the dataset shuffles itself (Keras ignores this for datasets)
+            callbacks=[_Progress(on_progress, should_stop, epochs, steps, started,
+                                 member, count)],
+        )
+        if should_stop():
+            raise TrainingCancelled()
+        if recipe.calibrate and n_val:
+            temperature = _calibrate(lambda x, m=model: m.predict(x, batch_size=1000,
+                                                                   verbose=0),
+                                     x_all[len(x_all) - n_val:], y_all[len(y_all) - n_val:], pen)
+            model = _with_temperature(model, temperature)
+            temperatures.append(temperature)
+        networks.append(model)
+        histories.append(history.history)
     seconds = time.monotonic() - started
-    if should_stop():
-        raise TrainingCancelled()
 
-    calibration = None
+    def predict(x: np.ndarray, ensemble_t: float = 1.0) -> np.ndarray:
+        p = np.mean([m.predict(x, batch_size=1000, verbose=0) for m in networks], axis=0)
+        return p if ensemble_t == 1.0 else metrics.with_temperature(p, ensemble_t)
+
+    calibration, ensemble_t = None, 1.0
     if recipe.calibrate and n_val:
-        on_progress({"event": "evaluating", "message": "Calibrating the confidence"})
-        calibration = _calibrate(model, x_all[len(x_all) - n_val:], y_all[len(y_all) - n_val:],
-                                 pen)
-        model = _with_temperature(model, calibration["temperature"])
+        on_progress({"event": "preparing", "message": "Calibrating the confidence"})
+        if count > 1:  # averaging calibrated networks is a little too modest: calibrate it too
+            ensemble_t = _calibrate(predict, x_all[len(x_all) - n_val:],
+                                    y_all[len(y_all) - n_val:], pen)
+        calibration = _calibration_meta(temperatures, ensemble_t, n_val, pen)
+    check = None
+    if recipe.digit_check and streams.non_digits is not None and n_val:
+        on_progress({"event": "preparing", "message": "Fitting the non-digit check"})
+        check = _digit_check(networks, streams, x_all[len(x_all) - n_val:], pen, config.seed)
     on_progress({"event": "evaluating", "message": "Evaluating on the MNIST test set"})
-    probs = model.predict(x_test, batch_size=1000, verbose=0)
+    probs = predict(x_test, ensemble_t)
     predicted = probs.argmax(axis=1)
     confusion = metrics.confusion_matrix(y_test, predicted)
     precision, recall = metrics.precision_recall(confusion)
@@ -336,7 +369,7 @@ def train(
         "format": "digitpad-model", "version": 1,
         "recipe": recipe.name, "recipe_description": recipe.description,
         "seed": config.seed, "epochs": epochs,
-        "epochs_completed": len(history.history.get("loss", [])),
+        "epochs_completed": len(histories[0].get("loss", [])),
         "batch_size": batch_size, "limit": config.limit,
         "command": config.command or _command(config, epochs, batch_size),
         "train_count": n_train, "validation_count": n_val,
@@ -349,10 +382,9 @@ def train(
         },
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "training_seconds": round(seconds, 1),
-        "parameters": int(model.count_params()),
-        "layers": describe_layers(model),
-        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()
-                    if k != "learning_rate"},
+        "parameters": int(networks[0].count_params()),
+        "layers": describe_layers(networks[0]),
+        "history": _history(histories[0]),
         "test": {
             "accuracy": float((predicted == y_test).mean()),
             "loss": metrics.cross_entropy(probs, y_test),
@@ -364,8 +396,13 @@ def train(
         "model_file": "model.keras",
         **config.extra,
     }
+    if count > 1:
+        meta["members"] = [{"file": member_file(k), "seed": config.seed + k,
+                            "history": _history(histories[k])} for k in range(count)]
     if calibration is not None:
         meta["calibration"] = calibration
+    if check is not None:
+        meta["digit_check"] = check.to_json()
     if config.init_model:
         meta["init_model"] = str(config.init_model)
     if not config.augment:
@@ -374,25 +411,34 @@ def train(
         meta["samples"] = {
             "count": samples.count, "held_out": int(len(samples.held_y)),
             "accuracy_before": samples_before,
-            "accuracy_after": (_accuracy(model, samples.held_x, samples.held_y)
+            "accuracy_after": (_accuracy(networks, samples.held_x, samples.held_y)
                                if len(samples.held_y) else None),
         }
     if should_stop():
         raise TrainingCancelled()
-    _write_outputs(model, meta, Path(config.output))
+    _write_outputs(networks, meta, Path(config.output))
     on_progress({"event": "done", "output": str(config.output),
                  "test_accuracy": meta["test"]["accuracy"], "test_loss": meta["test"]["loss"]})
     return TrainResult(Path(config.output), meta)
 
 
+def member_file(index: int) -> str:
+    """The file of network ``index`` (0-based) of a model: model.keras, member-2.keras, ..."""
+    return "model.keras" if index == 0 else f"member-{index + 1}.keras"
+
+
+def _history(history: dict) -> dict:
+    return {k: [float(v) for v in vals] for k, vals in history.items() if k != "learning_rate"}
+
+
 def _pen_data(config: TrainConfig, recipe: Recipe, on_progress: ProgressFn):
     path = pen_data.locate(config.pendigits)
     if path is None or not path.is_file():
-        on_progress({"event": "loading", "message": (
+        on_progress({"event": "preparing", "message": (
             "Pen strokes not found (set --pendigits or DIGITPAD_PENDIGITS); "
             "training on MNIST alone")})
         return None
-    on_progress({"event": "loading", "message": "Rendering pen strokes"})
+    on_progress({"event": "preparing", "message": "Rendering pen strokes"})
     return pen_data.load(path, max(recipe.pen_copies, 1), seed=config.seed,
                          limit=config.limit, variation=recipe.pen_variation)
 
@@ -416,10 +462,13 @@ def _pen_source(pen) -> dict:
                     f"{min(pendigits.DEV_WRITERS)}-{max(pendigits.DEV_WRITERS)} never used")}
 
 
-def _non_digit_source(count: int) -> dict:
+def _non_digit_source(count: int, recipe: Recipe) -> dict:
+    uses = (["the network, with a uniform target"] if recipe.non_digit_share else []) + (
+        ["the non-digit check"] if recipe.digit_check else [])
     return {"name": "Drawn non-digits (digitpad.core.nondigits)", "licence": "MIT (this project)",
-            "use": f"training: {count:,} drawings of {len(nondigits.TRAINING_FAMILIES)} "
-                   "families of letters, shapes and marks, uniform target"}
+            "size": f"{count:,} drawings of {len(nondigits.TRAINING_FAMILIES)} families of "
+                    "letters, shapes and marks",
+            "use": "training " + " and ".join(uses)}
 
 
 def _shares(recipe: Recipe, streams: _Streams) -> dict:
@@ -429,22 +478,50 @@ def _shares(recipe: Recipe, streams: _Streams) -> dict:
     return {"mnist": round(1 - pen - nd, 4), "pen": pen, "non_digits": nd}
 
 
-def _calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray, pen) -> dict:
-    """Temperature scaling on data the network never trained on: the MNIST validation
+def _calibrate(predict: Callable[[np.ndarray], np.ndarray], x_val: np.ndarray,
+               y_val: np.ndarray, pen) -> float:
+    """Temperature scaling on data the networks never trained on: the MNIST validation
     images and the calibration writers' pen digits, each set weighing half."""
     sets = [(x_val, y_val)]
     if pen is not None and len(pen.calibration_y):
         sets.append((pen.calibration_x[..., None], pen.calibration_y))
-    probs = [model.predict(x, batch_size=1000, verbose=0) for x, _ in sets]
+    probs = [predict(x) for x, _ in sets]
     weights = np.concatenate([np.full(len(y), 1.0 / len(y)) for _, y in sets])
-    temperature = metrics.fit_temperature(np.concatenate(probs),
-                                          np.concatenate([y for _, y in sets]), weights)
-    out = {"temperature": round(temperature, 4), "method": "temperature scaling",
-           "fitted_on": [f"MNIST validation ({len(y_val):,})"]}
-    if len(sets) > 1:
+    return metrics.fit_temperature(np.concatenate(probs), np.concatenate([y for _, y in sets]),
+                                   weights)
+
+
+def _calibration_meta(temperatures: list[float], ensemble_t: float, n_val: int, pen) -> dict:
+    out = {"method": "temperature scaling", "temperature": round(temperatures[0], 4),
+           "fitted_on": [f"MNIST validation ({n_val:,})"]}
+    if len(temperatures) > 1:
+        out["member_temperatures"] = [round(t, 4) for t in temperatures]
+        out["ensemble_temperature"] = round(ensemble_t, 4)
+    if pen is not None and len(pen.calibration_y):
         out["fitted_on"].append(f"pen writers {min(pendigits.CALIBRATION_WRITERS)}-"
-                                f"{max(pendigits.CALIBRATION_WRITERS)} ({len(sets[1][1]):,})")
+                                f"{max(pendigits.CALIBRATION_WRITERS)} "
+                                f"({len(pen.calibration_y):,})")
     return out
+
+
+def _digit_check(networks: list[keras.Model], streams: _Streams, x_val: np.ndarray, pen,
+                 seed: int):
+    """The separate non-digit check, fitted on training digits against drawn non-digits;
+    its threshold set on the calibration digits (MNIST validation, calibration writers)."""
+    from training import digit_check
+
+    rng = np.random.default_rng(seed)
+    n_mnist = len(streams.mnist_x) - len(x_val)
+    take = rng.choice(n_mnist, size=min(20_000, n_mnist), replace=False)
+    digits = [streams.mnist_x[take]]
+    calibration = [x_val]
+    if streams.pen is not None and len(streams.pen[0]):
+        pick = rng.choice(len(streams.pen[0]), size=min(20_000, len(streams.pen[0])),
+                          replace=False)
+        digits.append(streams.pen[0][pick] / 255.0)
+    if pen is not None and len(pen.calibration_y):
+        calibration.append(pen.calibration_x)
+    return digit_check.build(networks, digits, streams.non_digits / 255.0, calibration, seed)
 
 
 def _with_temperature(model: keras.Model, temperature: float) -> keras.Model:
@@ -459,20 +536,28 @@ def _with_temperature(model: keras.Model, temperature: float) -> keras.Model:
     return calibrated
 
 
-def _load_initial(path: str) -> keras.Model:
-    """A model to fine-tune from: loaded without running code from it, and checked to
-    be the card's architecture (so its weights fit)."""
-    from digitpad.core.recognizer import ModelError, read_keras
+def _load_initial(path: str) -> list[keras.Model]:
+    """The networks to fine-tune from. They are read by the app's own reader, which runs
+    nothing from the file and refuses anything but the card's architecture, and copied
+    into freshly built networks: Keras never parses the file."""
+    from digitpad.core.recognizer import ModelError, Recognizer
 
     try:
-        read_keras(path)  # refuses anything but the card's network, with a one-line reason
+        recognizer = Recognizer.load(path)
     except ModelError as exc:
         raise TrainingError(f"cannot fine-tune from {exc}") from None
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
+    networks = []
+    for w in recognizer.members:
+        model = build_model()
+        model.set_weights([w.k1.reshape(3, 3, 1, 32), w.b1, w.k2.reshape(3, 3, 32, 64), w.b2,
+                           w.w3, w.b3])
+        networks.append(model)
+    return networks
 
 
-def _accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    probs = model.predict(x[..., None], batch_size=256, verbose=0)
+def _accuracy(networks: list[keras.Model], x: np.ndarray, y: np.ndarray) -> float:
+    probs = np.mean([m.predict(x[..., None], batch_size=256, verbose=0) for m in networks],
+                    axis=0)
     return float((probs.argmax(axis=1) == y).mean())
 
 
@@ -490,20 +575,24 @@ def _command(config: TrainConfig, epochs: int, batch_size: int) -> str:
     return " ".join(parts)
 
 
-def _write_outputs(model: keras.Model, meta: dict, output: Path) -> None:
+def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> None:
     """Stage every file in a temporary folder, then move each into place.
 
     A run that fails while staging leaves the output folder as it was; os.replace
-    swaps each file atomically, the sidecar last so that it names a model present.
+    swaps each file atomically, the sidecar last so that it names models present.
     """
     output.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output))
     try:
-        model.save(staging / "model.keras")
-        meta["model_sha256"] = _sha256(staging / "model.keras")
+        names = [member_file(k) for k in range(len(networks))]
+        for name, model in zip(names, networks):
+            model.save(staging / name)
+        meta["model_sha256"] = _sha256(staging / names[0])
+        for entry in meta.get("members", []):
+            entry["sha256"] = _sha256(staging / entry["file"])
         report.write_report(meta, staging)
         (staging / "model.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-        for name in ("model.keras", "MODEL_CARD.md", "confusion.png", "model.json"):
+        for name in (*names, "MODEL_CARD.md", "confusion.png", "model.json"):
             os.replace(staging / name, output / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -12,7 +12,9 @@ import io
 import json
 import logging
 import os
+import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,7 @@ ARCHITECTURE: tuple[tuple[str, dict], ...] = (
 )
 WEIGHT_SHAPES = {0: [(3, 3, 1, 32), (32,)], 2: [(3, 3, 32, 64), (64,)], 6: [(1600, 10), (10,)]}
 MAX_MODEL_BYTES = 64 * 1024 * 1024
+PARALLEL_FROM = 4 * 128  # batches at least this large use a thread per core
 CHUNK = 128  # images per forward-pass chunk: measured fastest here (the im2col buffer
             # of 128 images is 18 MB; 512 was 40% slower)
 
@@ -146,15 +149,41 @@ def read_keras(path: str | os.PathLike) -> tuple[Weights, dict]:
     return weights, config
 
 
-def forward_logits(weights: Weights, x: np.ndarray) -> np.ndarray:
-    """float32 (N, 28, 28) in [0, 1] -> the last layer's inputs to softmax, float32 (N, 10)."""
+def forward_features(weights: Weights, x: np.ndarray) -> np.ndarray:
+    """float32 (N, 28, 28) in [0, 1] -> what the last layer reads: the flattened second
+    pooling's output, float32 (N, 1600), each >= 0."""
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise ValueError(f"expected (N, 28, 28) images, got {x.shape}")
-    out = np.empty((len(x), 10), np.float32)
-    for start in range(0, len(x), CHUNK):
-        out[start: start + CHUNK] = _forward_chunk(weights, x[start: start + CHUNK])
+    out = np.empty((len(x), 1600), np.float32)
+
+    def run(start: int) -> None:
+        out[start: start + CHUNK] = _features_chunk(weights, x[start: start + CHUNK])
+
+    starts = range(0, len(x), CHUNK)
+    if len(x) >= PARALLEL_FROM and _threads() > 1:
+        # NumPy lets go of the GIL in its copies and matrix products: chunks of a large
+        # batch run side by side, one per core (a drawing or two never starts a thread).
+        with ThreadPoolExecutor(_threads()) as pool:
+            list(pool.map(run, starts))
+    else:
+        for start in starts:
+            run(start)
     return out
+
+
+def _threads() -> int:
+    return min(4, os.cpu_count() or 1)
+
+
+def logits_from_features(weights: Weights, features: np.ndarray) -> np.ndarray:
+    """(N, 1600) features -> the last layer's inputs to softmax, float32 (N, 10)."""
+    return features @ weights.w3 + weights.b3          # dropout: identity at inference
+
+
+def forward_logits(weights: Weights, x: np.ndarray) -> np.ndarray:
+    """float32 (N, 28, 28) in [0, 1] -> the last layer's inputs to softmax, float32 (N, 10)."""
+    return logits_from_features(weights, forward_features(weights, x))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -176,34 +205,98 @@ def _max_pool(h: np.ndarray) -> np.ndarray:
     return np.maximum(rows[:, :, 0:even:2], rows[:, :, 1:even:2])
 
 
-def _forward_chunk(w: Weights, x: np.ndarray) -> np.ndarray:
+def _features_chunk(w: Weights, x: np.ndarray) -> np.ndarray:
     n = len(x)
     # conv1 as one matrix product over 3x3 patches ("im2col").
     patches = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))
     h = patches.reshape(n * 26 * 26, 9) @ w.k1
+    # Pooling first, then bias and ReLU on a quarter of the values: max(z + b) = max(z) + b
+    # and ReLU is monotone, so the result is the same to the bit.
+    h = _max_pool(h.reshape(n, 26, 26, 32))
     h += w.b1
     np.maximum(h, 0, out=h)
-    h = _max_pool(h.reshape(n, 26, 26, 32))
     # conv2: patches in (dy, dx, channel) order to match Keras' (3, 3, 32, 64) kernel.
     cols = np.empty((n, 11, 11, 3, 3, 32), np.float32)
     for dy in range(3):
         for dx in range(3):
             cols[:, :, :, dy, dx, :] = h[:, dy: dy + 11, dx: dx + 11, :]
     h = cols.reshape(n * 121, 288) @ w.k2
+    h = _max_pool(h.reshape(n, 11, 11, 64))                          # 11 -> 5: drops the last row
     h += w.b2
     np.maximum(h, 0, out=h)
-    h = _max_pool(h.reshape(n, 11, 11, 64))                          # 11 -> 5: drops the last row
-    return h.reshape(n, 1600) @ w.w3 + w.b3                         # dropout: identity
+    return h.reshape(n, 1600)
+
+
+@dataclass(frozen=True)
+class DigitCheck:
+    """Is a field a digit at all? A logistic regression on each network's 1,600 features
+    (fitted by training.digit_check), averaged over the networks; a score under
+    ``threshold`` means "not a digit"."""
+
+    weights: np.ndarray   # float32 (M, 1600): one row per network
+    bias: np.ndarray      # float32 (M,)
+    threshold: float
+
+    def scores(self, features: list[np.ndarray]) -> np.ndarray:
+        """One float32 (N, 1600) per network -> float32 (N,): log-odds of being a digit."""
+        return np.mean([f @ w + b for f, w, b in zip(features, self.weights, self.bias)],
+                       axis=0)
+
+    def to_json(self) -> dict:
+        return {"method": "logistic regression on the 1,600 features the last layer reads",
+                "members": [{"weights": [round(float(v), 7) for v in w], "bias": float(b)}
+                            for w, b in zip(self.weights, self.bias)],
+                "threshold": float(self.threshold)}
+
+    @classmethod
+    def from_json(cls, data: object, members: int) -> DigitCheck:
+        """Raises ModelError (one line) unless it holds, per network, 1,600 finite weights
+        and a bias, and a finite threshold."""
+        if not isinstance(data, dict) or not isinstance(data.get("members"), list):
+            raise ModelError("digit check: expected an object with members")
+        rows, biases = [], []
+        for item in data["members"]:
+            weights = item.get("weights") if isinstance(item, dict) else None
+            bias = item.get("bias") if isinstance(item, dict) else None
+            if not isinstance(weights, list) or len(weights) != 1600 or not all(
+                    _is_number(v) for v in weights) or not _is_number(bias):
+                raise ModelError("digit check: expected 1,600 weights and a bias per network")
+            rows.append(weights)
+            biases.append(bias)
+        threshold = data.get("threshold")
+        if len(rows) != members or not _is_number(threshold):
+            raise ModelError(f"digit check: expected {members} networks and a threshold")
+        weights, bias = np.asarray(rows, np.float32), np.asarray(biases, np.float32)
+        if not (np.isfinite(weights).all() and np.isfinite(bias).all()
+                and np.isfinite(threshold)):
+            raise ModelError("digit check: values must be finite")
+        return cls(weights, bias, float(threshold))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+MEMBER_NAME = re.compile(r"[A-Za-z0-9_.-]+\.keras")  # a plain file name beside the sidecar
+MAX_MEMBERS = 5
 
 
 class Recognizer:
-    """Loads a model once; predicts (N, 10) probabilities from (N, 28, 28) fields."""
+    """Loads a model once; predicts (N, 10) probabilities from (N, 28, 28) fields.
 
-    def __init__(self, weights: Weights, path: Path, meta: dict | None = None):
-        self.weights = weights
+    A model is one network, or an ensemble of up to five networks of the same
+    architecture whose probabilities are averaged: the sidecar then lists the
+    networks' files (``members``), the first being the model file itself.
+    """
+
+    def __init__(self, weights: Weights, path: Path, meta: dict | None = None,
+                 members: list[Weights] | None = None):
+        self.members = list(members) if members else [weights]
+        self.weights = self.members[0]
         self.path = path
         self.meta = meta or {}
-        self.reject_below = _reject_below(self.meta)
+        self.check = _digit_check(self.meta, path, len(self.members))
+        self.temperature = _ensemble_temperature(self.meta) if len(self.members) > 1 else 1.0
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> Recognizer:
@@ -215,37 +308,78 @@ class Recognizer:
             path.with_suffix(".json")
         if sidecar.is_file():
             try:
-                meta = json.loads(sidecar.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                log.warning("ignoring unreadable model metadata %s: %s", sidecar, exc)
-        return cls(weights, path, meta)
+                meta = _read_sidecar(sidecar)
+            except (OSError, ValueError, RecursionError) as exc:
+                log.warning("ignoring unreadable model metadata %s: %s", sidecar.name,
+                            " ".join(str(exc).split())[:200])
+        members = [weights]
+        for name in _member_files(meta, path)[1:]:
+            member, _ = read_keras(path.with_name(name))
+            members.append(member)
+        return cls(weights, path, meta, members)
 
     def predict(self, fields: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28) in [0, 1], ink = 1 -> float32 (N, 10) probabilities."""
-        return forward(self.weights, fields)
+        return self.read(fields, check=False)[0]
 
-    def read(self, fields: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def read(self, fields: np.ndarray, check: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities float32 (N, 10) and bool (N,): whether each field is a digit at all.
 
-        The networks were taught to spread their probability over all ten digits for
-        what is not a digit; a field whose best digit stays under ``reject_below`` is
-        "not a digit".
+        A model without a digit check (one trained before it existed) calls everything
+        with ink a digit.
         """
-        probs = self.predict(fields)
-        return probs, probs.max(axis=1) >= self.reject_below
+        features = [forward_features(w, fields) for w in self.members]
+        probs = [softmax(logits_from_features(w, f)) for w, f in zip(self.members, features)]
+        p = probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
+        if self.temperature != 1.0:
+            p = softmax(np.log(np.maximum(p, 1e-30)) / np.float32(self.temperature))
+        if not check or self.check is None:
+            return p, np.ones(len(p), bool)
+        return p, self.check.scores(features) >= self.check.threshold
 
 
-# Without a calibrated sidecar (a model trained before calibration existed): reject
-# nothing, as such models were never taught what is not a digit.
-UNCALIBRATED_REJECT_BELOW = 0.0
+MAX_SIDECAR_BYTES = 4 * 1024 * 1024
 
 
-def _reject_below(meta: dict) -> float:
+def _read_sidecar(path: Path) -> dict:
+    if path.stat().st_size > MAX_SIDECAR_BYTES:
+        raise ValueError("too large")
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(meta, dict):
+        raise ValueError("not a JSON object")
+    return meta
+
+
+def _member_files(meta: dict | None, path: Path) -> list[str]:
+    """The ensemble's file names from the sidecar, checked; [] for a single network."""
+    members = meta.get("members") if isinstance(meta, dict) else None
+    if members is None:
+        return []
+    names = [m.get("file") if isinstance(m, dict) else None for m in members] \
+        if isinstance(members, list) else None
+    if (not names or len(names) > MAX_MEMBERS
+            or not all(isinstance(n, str) and MEMBER_NAME.fullmatch(n) for n in names)
+            or len(set(names)) != len(names) or names[0] != path.name):
+        raise ModelError(f"{path.name}: its sidecar lists networks that cannot be used "
+                         f"(at most {MAX_MEMBERS} plain .keras file names, this file first)")
+    return names
+
+
+def _ensemble_temperature(meta: dict) -> float:
     calibration = meta.get("calibration") if isinstance(meta, dict) else None
-    value = calibration.get("reject_below") if isinstance(calibration, dict) else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
-        return float(value)
-    return UNCALIBRATED_REJECT_BELOW
+    value = calibration.get("ensemble_temperature") if isinstance(calibration, dict) else None
+    return float(value) if _is_number(value) and 0.05 <= value <= 20 else 1.0
+
+
+def _digit_check(meta: dict, path: Path, members: int) -> DigitCheck | None:
+    data = meta.get("digit_check") if isinstance(meta, dict) else None
+    if data is None:
+        return None
+    try:
+        return DigitCheck.from_json(data, members)
+    except ModelError as exc:
+        log.warning("%s: ignoring the model's %s", path.name, exc)
+        return None
 
 
 # --- From inputs to answers -------------------------------------------------------
