@@ -28,7 +28,7 @@ from digitpad.core import metrics, mnist, nondigits, pendigits
 from training import pen_data, report
 from training.augment import augment
 from training.model import build_model, describe_layers
-from training.recipes import RECIPES, Recipe
+from digitpad.core.recipes import RECIPES, Recipe
 
 log = logging.getLogger(__name__)
 # Predicting with several networks in turn makes tf.function warn about retracing: harmless.

@@ -31,8 +31,10 @@ class PenVariation:
     # How the points are re-sampled: as recorded, densely (a slow pen, smooth), as a
     # mouse (dense, whole canvas pixels), or sparsely (every other point dropped).
     resample_weights: tuple[float, float, float, float] = (0.35, 0.25, 0.25, 0.15)
-    crossed_sevens: float = 0.0    # share of 7s given the bar across the stem that much
-                                   # of Europe writes (the recorded writers rarely do)
+    # Shares of 7s and 2s given the bar across the stem that much of Europe writes
+    # (the recorded writers rarely do).
+    crossed_sevens: float = 0.0
+    crossed_twos: float = 0.0
 
 
 DEFAULT = PenVariation()
@@ -48,8 +50,9 @@ def vary(drawing: Drawing, rng: np.random.Generator,
     bounds = drawing.bounds()
     if bounds is None:
         return drawing, float(np.mean(variation.width))
-    if drawing.label == 7 and rng.random() < variation.crossed_sevens:
-        drawing = cross_seven(drawing, rng)
+    crossed = {7: variation.crossed_sevens, 2: variation.crossed_twos}.get(drawing.label, 0.0)
+    if crossed and rng.random() < crossed:
+        drawing = cross_stem(drawing, rng)
     x0, y0, x1, y1 = bounds
     size = max(x1 - x0, y1 - y0, 1e-9)
     centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
@@ -76,11 +79,12 @@ def vary(drawing: Drawing, rng: np.random.Generator,
     return varied, float(rng.uniform(*variation.width))
 
 
-def cross_seven(drawing: Drawing, rng: np.random.Generator) -> Drawing:
-    """The 7 with a short bar across its stem at about half height, drawn last."""
+def cross_stem(drawing: Drawing, rng: np.random.Generator) -> Drawing:
+    """The digit (a 7, a 2) with a short bar across its stem at about half height,
+    drawn last, as many European writers add it."""
     x0, y0, x1, y1 = drawing.bounds()
     height = y1 - y0
-    level = y0 + rng.uniform(0.45, 0.6) * height
+    level = y0 + rng.uniform(0.42, 0.65) * height
     crossings = []
     for stroke in drawing.strokes:
         xy = stroke[:, :2]
@@ -90,7 +94,7 @@ def cross_seven(drawing: Drawing, rng: np.random.Generator) -> Drawing:
     if not crossings:
         return drawing
     x = float(np.median(crossings))
-    half = rng.uniform(0.18, 0.32) * height
+    half = rng.uniform(0.15, 0.4) * height
     tilt = rng.uniform(-0.06, 0.06) * height
     bar = [[x - half, level + tilt], [x, level], [x + half, level - tilt]]
     return Drawing([*drawing.strokes, np.column_stack([bar, np.full(3, np.nan)])],

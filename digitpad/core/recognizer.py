@@ -266,7 +266,8 @@ class DigitCheck:
         threshold = data.get("threshold")
         if len(rows) != members or not _is_number(threshold):
             raise ModelError(f"digit check: expected {members} networks and a threshold")
-        weights, bias = np.asarray(rows, np.float32), np.asarray(biases, np.float32)
+        with np.errstate(over="ignore"):  # too large for float32 -> inf, refused below
+            weights, bias = np.asarray(rows, np.float32), np.asarray(biases, np.float32)
         if not (np.isfinite(weights).all() and np.isfinite(bias).all()
                 and np.isfinite(threshold)):
             raise ModelError("digit check: values must be finite")

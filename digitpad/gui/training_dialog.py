@@ -251,6 +251,8 @@ class TrainingDialog(QDialog):
         self._figures.setText("")
         choice = RECIPES[options.recipe]
         what = f"{choice.title}, {options.epochs} epoch{'s' if options.epochs != 1 else ''}"
+        if choice.members > 1:
+            what = f"{choice.title}, {choice.members} networks of {options.epochs} epochs each"
         if options.include_samples:
             what += f", fine-tuning with your {self.form.sample_count()} samples"
         self._run_title.setText(f"Training a new model ({what})")

@@ -19,34 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.recipes import RECIPES  # plain data: imports neither TensorFlow nor Qt
 from digitpad.gui import settings as keys
 from digitpad.gui.labels import muted_label, title_label
 
 NOTE_WIDTH = 500
-
-
-@dataclass(frozen=True)
-class RecipeChoice:
-    title: str
-    epochs: int
-    batch_size: int
-    augments: bool
-    description: str
-
-
-# The recipes of training/recipes.py, described here so that the app need not import
-# the training package (and TensorFlow with it).
-RECIPES = {
-    "card": RecipeChoice(
-        "Model card", 15, 128, False,
-        "Exactly the published model card: Adam, batch 128, 15 epochs, 10% held out for "
-        "validation, no augmentation."),
-    "default": RecipeChoice(
-        "DigitPad default", 45, 128, True,
-        "How the bundled model was trained: 45 epochs on augmented images (rotation, zoom, "
-        "stretch, shear, shift, stroke thickness, pen-style renditions), a warm-up and "
-        "cosine decay of the learning rate, and an average of the weights."),
-}
 
 
 @dataclass(frozen=True)

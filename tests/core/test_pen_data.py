@@ -7,7 +7,7 @@ import pytest
 
 from digitpad.core import nondigits, pendigits
 from digitpad.core.drawing import Drawing
-from digitpad.core.pen_augment import PenVariation, cross_seven, vary
+from digitpad.core.pen_augment import PenVariation, cross_stem, vary
 from digitpad.core.preprocess import drawing_to_field
 
 
@@ -91,7 +91,7 @@ def test_variation_resamples_like_mouse_and_pen():
 
 def test_crossed_seven_adds_a_bar_across_the_stem():
     seven = Drawing.from_points([[[0, 0], [100, 0], [40, 200]]], 200, 200, label=7)
-    crossed = cross_seven(seven, np.random.default_rng(1))
+    crossed = cross_stem(seven, np.random.default_rng(1))
     assert len(crossed.strokes) == 2
     bar = crossed.strokes[1][:, :2]
     assert np.ptp(bar[:, 1]) < 0.2 * np.ptp(bar[:, 0])   # about horizontal

@@ -31,8 +31,9 @@ def test_architecture_is_the_card():
 def test_one_epoch_on_2000_images_writes_a_usable_model(tmp_path, mnist_dir):
     events = []
     result = train(TrainConfig(output=tmp_path, recipe="default", epochs=1, limit=2000,
-                               data_dir=str(mnist_dir)), on_progress=events.append)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(OUTPUT_FILES)
+                               data_dir=str(mnist_dir), members=2), on_progress=events.append)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*OUTPUT_FILES, "member-2.keras"])
     meta = json.loads((tmp_path / "model.json").read_text())
     assert meta["parameters"] == 34826 and meta["train_count"] == 1800
     assert meta["validation_count"] == 200 and meta["epochs_completed"] == 1
@@ -49,6 +50,19 @@ def test_one_epoch_on_2000_images_writes_a_usable_model(tmp_path, mnist_dir):
     recognizer = Recognizer.load(tmp_path / "model.keras")
     assert recognizer.meta["model_sha256"] == meta["model_sha256"]
     assert result.meta["test"]["accuracy"] == meta["test"]["accuracy"]
+    # Two networks, trained in turn; the progress counts on across both.
+    assert len(recognizer.members) == 2 and [m["seed"] for m in meta["members"]] == [0, 1]
+    assert max(e["epoch"] for e in events if e["event"] == "epoch") == 2
+    assert {e["epochs"] for e in events if e["event"] == "epoch"} == {2}
+    # Calibrated, with a non-digit check, and every data source named with its licence.
+    assert meta["calibration"]["temperature"] > 0 and len(
+        meta["calibration"]["member_temperatures"]) == 2
+    assert recognizer.check is not None and recognizer.check.weights.shape == (2, 1600)
+    names = " ".join(s["name"] for s in meta["data_sources"])
+    assert "MNIST" in names and "non-digits" in names
+    assert all(s.get("licence") for s in meta["data_sources"])
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert "## Calibration" in card and "CC BY-SA 3.0" in card
 
 
 @pytest.mark.slow

@@ -1,0 +1,104 @@
+"""Models of several networks, the non-digit check in the sidecar, and refusing bad ones."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from digitpad.core import paths
+from digitpad.core.recognizer import DigitCheck, ModelError, Recognizer
+
+
+def _folder(tmp_path, meta: dict, members=("model.keras",)):
+    for name in members:
+        shutil.copy(paths.bundled_model_path(), tmp_path / name)
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    return tmp_path / "model.keras"
+
+
+def _fields(n=20, seed=0):
+    return np.random.default_rng(seed).random((n, 28, 28), dtype=np.float32)
+
+
+def test_an_ensemble_averages_its_networks(tmp_path):
+    path = _folder(tmp_path, {"members": [{"file": "model.keras"}, {"file": "member-2.keras"}]},
+                   ("model.keras", "member-2.keras"))
+    ensemble = Recognizer.load(path)
+    single = Recognizer.load(paths.bundled_model_path())
+    assert len(ensemble.members) == 2 and len(single.members) >= 1
+    # Two copies of the same network average to that network.
+    one = Recognizer(single.members[0], path)
+    np.testing.assert_allclose(ensemble.predict(_fields()), one.predict(_fields()), atol=1e-6)
+
+
+def test_an_ensemble_temperature_softens_the_average(tmp_path):
+    meta = {"members": [{"file": "model.keras"}, {"file": "member-2.keras"}],
+            "calibration": {"ensemble_temperature": 2.0}}
+    warm = Recognizer.load(_folder(tmp_path, meta, ("model.keras", "member-2.keras")))
+    plain = Recognizer(Recognizer.load(paths.bundled_model_path()).members[0], tmp_path)
+    x = _fields()
+    assert (warm.predict(x).max(axis=1) <= plain.predict(x).max(axis=1) + 1e-6).all()
+    np.testing.assert_array_equal(warm.predict(x).argmax(axis=1), plain.predict(x).argmax(axis=1))
+
+
+@pytest.mark.parametrize("members", [
+    [{"file": "../model.keras"}],
+    [{"file": "/etc/passwd"}],
+    [{"file": "model.keras"}, {"file": "model.keras"}],
+    [{"file": "member-2.keras"}],                      # the model file must come first
+    [{"file": "model.keras"}] + [{"file": f"m{k}.keras"} for k in range(6)],
+    "model.keras", [], [None], [{"file": 3}],
+])
+def test_a_sidecar_listing_unusable_networks_is_refused_in_one_line(tmp_path, members):
+    path = _folder(tmp_path, {"members": members})
+    with pytest.raises(ModelError) as info:
+        Recognizer.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_a_listed_network_that_is_missing_is_refused(tmp_path):
+    path = _folder(tmp_path, {"members": [{"file": "model.keras"}, {"file": "member-2.keras"}]})
+    with pytest.raises(ModelError, match="no such model file"):
+        Recognizer.load(path)
+
+
+def test_the_digit_check_rejects_by_its_threshold(tmp_path):
+    weights = np.zeros((1, 1600), np.float32)
+    check = DigitCheck(weights, np.array([1.0], np.float32), threshold=0.5)
+    path = _folder(tmp_path, {"digit_check": check.to_json()})
+    recognizer = Recognizer.load(path)
+    assert recognizer.check is not None
+    _, digit_like = recognizer.read(_fields(3))
+    assert digit_like.all()  # score 1.0 >= 0.5
+    strict = DigitCheck(weights, np.array([0.0], np.float32), threshold=0.5).to_json()
+    (tmp_path / "model.json").write_text(json.dumps({"digit_check": strict}))
+    _, digit_like = Recognizer.load(path).read(_fields(3))
+    assert not digit_like.any()
+
+
+@pytest.mark.parametrize("check", [
+    [], {"members": []}, {"members": [{"weights": [0.0] * 10, "bias": 0}], "threshold": 0},
+    {"members": [{"weights": [0.0] * 1600, "bias": "x"}], "threshold": 0},
+    {"members": [{"weights": [0.0] * 1600, "bias": 0}], "threshold": None},
+    {"members": [{"weights": [1e39] * 1600, "bias": 0}], "threshold": 0},
+])
+def test_an_unusable_digit_check_is_ignored_with_a_warning(tmp_path, check, caplog):
+    path = _folder(tmp_path, {"digit_check": check})
+    with caplog.at_level(logging.WARNING):
+        recognizer = Recognizer.load(path)
+    assert recognizer.check is None
+    assert "digit check" in caplog.text
+
+
+def test_a_hostile_sidecar_never_stops_the_model_loading(tmp_path, caplog):
+    path = _folder(tmp_path, {})
+    (tmp_path / "model.json").write_text("[" * 100_000 + "]" * 100_000)
+    with caplog.at_level(logging.WARNING):
+        recognizer = Recognizer.load(path)
+    assert recognizer.meta == {} and "ignoring unreadable model metadata" in caplog.text
+    (tmp_path / "model.json").write_text("[1, 2]")
+    assert Recognizer.load(path).meta == {}
