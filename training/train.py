@@ -25,10 +25,10 @@ import numpy as np
 import tensorflow as tf
 
 from digitpad.core import metrics, mnist, nondigits, pendigits
+from digitpad.core.recipes import RECIPES, Recipe
 from training import pen_data, report
 from training.augment import augment
 from training.model import build_model, describe_layers
-from digitpad.core.recipes import RECIPES, Recipe
 
 log = logging.getLogger(__name__)
 # Predicting with several networks in turn makes tf.function warn about retracing: harmless.
