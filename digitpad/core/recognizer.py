@@ -84,15 +84,39 @@ def _weights_group(layers: list[dict], index: int) -> str:
     return snake if count == 0 else f"{snake}_{count}"
 
 
+MAX_CONFIG_BYTES = 1024 * 1024  # the card's config.json is about 5 KB
+
+
 def read_keras(path: str | os.PathLike) -> tuple[Weights, dict]:
-    """Validate a .keras file against the card's architecture; return its weights and config."""
+    """Validate a .keras file against the card's architecture; return its weights and config.
+
+    Whatever is wrong with the file, the answer is one ModelError line.
+    """
+    path = Path(path)
+    try:
+        return _read_keras(path)
+    except ModelError:
+        raise
+    except Exception as exc:  # a hostile file must never end in a traceback
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+        raise ModelError(f"{path.name}: not a usable model file ({detail})") from None
+
+
+def _read_keras(path: Path) -> tuple[Weights, dict]:
     import h5py  # deferred: only needed when a model is loaded
 
-    path = Path(path)
     try:
         if path.stat().st_size > MAX_MODEL_BYTES:
             raise ModelError(f"{path.name}: too large to be this model")
         with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            for member in ("config.json", "model.weights.h5"):
+                if names.count(member) > 1:
+                    raise ModelError(f"{path.name}: holds {member} more than once")
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                raise ModelError(f"{path.name}: its config is too large to be this model")
+            if archive.getinfo("model.weights.h5").file_size > MAX_MODEL_BYTES:
+                raise ModelError(f"{path.name}: its weights are too large to be this model")
             config = json.loads(archive.read("config.json"))
             weights_blob = archive.read("model.weights.h5")
     except ModelError:
@@ -101,14 +125,21 @@ def read_keras(path: str | os.PathLike) -> tuple[Weights, dict]:
         raise ModelError(f"{path}: no such model file") from None
     except KeyError as exc:
         raise ModelError(f"{path.name}: not a Keras model file (missing {exc})") from None
-    except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        raise ModelError(f"{path.name}: not a readable .keras file ({exc})") from None
+    except (OSError, zipfile.BadZipFile, ValueError, RecursionError, RuntimeError,
+            NotImplementedError) as exc:  # encrypted or unknown compression: the last two
+        detail = " ".join(str(exc).split())[:160]
+        raise ModelError(f"{path.name}: not a readable .keras file ({detail})") from None
 
-    if config.get("class_name") != "Sequential":
-        raise ModelError(f"{path.name}: expected a Sequential model, "
-                         f"got {config.get('class_name')!r}")
-    layers = [layer for layer in (config.get("config") or {}).get("layers", [])
-              if layer.get("class_name") != "InputLayer"]
+    if not isinstance(config, dict) or config.get("class_name") != "Sequential":
+        got = config.get("class_name") if isinstance(config, dict) else type(config).__name__
+        raise ModelError(f"{path.name}: expected a Sequential model, got {got!r}")
+    inner = config.get("config")
+    raw_layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(raw_layers, list) or not all(
+            isinstance(layer, dict) and isinstance(layer.get("config", {}), dict)
+            for layer in raw_layers):
+        raise ModelError(f"{path.name}: its config holds no list of layers")
+    layers = [layer for layer in raw_layers if layer.get("class_name") != "InputLayer"]
     if len(layers) != len(ARCHITECTURE):
         raise ModelError(f"{path.name}: {len(layers)} layers, expected {len(ARCHITECTURE)} "
                          "(only the model card's architecture is supported)")

@@ -171,8 +171,10 @@ class ModelTools(QObject):
     def model_changed(self, recognizer: Recognizer) -> None:
         from digitpad.gui import model_loading
 
+        # A chosen model that failed to load still counts: reverting is how to stop
+        # being warned about it at every start.
         self._window.actions_by_name["revert"].setEnabled(
-            not model_loading.is_bundled(recognizer))
+            not model_loading.is_bundled(recognizer) or bool(self._window.model_path()))
         view = self.evaluation_view
         if view is not None and view.isVisible():
             view.set_recognizer(recognizer)

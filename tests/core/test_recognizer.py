@@ -113,3 +113,76 @@ def test_corrupt_weights_are_refused(tmp_path):
 def test_sidecar_is_optional(tmp_path):
     shutil.copy(paths.bundled_model_path(), tmp_path / "model.keras")
     assert Recognizer.load(tmp_path / "model.keras").meta == {}
+
+
+def _zip_with(path, entries, flag_bits=0, compress_type=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w") as zout:
+        for name, data in entries:
+            zout.writestr(zipfile.ZipInfo(name), data)  # stored; patched below if asked
+    if flag_bits or compress_type == 99:
+        raw = bytearray(path.read_bytes())
+        # Patch every local and central header: the "encrypted" flag, or an unknown method.
+        for signature, flag_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+            start = 0
+            while (start := raw.find(signature, start)) >= 0:
+                if flag_bits:
+                    raw[start + flag_at] |= flag_bits
+                if compress_type == 99:
+                    raw[start + method_at: start + method_at + 2] = (99).to_bytes(2, "little")
+                start += 4
+        path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("config", [
+    "[]", "null", '"x"', '{"class_name": "Sequential", "config": {"layers": "x"}}',
+    '{"class_name": "Sequential", "config": {"layers": [1, 2, 3]}}',
+    '{"class_name": "Sequential", "config": {"layers": null}}',
+    '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Conv2D", '
+    '"config": [1]}]}}',
+    '{"class_name": "Sequential", "config": []}',
+    "[" * 100_000 + "]" * 100_000,
+])
+def test_a_config_of_any_shape_gives_one_model_error(tmp_path, config):
+    weights = zipfile.ZipFile(paths.bundled_model_path()).read("model.weights.h5")
+    path = _zip_with(tmp_path / "bad.keras", [("config.json", config),
+                                              ("model.weights.h5", weights)])
+    with pytest.raises(ModelError) as info:
+        Recognizer.load(path)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["two configs", "encrypted", "unknown compression"])
+def test_a_hostile_zip_gives_one_model_error(tmp_path, kind):
+    with zipfile.ZipFile(paths.bundled_model_path()) as zin:
+        entries = [(n, zin.read(n)) for n in zin.namelist()]
+    if kind == "two configs":
+        entries.append(("config.json", b"{}"))
+    path = tmp_path / "bad.keras"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        _zip_with(path, entries, flag_bits=1 if kind == "encrypted" else 0,
+                  compress_type=99 if kind == "unknown compression" else zipfile.ZIP_STORED)
+    with pytest.raises(ModelError) as info:
+        Recognizer.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_an_hdf5_soft_link_to_itself_gives_one_model_error(tmp_path):
+    import io
+
+    import h5py
+
+    with zipfile.ZipFile(paths.bundled_model_path()) as zin:
+        config = zin.read("config.json")
+        blob = io.BytesIO(zin.read("model.weights.h5"))
+    with h5py.File(blob, "r+") as h5:
+        del h5["layers/conv2d/vars"]
+        h5["layers/conv2d/vars"] = h5py.SoftLink("/layers/conv2d/vars")
+    path = _zip_with(tmp_path / "loop.keras", [("config.json", config),
+                                               ("model.weights.h5", blob.getvalue())])
+    with pytest.raises(ModelError) as info:
+        Recognizer.load(path)
+    assert "\n" not in str(info.value)

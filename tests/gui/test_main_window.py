@@ -275,3 +275,20 @@ def test_palette_follows_the_system_scheme(monkeypatch):
         assert app.palette().window().color().lightness() > 192
     finally:
         app.setPalette(app.style().standardPalette())
+
+
+def test_a_hostile_chosen_model_still_leaves_the_app_with_a_model(qtbot, tmp_path):
+    """A .keras zip whose config is a JSON list (it used to escape as AttributeError)."""
+    import zipfile
+
+    hostile = tmp_path / "model.keras"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        archive.writestr("config.json", "[]")
+        archive.writestr("model.weights.h5", b"")
+    win = main_window.MainWindow(model_path=str(hostile))
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.recognition.recognizer is not None, timeout=15_000)
+    assert "using the bundled model" in win.message_text()
+    assert win.model_text().startswith("Model: bundled model")
+    assert win.actions_by_name["revert"].isEnabled()  # the way back to a clean start
+    win.close()
