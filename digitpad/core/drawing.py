@@ -23,6 +23,9 @@ VERSION = 1
 # Far above any hand-drawn number (a minute of drawing at 1 kHz), far below what
 # would make parsing or rendering hang.
 MAX_POINTS = 200_000
+# A written number of twenty digits takes well under a hundred strokes; past this many,
+# splitting a drawing into digits would take seconds (its work grows with the strokes).
+MAX_STROKES = 1_000
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
@@ -78,6 +81,8 @@ class Drawing:
         raw = data.get("strokes")
         if not isinstance(raw, list):
             raise DrawingError('"strokes" must be a list of strokes')
+        if len(raw) > MAX_STROKES:
+            raise DrawingError(f"too many strokes ({len(raw):,}; at most {MAX_STROKES:,})")
         total = sum(len(s) for s in raw if isinstance(s, list))
         if total > MAX_POINTS:
             raise DrawingError(f"too many points ({total:,}; at most {MAX_POINTS:,})")

@@ -500,8 +500,12 @@ def recognize_drawing(recognizer: Recognizer, drawing, max_digits: int | None = 
     (1: the whole drawing is one digit).
     """
     from digitpad.core import segment
+    from digitpad.core.drawing import MAX_STROKES, DrawingError
     from digitpad.core.preprocess import drawing_to_field
 
+    if len(drawing.strokes) > MAX_STROKES:  # drawings made in code skip the file's checks
+        raise DrawingError(f"too many strokes ({len(drawing.strokes):,}; "
+                           f"at most {MAX_STROKES:,})")
     parts = segment.split_drawing(drawing, max_digits, _drawing_judge(recognizer))
     return _result(recognizer, [drawing_to_field(p.drawing) for p in parts],
                    [_whole_box(p.box) for p in parts])

@@ -73,3 +73,23 @@ def test_a_million_points_is_refused_quickly(tmp_path):
     stroke = [[i % 300, i % 200] for i in range(MAX_POINTS * 5)]
     with pytest.raises(DrawingError, match="too many points"):
         Drawing.load(write(tmp_path, valid(strokes=[stroke])))
+
+
+def test_too_many_strokes_is_one_line_and_a_full_allowance_is_read(tmp_path):
+    import json
+
+    from digitpad.core.drawing import MAX_STROKES, Drawing, DrawingError
+    from digitpad.core.recognizer import Recognizer, recognize_drawing
+
+    many = [[[i * 30.0, 100.0], [i * 30.0 + 5, 160.0]] for i in range(MAX_STROKES + 1)]
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps({"format": "digitpad-drawing", "version": 1,
+                                "width": 31_000, "height": 280, "strokes": many}))
+    with pytest.raises(DrawingError, match="too many strokes"):
+        Drawing.load(path)
+    recognizer = Recognizer.load()
+    allowed = Drawing.from_points(many[:MAX_STROKES], width=31_000, height=280)
+    assert len(recognize_drawing(recognizer, allowed, max_digits=2).digits) <= 2
+    built = Drawing(allowed.strokes + allowed.strokes[:1], 31_000, 280)
+    with pytest.raises(DrawingError, match="too many strokes"):
+        recognize_drawing(recognizer, built)
