@@ -36,7 +36,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from digitpad.core import raster
 from digitpad.core.rules import LINE_ASPECT, remove_rules
@@ -112,15 +112,20 @@ def decode_grey(path: str | os.PathLike) -> tuple[np.ndarray, tuple[int, int]]:
                 full = image.size
                 image.seek(0)
                 image.draft("L", (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at reduced size
-                before = image.size
-                image = _upright(image)
-                if image.size != before and image.size == before[::-1]:  # turned 90 degrees
+                _check_budget(image)
+                turn = _orientation(image)
+                # Reduce first, then turn upright and convert: every copy after the
+                # decode is then of the small working image, not of the whole file.
+                image = _upright(_reduce(_reducible(image)), turn)
+                if turn in _QUARTER_TURNS:
                     full = (full[1], full[0])
-                grey = _reduce(_to_grey(image))
+                grey = _to_grey(image)
                 if grey.mode == "F":
                     pixels = np.asarray(grey, dtype=np.float32)
                 else:
                     pixels = np.asarray(grey, dtype=np.float32) / 255.0
+    except ImageError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError("image too large (decompression-bomb limit)") from None
     except FileNotFoundError:
@@ -141,11 +146,61 @@ def _short(exc: BaseException) -> str:
     return text[:200] if text else type(exc).__name__
 
 
-def _upright(image: Image.Image) -> Image.Image:
+# What decoding may take: width x height x the bytes Pillow keeps per pixel, with the
+# conversion a mode needs before it can be reduced. Well under a desktop's memory; with
+# the interpreter and the working copies the process stays under about 600 MB.
+MAX_DECODE_BYTES = 400 * 1024 * 1024
+# Pillow keeps one byte per pixel for 1, L and P, two for I;16 and four for the rest
+# (LA and RGB too); 1, P and I;16 are converted before reducing (one more copy).
+_BYTES_PER_PIXEL = {"1": 2, "L": 1, "P": 5, "PA": 8, "I;16": 6, "I;16L": 6, "I;16B": 6,
+                    "I;16N": 6}
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
+_QUARTER_TURNS = {5, 6, 7, 8}
+# Copies that decoding makes beyond the image itself (measured peaks): resampling an
+# image with alpha premultiplies it into a second full copy; the WebP decoder keeps its
+# own buffer and hands Pillow another.
+_ALPHA_COPIES = 2.0
+_FORMAT_COPIES = {"WEBP": 3.5}
+
+
+def _check_budget(image: Image.Image) -> None:
+    w, h = image.size
+    need = w * h * _BYTES_PER_PIXEL.get(image.mode, 4)
+    if "A" in image.mode or "a" in image.mode or "transparency" in image.info:
+        need *= _ALPHA_COPIES
+    need *= _FORMAT_COPIES.get(image.format or "", 1.0)
+    if need > MAX_DECODE_BYTES:
+        raise ImageError(f"image too large to decode ({w:,} x {h:,} {image.mode} pixels would "
+                         f"take {need / 2**20:,.0f} MB; at most "
+                         f"{MAX_DECODE_BYTES / 2**20:,.0f} MB)")
+
+
+def _orientation(image: Image.Image) -> int:
     try:
-        return ImageOps.exif_transpose(image)
+        return int(image.getexif().get(0x0112, 1))
     except Exception:  # damaged EXIF: use the pixels as stored
-        return image
+        return 1
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _TRANSPOSE.get(orientation)
+    return image.transpose(method) if method is not None else image
+
+
+def _reducible(image: Image.Image) -> Image.Image:
+    """A mode Pillow can reduce and resize: palettes and 1-bit become grey (or grey and
+    alpha), 16-bit becomes 32-bit integers; the others are kept."""
+    if image.mode in ("P", "PA"):
+        transparent = image.mode == "PA" or "transparency" in image.info
+        return image.convert("RGBA" if transparent else "RGB")
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode.startswith("I;16"):
+        return image.convert("I")
+    return image
 
 
 def _reduce(image: Image.Image) -> Image.Image:

@@ -575,3 +575,36 @@ def test_bad_files_give_one_line_or_nothing(bad_files):
         assert outcomes[name] != "empty", name
     assert "too large" in outcomes["bomb.png"]
     assert outcomes["missing.png"] == "no such file"
+
+
+@pytest.mark.slow
+def test_huge_but_small_files_stay_within_the_memory_budget(tmp_path):
+    """Files of a few KB that decode to hundreds of MB: refused in one line before
+    decoding, or decoded with the work done on a reduced copy; the process stays under
+    600 MB either way."""
+    import json
+    import subprocess
+    import sys
+
+    Image.new("LA", (9400, 9400)).save(tmp_path / "la.png")
+    Image.new("F", (9400, 9400)).save(tmp_path / "float.tif", compression="tiff_deflate")
+    Image.new("RGB", (16383, 5400), (255, 255, 255)).save(tmp_path / "wide.webp",
+                                                            lossless=True)
+    script = ("import json, resource, sys\n"
+              "from digitpad.core import images\n"
+              "try:\n"
+              "    images.load_grey(sys.argv[1]); answer = 'read'\n"
+              "except images.ImageError as exc:\n"
+              "    answer = str(exc)\n"
+              "print(json.dumps([answer, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))")
+    answers = {}
+    for name in ("la.png", "float.tif", "wide.webp"):
+        out = subprocess.run([sys.executable, "-c", script, str(tmp_path / name)],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        answer, peak_kb = json.loads(out.stdout)
+        assert peak_kb < 600 * 1024, (name, peak_kb)
+        answers[name] = answer
+    assert "too large to decode" in answers["la.png"] and "\n" not in answers["la.png"]
+    assert "too large to decode" in answers["wide.webp"]
+    assert answers["float.tif"] == "read"
