@@ -54,3 +54,61 @@ def test_fine_tuning_from_a_foreign_model_is_refused(tmp_path):
     (tmp_path / "bad.keras").write_text("not a model")
     with pytest.raises(TrainingError, match="cannot fine-tune"):
         train(TrainConfig(output=tmp_path / "out", init_model=str(tmp_path / "bad.keras")))
+
+
+def _with_config(tmp_path, name, change):
+    import json
+    import zipfile
+
+    from digitpad.core import paths
+
+    path = tmp_path / name
+    with zipfile.ZipFile(paths.bundled_model_path()) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.namelist():
+            data = zin.read(item)
+            if item == "config.json":
+                data = json.dumps(change(json.loads(data))).encode()
+            zout.writestr(item, data)
+    return path
+
+
+def _lambda_initializer(config):
+    layer = next(la for la in config["config"]["layers"] if la["class_name"] == "Conv2D")
+    layer["config"]["kernel_initializer"] = {"class_name": "__lambda__",
+                                             "config": {"code": "print('pwned')"}}
+    return config
+
+
+def _input_is_a_lambda(config):
+    config["config"]["layers"][0] = {"class_name": "Lambda", "config": {
+        "function": {"class_name": "__lambda__", "config": {"code": "0"}}}}
+    return config
+
+
+def _os_module(config):
+    layer = next(la for la in config["config"]["layers"] if la["class_name"] == "Dense")
+    layer["module"] = "os"
+    layer["class_name"] = "system"
+    return config
+
+
+@pytest.mark.parametrize("change", [lambda c: [], _input_is_a_lambda, _os_module])
+def test_fine_tuning_from_a_hostile_model_is_one_line_and_runs_nothing(tmp_path, change,
+                                                                      capfd):
+    path = _with_config(tmp_path, "hostile.keras", change)
+    with pytest.raises(TrainingError, match="cannot fine-tune") as info:
+        train(TrainConfig(output=tmp_path / "out", init_model=str(path)))
+    assert "\n" not in str(info.value)
+    assert "pwned" not in capfd.readouterr().out
+    assert not (tmp_path / "out").exists()
+
+
+def test_gadgets_in_the_config_are_not_read_by_keras(tmp_path, capfd):
+    """A __lambda__ initializer in an otherwise valid file: the weights are copied by the
+    app's own reader into a freshly built network; nothing in the file is run."""
+    from training.train import _load_initial
+
+    path = _with_config(tmp_path, "gadget.keras", _lambda_initializer)
+    networks = _load_initial(str(path))
+    assert len(networks) == 1 and networks[0].count_params() == 34826
+    assert "pwned" not in capfd.readouterr().out
