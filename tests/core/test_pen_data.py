@@ -12,11 +12,8 @@ from digitpad.core.preprocess import drawing_to_field
 
 
 @pytest.fixture(scope="module")
-def pen_digits():
-    path = pendigits.default_path()
-    if path is None or not path.is_file():
-        pytest.skip(f"pen-digits file not available (set {pendigits.PENDIGITS_ENV})")
-    return pendigits.read(path)
+def pen_digits(pen):
+    return pen
 
 
 def test_the_three_writer_splits_are_disjoint_and_cover_everyone():

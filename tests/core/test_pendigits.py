@@ -11,11 +11,8 @@ from digitpad.core.recognizer import Recognizer
 
 
 @pytest.fixture(scope="module")
-def pen_digits():
-    path = pendigits.default_path()
-    if path is None or not path.is_file():
-        pytest.skip(f"pen-digits file not available (set {pendigits.PENDIGITS_ENV})")
-    return pendigits.read(path)
+def pen_digits(pen):
+    return pen
 
 
 def test_reader_finds_every_digit_the_right_way_up(pen_digits):
