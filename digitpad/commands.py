@@ -74,7 +74,7 @@ def predict(args) -> int:
                 _error(f"{path}: {problem}")
             continue
         if args.json:
-            print(json.dumps({"path": path, **result.to_json()}), flush=True)
+            print(json.dumps({"path": path, **result.to_json()}, allow_nan=False), flush=True)
         else:
             print(f"{path}: {plain_answer(result)}", flush=True)
     return 1 if failed else 0

@@ -27,15 +27,22 @@ log = logging.getLogger(__name__)
 # (Keras class name, expected config values); the card's network layer by layer.
 ARCHITECTURE: tuple[tuple[str, dict], ...] = (
     ("Conv2D", {"filters": 32, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid",
-                "activation": "relu", "use_bias": True, "dilation_rate": [1, 1]}),
-    ("MaxPooling2D", {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid"}),
+                "activation": "relu", "use_bias": True, "dilation_rate": [1, 1],
+                "data_format": "channels_last", "groups": 1}),
+    ("MaxPooling2D", {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid",
+                      "data_format": "channels_last"}),
     ("Conv2D", {"filters": 64, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid",
-                "activation": "relu", "use_bias": True, "dilation_rate": [1, 1]}),
-    ("MaxPooling2D", {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid"}),
-    ("Flatten", {}),
+                "activation": "relu", "use_bias": True, "dilation_rate": [1, 1],
+                "data_format": "channels_last", "groups": 1}),
+    ("MaxPooling2D", {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid",
+                      "data_format": "channels_last"}),
+    ("Flatten", {"data_format": "channels_last"}),
     ("Dropout", {}),
     ("Dense", {"units": 10, "activation": "softmax", "use_bias": True}),
 )
+# Every value the NumPy forward pass relies on is checked above, by name: a config
+# that differs in any of them (channels first, grouped convolutions) is refused.
+MAX_WEIGHT = 1e3  # trained weights stay within a few units; far larger ones overflow
 WEIGHT_SHAPES = {0: [(3, 3, 1, 32), (32,)], 2: [(3, 3, 32, 64), (64,)], 6: [(1600, 10), (10,)]}
 MAX_MODEL_BYTES = 64 * 1024 * 1024
 PARALLEL_FROM = 4 * 128  # batches at least this large use a thread per core
@@ -162,6 +169,9 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
                                          f"{value.shape}, expected {shape}")
                     if not np.isfinite(value).all():
                         raise ModelError(f"{path.name}: weights of {name} are not finite")
+                    if value.size and float(np.abs(value).max()) > MAX_WEIGHT:
+                        raise ModelError(f"{path.name}: weights of {name} are out of range "
+                                         f"(beyond {MAX_WEIGHT:g})")
                 arrays[index] = values
     except ModelError:
         raise

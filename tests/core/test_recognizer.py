@@ -68,6 +68,13 @@ def test_bad_model_files_give_one_line(tmp_path):
     def functional(config):
         config["class_name"] = "Functional"
 
+    def channels_first(config):  # NumPy would read it one way, Keras another
+        next(la for la in _layers(config) if la["class_name"] == "Flatten")["config"][
+            "data_format"] = "channels_first"
+
+    def grouped(config):
+        _layers(config)[2]["config"]["groups"] = 2
+
     (tmp_path / "text.keras").write_text("hello")
     truncated = tmp_path / "truncated.keras"
     truncated.write_bytes(bundled.read_bytes()[:2000])
@@ -79,11 +86,15 @@ def test_bad_model_files_give_one_line(tmp_path):
         "wider.keras": "filters",
         "lambda.keras": "Lambda",
         "functional.keras": "Sequential",
+        "channels-first.keras": "data_format",
+        "grouped.keras": "groups",
     }
     _rewrite(bundled, tmp_path / "no-weights.keras", drop="model.weights.h5")
     _rewrite(bundled, tmp_path / "wider.keras", wider)
     _rewrite(bundled, tmp_path / "lambda.keras", with_lambda)
     _rewrite(bundled, tmp_path / "functional.keras", functional)
+    _rewrite(bundled, tmp_path / "channels-first.keras", channels_first)
+    _rewrite(bundled, tmp_path / "grouped.keras", grouped)
     for name, words in cases.items():
         with pytest.raises(ModelError) as err:
             Recognizer.load(tmp_path / name)
@@ -107,6 +118,15 @@ def test_corrupt_weights_are_refused(tmp_path):
         for f in work.iterdir():
             z.write(f, f.name)
     with pytest.raises(ModelError, match="shape"):
+        Recognizer.load(bad)
+    # Finite but absurd weights (they overflow to NaN confidences) are refused too.
+    with h5py.File(work / "model.weights.h5", "r+") as h5:
+        del h5["layers/dense/vars/0"]
+        h5["layers/dense/vars/0"] = np.full((1600, 10), 3e38, np.float32)
+    with zipfile.ZipFile(bad, "w") as z:
+        for f in work.iterdir():
+            z.write(f, f.name)
+    with pytest.raises(ModelError, match="out of range"):
         Recognizer.load(bad)
 
 
