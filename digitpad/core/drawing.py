@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,14 +107,20 @@ class Drawing:
         """Read a drawing file; DrawingError (one line) for anything unusable."""
         path = Path(path)
         try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise DrawingError(f"file too large for a drawing ({size:,} bytes)")
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                raise DrawingError("not a regular file (a device, a pipe or a link to one)")
+            if info.st_size > MAX_FILE_BYTES:
+                raise DrawingError(f"file too large for a drawing ({info.st_size:,} bytes)")
             data = json.loads(path.read_bytes())
         except DrawingError:
             raise
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise DrawingError(f"cannot read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise DrawingError("not a drawing: the file is not UTF-8 text") from None
+        except RecursionError:
+            raise DrawingError("not a drawing: nested too deeply") from None
         except ValueError as exc:  # JSONDecodeError
             raise DrawingError(f"not valid JSON ({exc})") from None
         return cls.from_dict(data)
@@ -132,8 +139,12 @@ class Drawing:
 
 
 def _is_number(value: object) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return False
 
 
 def _parse_stroke(stroke: object, index: int) -> np.ndarray:

@@ -79,6 +79,22 @@ def _check_layer(index: int, layer: dict, expected: tuple[str, dict]) -> None:
             raise ModelError(f"layer {index + 1} ({cls}) has {key}={got!r}, expected {value!r}")
 
 
+def _dataset(h5, path: str, h5py):
+    """The dataset at ``path``, reached through hard links only and stored in the file
+    itself: a soft or external link, or external storage, could make the model read
+    another file of this computer as its weights."""
+    node = h5
+    for part in path.split("/"):
+        link = node.get(part, getlink=True)
+        if not isinstance(link, h5py.HardLink):
+            kind = "missing" if link is None else type(link).__name__
+            raise ModelError(f"weights {path}: {kind} (only data stored in the file is read)")
+        node = node[part]
+    if not isinstance(node, h5py.Dataset) or node.external:
+        raise ModelError(f"weights {path}: not a dataset stored in the file")
+    return node
+
+
 def _weights_group(layers: list[dict], index: int) -> str:
     """The HDF5 group Keras 3 stores a Sequential layer's weights under.
 
@@ -161,8 +177,11 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
         with h5py.File(io.BytesIO(weights_blob), "r") as h5:
             for index, shapes in WEIGHT_SHAPES.items():
                 name = _weights_group(layers, index)
-                group = h5[f"layers/{name}/vars"]
-                values = [np.asarray(group[str(i)], dtype=np.float32) for i in range(2)]
+                try:
+                    values = [np.asarray(_dataset(h5, f"layers/{name}/vars/{i}", h5py),
+                                         dtype=np.float32) for i in range(2)]
+                except ModelError as exc:
+                    raise ModelError(f"{path.name}: {exc}") from None
                 for value, shape in zip(values, shapes):
                     if value.shape != shape:
                         raise ModelError(f"{path.name}: weights of {name} have shape "

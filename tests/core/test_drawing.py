@@ -93,3 +93,42 @@ def test_too_many_strokes_is_one_line_and_a_full_allowance_is_read(tmp_path):
     built = Drawing(allowed.strokes + allowed.strokes[:1], 31_000, 280)
     with pytest.raises(DrawingError, match="too many strokes"):
         recognize_drawing(recognizer, built)
+
+
+@pytest.mark.parametrize("content", [
+    b"\xff\xfe not utf-8",
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"format": "digitpad-drawing", "version": 1, "width": 280, "height": 280, '
+    b'"strokes": [[[1' + b"0" * 400 + b', 2]]]}',
+])
+def test_hostile_drawing_files_give_one_plain_line(tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(DrawingError) as info:
+        Drawing.load(path)
+    message = str(info.value)
+    assert "\n" not in message and "Error" not in message  # no exception names
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs")
+def test_special_files_are_refused_before_they_are_read(tmp_path):
+    import os
+
+    from digitpad.core import images
+    from digitpad.core.api import recognize_path
+    from digitpad.core.recognizer import Recognizer
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.json"
+    zero.symlink_to("/dev/zero")
+    zero_png = tmp_path / "zero.png"
+    zero_png.symlink_to("/dev/zero")
+    recognizer = Recognizer.load()
+    for path in (fifo, zero):
+        with pytest.raises(DrawingError, match="not a regular file"):
+            Drawing.load(path)
+        with pytest.raises(DrawingError, match="not a regular file"):
+            recognize_path(recognizer, str(path))
+    with pytest.raises(images.ImageError, match="not a regular file"):
+        recognize_path(recognizer, str(zero_png))

@@ -206,3 +206,30 @@ def test_an_hdf5_soft_link_to_itself_gives_one_model_error(tmp_path):
     with pytest.raises(ModelError) as info:
         Recognizer.load(path)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["external link", "external storage", "soft link"])
+def test_weights_that_point_outside_the_file_are_refused(tmp_path, kind):
+    import io
+
+    import h5py
+
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.arange(32, dtype=np.float32).tobytes())
+    with zipfile.ZipFile(paths.bundled_model_path()) as zin:
+        config = zin.read("config.json")
+        blob = io.BytesIO(zin.read("model.weights.h5"))
+    with h5py.File(blob, "r+") as h5:
+        del h5["layers/conv2d/vars/1"]
+        if kind == "external link":
+            h5["layers/conv2d/vars/1"] = h5py.ExternalLink(str(tmp_path / "other.h5"), "/x")
+        elif kind == "soft link":
+            h5["layers/conv2d/vars/1"] = h5py.SoftLink("/layers/dense/vars/1")
+        else:
+            h5["layers/conv2d/vars"].create_dataset("1", (32,), "float32",
+                                                     external=[(str(secret), 0, 128)])
+    path = _zip_with(tmp_path / "outside.keras", [("config.json", config),
+                                                  ("model.weights.h5", blob.getvalue())])
+    with pytest.raises(ModelError) as info:
+        Recognizer.load(path)
+    assert "conv2d" in str(info.value) and "\n" not in str(info.value)
