@@ -37,17 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model (needs TensorFlow)")
     t.add_argument("--recipe", choices=("card", "default"), default="default")
-    t.add_argument("--epochs", type=_positive_int, metavar="N")
-    t.add_argument("--batch-size", type=_positive_int, metavar="N")
+    t.add_argument("--epochs", type=_bounded(1, 1000), metavar="N")
+    t.add_argument("--batch-size", type=_bounded(1, 65536), metavar="N")
     t.add_argument("--data-dir", metavar="DIR")
     t.add_argument("--output", metavar="DIR",
                    help="where to write the model (default: a new version in the user data dir)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_bounded(0, 2**32 - 1 - 4), default=0,
+                   help="0 to 4,294,967,291 (an ensemble uses N, N+1, ...)")
     t.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on the first N training images only")
     t.add_argument("--progress", choices=("text", "json"), default="text")
     t.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    t.add_argument("--samples", metavar="DIR",
+    t.add_argument("--samples", metavar="DIR", type=_folder,
                    help="labelled drawings (*.json) to mix into the training set")
     t.add_argument("--init-model", metavar="PATH", help="fine-tune from this .keras model")
     t.add_argument("--pendigits", metavar="FILE",
@@ -63,6 +64,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ARDIS digits folder with labels.tsv (evaluation only)")
     b.add_argument("--quick", action="store_true", help="fewer timing repetitions")
     return parser
+
+
+def _bounded(low: int, high: int):
+    def parse(text: str) -> int:
+        value = _whole(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}: {text}")
+        return value
+
+    return parse
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _folder(text: str) -> str:
+    from pathlib import Path
+
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {text}")
+    return text
 
 
 def _positive_int(text: str) -> int:
