@@ -267,7 +267,8 @@ def train(
     count = config.members or recipe.members
     keras.utils.set_random_seed(config.seed)
 
-    initial = _load_initial(config.init_model) if config.init_model else None  # fail fast
+    _check_output(Path(config.output))  # fail fast: before the work, not after it
+    initial = _load_initial(config.init_model) if config.init_model else None
     on_progress({"event": "loading", "message": "Loading MNIST"})
     x_all, y_all = mnist.load("train", config.data_dir)
     x_test, y_test = mnist.load("test", config.data_dir)
@@ -575,14 +576,46 @@ def _command(config: TrainConfig, epochs: int, batch_size: int) -> str:
     return " ".join(parts)
 
 
-def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> None:
-    """Stage every file in a temporary folder, then move each into place.
+# Room the outputs need at the least (three networks of 450 KB, the card, the picture).
+MIN_FREE_BYTES = 20 * 1024 * 1024
 
-    A run that fails while staging leaves the output folder as it was; os.replace
-    swaps each file atomically, the sidecar last so that it names models present.
+
+def _check_output(output: Path) -> None:
+    """TrainingError (one line) unless ``output`` is, or can become, a writable folder
+    with room for a model."""
+    existing = output
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise TrainingError(f"cannot write the model to {output}: {existing} is a file")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+        free = shutil.disk_usage(existing).free
+    except OSError as exc:
+        raise TrainingError(f"cannot write the model to {output}: "
+                            f"{exc.strerror or exc}") from None
+    if free < MIN_FREE_BYTES:
+        raise TrainingError(f"cannot write the model to {output}: only "
+                            f"{free / 2**20:.1f} MB free")
+
+
+def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> None:
+    """Stage every file in a temporary folder, then move it all into place.
+
+    A new output folder appears whole, in one rename: a run killed at any moment
+    leaves either nothing or the complete model. Into an existing folder each file is
+    swapped atomically, the sidecar last so that it names models present. A run that
+    fails while staging leaves the output folder as it was; stale staging folders of
+    killed runs are removed.
     """
-    output.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=output))
+    fresh = not output.exists()
+    parent = output.parent if fresh else output
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in parent.glob(".staging-*"):
+        if stale.is_dir() and time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
     try:
         names = [member_file(k) for k in range(len(networks))]
         for name, model in zip(names, networks):
@@ -592,6 +625,9 @@ def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> Non
             entry["sha256"] = _sha256(staging / entry["file"])
         report.write_report(meta, staging)
         (staging / "model.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        if fresh:
+            os.rename(staging, output)
+            return
         for name in (*names, "MODEL_CARD.md", "confusion.png", "model.json"):
             os.replace(staging / name, output / name)
     finally:

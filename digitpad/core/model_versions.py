@@ -76,7 +76,9 @@ def list_versions() -> list[ModelVersion]:
     base = paths.user_models_dir()
     if not base.is_dir():
         return []
-    folders = [f for f in base.iterdir() if f.is_dir() and is_complete(f)]
+    # Hidden folders are a training run's staging, not yet a version.
+    folders = [f for f in base.iterdir()
+               if f.is_dir() and not f.name.startswith(".") and is_complete(f)]
     folders.sort(key=lambda f: f.name, reverse=True)
     return [ModelVersion(f, read_meta(f)) for f in folders]
 

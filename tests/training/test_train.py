@@ -108,3 +108,26 @@ def test_sigterm_stops_the_cli_within_a_batch_and_writes_nothing(tmp_path, mnist
     # At most one more batch ran after the signal.
     assert sum(e["event"] == "batch" for e in events) <= 2
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("where", ["under a file", "a file"])
+def test_an_unwritable_output_is_refused_before_training(tmp_path, where):
+    from training.train import TrainingError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    output = blocker / "model" if where == "under a file" else blocker
+    started = []
+    with pytest.raises(TrainingError, match="cannot write the model") as info:
+        train(TrainConfig(output=output, epochs=1, limit=500),
+              on_progress=lambda e: started.append(e))
+    assert "\n" not in str(info.value)
+    assert not started  # refused before loading anything
+
+
+@pytest.mark.slow
+def test_a_new_output_folder_appears_whole(tmp_path, mnist_dir):
+    output = tmp_path / "versions" / "new"
+    train(TrainConfig(output=output, recipe="card", epochs=1, limit=600, data_dir=str(mnist_dir)))
+    assert sorted(p.name for p in output.iterdir()) == sorted(OUTPUT_FILES)
+    assert [p.name for p in output.parent.iterdir()] == ["new"]  # no staging left behind
