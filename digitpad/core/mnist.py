@@ -16,7 +16,10 @@ import http.client
 import logging
 import os
 import re
+import socket
 import struct
+import threading
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -64,6 +67,20 @@ NUM_CLASSES = 10
 _IDX_UBYTE = 0x08
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 64 * 1024
+#: The .gz files are 9.9 MB at most; a server sending more is not sending MNIST.
+MAX_GZ_BYTES: dict[str, int] = {
+    "train-images-idx3-ubyte": 12_000_000, "train-labels-idx1-ubyte": 60_000,
+    "t10k-images-idx3-ubyte": 2_500_000, "t10k-labels-idx1-ubyte": 10_000,
+}
+#: A download must finish within this time, and after the first GRACE_S seconds keep
+#: an average of at least MIN_BYTES_PER_S (a server sending a byte a second is down).
+DEADLINE_S = 600.0
+GRACE_S = 20.0
+MIN_BYTES_PER_S = 8 * 1024
+#: How often a waiting read looks at should_stop(): cancel is honoured within this.
+_POLL_S = 0.5
+#: Temporary files of a download killed mid-way are removed after this long.
+_STALE_S = 3600.0
 _USER_AGENT = "digitpad-mnist/1 (+urllib)"
 
 #: progress(basename, done_bytes, total_bytes_or_None)
@@ -294,28 +311,95 @@ def _fetch(
     progress: ProgressCallback | None,
     should_stop: StopCallback | None,
 ) -> None:
-    """Stream ``url`` into ``dest``; raise on a short body or when asked to stop."""
+    """Stream ``url`` into ``dest``; raise on a short, long or slow body, a silence of
+    ``timeout`` seconds, or when asked to stop (within half a second)."""
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(dest, "wb") as out:
+    cap = MAX_GZ_BYTES.get(basename, 16_000_000)
+    started = time.monotonic()
+    with _open(request, timeout, basename, should_stop) as response, open(dest, "wb") as out:
+        _poll_reads(response)
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
-        done = 0
+        if total is not None and total > cap:
+            raise MnistError(f"the server offers {total:,} bytes, more than MNIST's {cap:,}")
+        done, quiet_since = 0, time.monotonic()
         if progress is not None:
             progress(basename, done, total)
         while True:
             if should_stop is not None and should_stop():
                 raise DownloadCancelled(f"{basename}.gz: download cancelled")
-            chunk = response.read(_CHUNK)
+            now = time.monotonic()
+            if now - started > DEADLINE_S:
+                raise MnistError(f"download took longer than {DEADLINE_S:.0f} s")
+            if now - started > GRACE_S and done / (now - started) < MIN_BYTES_PER_S:
+                raise MnistError(f"download too slow ({done / (now - started):,.0f} bytes/s)")
+            try:
+                chunk = response.read1(_CHUNK)
+            except TimeoutError:
+                if time.monotonic() - quiet_since > timeout:
+                    raise MnistError(f"the server sent nothing for {timeout:.0f} s") from None
+                continue
             if not chunk:
                 break
-            out.write(chunk)
+            quiet_since = time.monotonic()
             done += len(chunk)
+            if done > cap:
+                raise MnistError(f"the server sent more than MNIST's {cap:,} bytes")
+            out.write(chunk)
             if progress is not None:
                 progress(basename, done, total)
         if total is not None and done != total:
             raise MnistError(f"truncated download: got {done} of {total} bytes")
         out.flush()
         os.fsync(out.fileno())
+
+
+def _open(request: urllib.request.Request, timeout: float, basename: str,
+          should_stop: StopCallback | None):
+    """urlopen, while should_stop() is asked every _POLL_S: connecting and waiting for
+    the headers can take the whole timeout, and a cancel must not wait for it."""
+    box: dict = {}
+    abandoned = threading.Event()
+
+    def run() -> None:
+        try:
+            response = urllib.request.urlopen(request, timeout=timeout)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+            return
+        if abandoned.is_set():
+            response.close()
+        else:
+            box["response"] = response
+
+    worker = threading.Thread(target=run, name="mnist-connect", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(_POLL_S)
+        if worker.is_alive() and should_stop is not None and should_stop():
+            abandoned.set()  # the thread ends within the timeout and closes what it got
+            raise DownloadCancelled(f"{basename}.gz: download cancelled")
+    if "error" in box:
+        raise box["error"]
+    return box["response"]
+
+
+def _poll_reads(response) -> None:
+    """Once connected, reads wait at most _POLL_S, so a cancel or a stalled server is
+    noticed at once (the connection itself had the whole timeout)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        sock.settimeout(_POLL_S)
+
+
+def _remove_stale(dest: Path) -> None:
+    """Temporary files that a killed download left in the cache."""
+    for stale in dest.glob(".*.gz.*"):
+        try:
+            if stale.is_file() and time.time() - stale.stat().st_mtime > _STALE_S:
+                stale.unlink()
+        except OSError:
+            pass
 
 
 def _verify_gz(path: Path, basename: str, should_stop: StopCallback | None) -> None:
@@ -368,6 +452,7 @@ def download(
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise MnistError(f"cannot create directory {dest} ({_reason(exc)})") from None
+    _remove_stale(dest)
     mirrors = tuple(mirrors)
     for basename in missing_files(dest, splits):
         if should_stop is not None and should_stop():

@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if srv.mode == "hang":
             srv.release.wait(10)
+            return
+        if srv.mode in ("trickle", "endless"):
+            self.send_response(200)
+            if srv.mode == "trickle":
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for k in range(100_000):
+                    if srv.release.is_set():
+                        return
+                    if srv.mode == "trickle":  # a byte every 50 ms
+                        self.wfile.write(body[k: k + 1])
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    else:  # no length, and no end
+                        self.wfile.write(b"\0" * 65536)
+            except OSError:
+                return
             return
         if srv.mode == "wrong":
             body = gzip.compress(b"\0\0\x08\x01\0\0\0\x03abc", mtime=0)
@@ -671,6 +690,56 @@ def test_cancel_during_download_leaves_nothing(tmp_path, fake, serve):
     assert seen and seen[-1] > 0
     assert listing(cache) == []
     assert len(srv.requests) == 1  # no other mirror or file was tried
+
+
+def test_a_trickling_server_is_given_up(tmp_path, fake, serve, monkeypatch):
+    monkeypatch.setattr(mnist, "GRACE_S", 0.5)
+    srv = serve(gz_files(fake), mode="trickle")
+    cache = tmp_path / "cache"
+    with pytest.raises(MnistError, match="too slow") as info:
+        mnist.download(cache, mirrors=(srv.url,), splits=("test",))
+    assert_one_line(info.value)
+    assert listing(cache) == []
+
+
+def test_cancel_is_honoured_while_the_server_is_silent(tmp_path, fake, serve):
+    srv = serve(gz_files(fake), mode="hang")
+    asked = []
+
+    def should_stop():
+        asked.append(time.monotonic())
+        return len(asked) > 3  # polled about twice a second while nothing arrives
+
+    started = time.monotonic()
+    with pytest.raises(DownloadCancelled):
+        mnist.download(tmp_path / "cache", mirrors=(srv.url,), should_stop=should_stop,
+                       timeout=30)
+    assert time.monotonic() - started < 20  # a hang would wait out the 30 s silence
+    assert listing(tmp_path / "cache") == []
+
+
+def test_an_endless_body_is_cut_at_the_size_cap(tmp_path, fake, serve, monkeypatch):
+    monkeypatch.setattr(mnist, "MAX_GZ_BYTES", {name: 200_000 for name in mnist.SHA256})
+    srv = serve(gz_files(fake), mode="endless")
+    cache = tmp_path / "cache"
+    with pytest.raises(MnistError, match="more than MNIST") as info:
+        mnist.download(cache, mirrors=(srv.url,), splits=("test",))
+    assert_one_line(info.value)
+    assert listing(cache) == []
+
+
+def test_stale_temporary_files_of_a_killed_download_are_removed(tmp_path, fake, serve):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = cache / ".t10k-images-idx3-ubyte.gz.k1ll3d.gz"
+    stale.write_bytes(b"")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    fresh = cache / ".t10k-labels-idx1-ubyte.gz.running.gz"  # another download, still going
+    fresh.write_bytes(b"")
+    srv = serve(gz_files(fake))
+    mnist.download(cache, mirrors=(srv.url,), splits=("test",))
+    assert not stale.exists() and fresh.exists()
 
 
 def test_cancel_before_start(tmp_path, fake, serve):
