@@ -1,0 +1,132 @@
+"""A seeded, bounded fuzz run: mutated images, drawings and model files through the CLI.
+
+Seed files are made in code (every supported format and several modes, drawings, the
+bundled model), then mutated: bytes flipped, runs deleted or repeated, truncated,
+headers kept with bodies of random bytes. Each input must give exactly one JSON line
+and no traceback; the whole run must end, within its memory.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad.core import paths
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = 20261201
+PER_SEED_FILE = 12
+
+
+def _seed_images() -> dict[str, bytes]:
+    rng = np.random.default_rng(SEED)
+    ink = np.full((60, 48), 235, np.uint8)
+    ink[10:50, 20:28] = 20
+    base = Image.fromarray(ink)
+    out = {}
+    for mode in ("L", "RGB", "RGBA", "LA", "P", "1", "I;16"):
+        image = base.convert(mode) if mode != "I;16" else Image.fromarray(
+            ink.astype(np.uint16) * 257)
+        for fmt, suffix in (("PNG", ".png"), ("TIFF", ".tif"), ("BMP", ".bmp"),
+                            ("GIF", ".gif"), ("WEBP", ".webp"), ("JPEG", ".jpg")):
+            buffer = io.BytesIO()
+            try:
+                image.save(buffer, fmt)
+            except (OSError, ValueError, KeyError):
+                continue  # not every format takes every mode
+            out[f"{mode.replace(';', '')}-{fmt.lower()}{suffix}"] = buffer.getvalue()
+    noise = Image.fromarray(rng.integers(0, 255, (40, 40), dtype=np.uint8))
+    buffer = io.BytesIO()
+    noise.save(buffer, "PNG")
+    out["noise.png"] = buffer.getvalue()
+    return out
+
+
+def _seed_drawings() -> dict[str, bytes]:
+    drawing = {"format": "digitpad-drawing", "version": 1, "width": 280, "height": 280,
+               "strokes": [[[140, 40], [138, 240]], [[100, 50, 0.5], [180, 60, 0.7]]]}
+    return {"one.json": json.dumps(drawing).encode()}
+
+
+def _mutate(data: bytes, rng: np.random.Generator) -> bytes:
+    buf = bytearray(data)
+    kind = int(rng.integers(5))
+    if kind == 0 and buf:  # flip bytes
+        for _ in range(int(rng.integers(1, 20))):
+            buf[int(rng.integers(len(buf)))] = int(rng.integers(256))
+    elif kind == 1 and len(buf) > 8:  # truncate
+        buf = buf[: int(rng.integers(1, len(buf)))]
+    elif kind == 2 and len(buf) > 8:  # delete a run
+        start = int(rng.integers(len(buf) - 4))
+        del buf[start: start + int(rng.integers(1, min(200, len(buf) - start)))]
+    elif kind == 3 and buf:  # repeat a run
+        start = int(rng.integers(len(buf)))
+        buf[start:start] = buf[start: start + 64] * int(rng.integers(2, 50))
+    else:  # the header, then random bytes
+        keep = min(len(buf), 32)
+        buf = buf[:keep] + bytearray(rng.integers(0, 256, int(rng.integers(1, 4000)),
+                                                  dtype=np.uint8).tobytes())
+    return bytes(buf)
+
+
+@pytest.mark.slow
+def test_mutated_inputs_each_get_one_json_line(tmp_path):
+    rng = np.random.default_rng(SEED)
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    seeds = {**_seed_images(), **_seed_drawings()}
+    for name, data in seeds.items():
+        (folder / name).write_bytes(data)
+        stem, suffix = name.rsplit(".", 1)
+        for k in range(PER_SEED_FILE):
+            (folder / f"{stem}-m{k}.{suffix}").write_bytes(_mutate(data, rng))
+    count = len(list(folder.iterdir()))
+    out = subprocess.run([sys.executable, "-m", "digitpad", "predict", "--json", str(folder)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    assert len(lines) == count, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    for record in lines:
+        assert ("error" in record) != ("text" in record), record
+        if "error" in record:
+            assert "\n" not in record["error"] and record["error"]
+    assert out.returncode in (0, 1)
+
+
+@pytest.mark.slow
+def test_mutated_model_files_each_give_one_line(tmp_path):
+    rng = np.random.default_rng(SEED + 1)
+    original = paths.bundled_model_path().read_bytes()
+    with zipfile.ZipFile(io.BytesIO(original)) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    drawing = tmp_path / "one.json"
+    drawing.write_bytes(_seed_drawings()["one.json"])
+    models = []
+    for k in range(24):
+        path = tmp_path / f"m{k}.keras"
+        if k % 2:  # the zip's bytes mutated
+            path.write_bytes(_mutate(original, rng))
+        else:  # a well-formed zip with one member mutated
+            target = ("config.json", "model.weights.h5")[(k // 2) % 2]
+            with zipfile.ZipFile(path, "w") as archive:
+                for name, data in members.items():
+                    archive.writestr(name, _mutate(data, rng) if name == target else data)
+        models.append(path)
+    for path in models:
+        out = subprocess.run([sys.executable, "-m", "digitpad", "predict", "--json",
+                              str(drawing), "--model", str(path)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert "Traceback" not in out.stderr, (path.name, out.stderr[-1500:])
+        if out.returncode == 0:
+            assert len(out.stdout.splitlines()) == 1  # a mutation the model survived
+        else:
+            assert out.returncode == 1
+            assert len(out.stderr.strip().splitlines()) == 1, (path.name, out.stderr)
