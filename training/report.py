@@ -144,19 +144,38 @@ def _data_text(meta: dict) -> str:
             + (f"\nThe pen strokes are by courtesy of {credit}.\n" if credit else ""))
 
 
+def _members_text(meta: dict) -> str:
+    members = meta.get("members") or []
+    if len(members) < 2:
+        return ""
+    files = ", ".join(f"`{m['file']}` (seed {m['seed']})" for m in members)
+    return (f" per network. The model is an ensemble of {len(members)} such networks, "
+            f"trained alike from their own seeds, whose probabilities are averaged: {files}")
+
+
 def _calibration_text(meta: dict) -> str:
     calibration = meta.get("calibration")
     if not calibration:
         return ""
     fitted = ", ".join(calibration.get("fitted_on", []))
-    text = (f"## Calibration\n\nThe probabilities are calibrated by temperature scaling "
-            f"(T = {calibration['temperature']:.3f}), fitted on data the network never trained "
-            f"on: {fitted}. The temperature is folded into the last layer's weights, so the "
-            "file is still the architecture above and every reader gets calibrated output.")
-    if "reject_below" in calibration:
-        text += (f" A part whose best digit has a probability under "
-                 f"{calibration['reject_below']:.3f} is reported as \"not a digit\" "
-                 f"({calibration.get('reject_note', '')}).")
+    temperatures = calibration.get("member_temperatures") or [calibration["temperature"]]
+    text = ("## Calibration\n\nThe probabilities are calibrated by temperature scaling "
+            f"(T = {', '.join(f'{t:.3f}' for t in temperatures)}), fitted on data the "
+            f"networks never trained on: {fitted}. Each temperature is folded into its "
+            "network's last layer, so every file is still the architecture above and every "
+            "reader gets calibrated output.")
+    if "ensemble_temperature" in calibration:
+        text += (f" Their average is calibrated once more on the same data "
+                 f"(T = {calibration['ensemble_temperature']:.3f}, applied by DigitPad's "
+                 "reader).")
+    check = meta.get("digit_check")
+    if check:
+        text += ("\n\nWhat is not a digit at all (a letter, a shape, a scribble) is told "
+                 "by a separate check: a logistic regression on the 1,600 features each "
+                 "network's last layer reads, fitted against the drawn non-digits above and "
+                 "averaged over the networks; its threshold "
+                 f"({check['threshold']:.3f}) turns away 0.5% of the calibration digits. "
+                 "The networks themselves keep their ten outputs.")
     return text + "\n\n"
 
 
@@ -219,7 +238,7 @@ The model takes 28 x 28 greyscale images as input, with pixels normalised to [0,
 | --- | --- | --- |
 {chr(10).join(layer_rows)}
 
-* Total params: {meta["parameters"]:,}
+* Total params: {meta["parameters"]:,}{_members_text(meta)}
 * Loss function: categorical cross-entropy
 * Recipe: `{meta["recipe"]}`. {meta.get("recipe_description", "").strip()}
 * Epochs: {_epochs(meta)}
