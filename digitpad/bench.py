@@ -140,7 +140,7 @@ def run(args) -> int:
             print(f"  {f.name:<52} {f.note}")
             continue
         value = f"{f.value:.4f}" if not f.unit else f"{f.value:.3f} {f.unit}"
-        verdict = "met" if f.ok else "MISSED"
+        verdict = "" if f.ok is None else "met" if f.ok else "MISSED"
         print(f"  {f.name:<52} {value:>12}   target {f.target:<9} {verdict}"
               + (f"  ({f.note})" if f.note else ""))
     return 0

@@ -125,7 +125,7 @@ def bench_non_digits(recognizer: Recognizer, quick: bool = False) -> list[Figure
                f"{len(nondigits.FAMILIES)} families; the {len(nondigits.HELD_OUT)} never "
                f"trained on: {alone[held].mean():.3f}"),
         Figure("non-digit drawings, split as the canvas does", float(free.mean()), "",
-               "-", None, "no part read as a digit"),
+               "(none)", None, "no part read as a digit"),
         Figure(f"non-digits scanned on paper ({len(scans):,}, image path)",
-               float(scanned.mean()), "", "-", None),
+               float(scanned.mean()), "", "(none)", None),
     ]
