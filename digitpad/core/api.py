@@ -12,7 +12,6 @@ from digitpad.core import images
 from digitpad.core.drawing import Drawing, DrawingError
 from digitpad.core.recognizer import Recognizer, Result, recognize_drawing, recognize_image
 
-
 # Far above any photo (a 48-megapixel JPEG is about 20 MB), far below a machine's memory.
 MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024
 

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import zipfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,13 +213,23 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
 def forward_features(weights: Weights, x: np.ndarray) -> np.ndarray:
     """float32 (N, 28, 28) in [0, 1] -> what the last layer reads: the flattened second
     pooling's output, float32 (N, 1600), each >= 0."""
+    return forward_features_many([weights], x)[0]
+
+
+def forward_features_many(members: Sequence[Weights], x: np.ndarray) -> list[np.ndarray]:
+    """forward_features for several networks at once, one float32 (N, 1600) each; the
+    networks share the work of reading the images (the first layer's patches)."""
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise ValueError(f"expected (N, 28, 28) images, got {x.shape}")
-    out = np.empty((len(x), 1600), np.float32)
+    outs = [np.empty((len(x), 1600), np.float32) for _ in members]
+    k1 = np.concatenate([w.k1 for w in members], axis=1)       # (9, 32 x networks)
+    b1 = np.concatenate([w.b1 for w in members])
 
     def run(start: int) -> None:
-        out[start: start + CHUNK] = _features_chunk(weights, x[start: start + CHUNK])
+        chunk = _features_chunk(members, k1, b1, x[start: start + CHUNK])
+        for out, features in zip(outs, chunk):
+            out[start: start + CHUNK] = features
 
     starts = range(0, len(x), CHUNK)
     if len(x) >= PARALLEL_FROM and _threads() > 1:
@@ -229,7 +240,7 @@ def forward_features(weights: Weights, x: np.ndarray) -> np.ndarray:
     else:
         for start in starts:
             run(start)
-    return out
+    return outs
 
 
 def _threads() -> int:
@@ -265,26 +276,31 @@ def _max_pool(h: np.ndarray) -> np.ndarray:
     return np.maximum(rows[:, :, 0:even:2], rows[:, :, 1:even:2])
 
 
-def _features_chunk(w: Weights, x: np.ndarray) -> np.ndarray:
+def _features_chunk(members: Sequence[Weights], k1: np.ndarray, b1: np.ndarray,
+                    x: np.ndarray) -> list[np.ndarray]:
     n = len(x)
-    # conv1 as one matrix product over 3x3 patches ("im2col").
+    # conv1 of every network as one matrix product over the 3x3 patches ("im2col").
     patches = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))
-    h = patches.reshape(n * 26 * 26, 9) @ w.k1
+    h = patches.reshape(n * 26 * 26, 9) @ k1
     # Pooling first, then bias and ReLU on a quarter of the values: max(z + b) = max(z) + b
     # and ReLU is monotone, so the result is the same to the bit.
-    h = _max_pool(h.reshape(n, 26, 26, 32))
-    h += w.b1
+    h = _max_pool(h.reshape(n, 26, 26, k1.shape[1]))
+    h += b1
     np.maximum(h, 0, out=h)
-    # conv2: patches in (dy, dx, channel) order to match Keras' (3, 3, 32, 64) kernel.
+    out = []
     cols = np.empty((n, 11, 11, 3, 3, 32), np.float32)
-    for dy in range(3):
-        for dx in range(3):
-            cols[:, :, :, dy, dx, :] = h[:, dy: dy + 11, dx: dx + 11, :]
-    h = cols.reshape(n * 121, 288) @ w.k2
-    h = _max_pool(h.reshape(n, 11, 11, 64))                          # 11 -> 5: drops the last row
-    h += w.b2
-    np.maximum(h, 0, out=h)
-    return h.reshape(n, 1600)
+    for m, w in enumerate(members):
+        own = h[..., 32 * m: 32 * (m + 1)]
+        # conv2: patches in (dy, dx, channel) order to match Keras' (3, 3, 32, 64) kernel.
+        for dy in range(3):
+            for dx in range(3):
+                cols[:, :, :, dy, dx, :] = own[:, dy: dy + 11, dx: dx + 11, :]
+        g = cols.reshape(n * 121, 288) @ w.k2
+        g = _max_pool(g.reshape(n, 11, 11, 64))                      # 11 -> 5: drops the last row
+        g += w.b2
+        np.maximum(g, 0, out=g)
+        out.append(g.reshape(n, 1600))
+    return out
 
 
 @dataclass(frozen=True)
@@ -389,7 +405,7 @@ class Recognizer:
         A model without a digit check (one trained before it existed) calls everything
         with ink a digit.
         """
-        features = [forward_features(w, fields) for w in self.members]
+        features = forward_features_many(self.members, fields)
         probs = [softmax(logits_from_features(w, f)) for w, f in zip(self.members, features)]
         p = probs[0] if len(probs) == 1 else np.mean(probs, axis=0, dtype=np.float32)
         if self.temperature != 1.0:
