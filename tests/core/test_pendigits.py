@@ -31,9 +31,10 @@ def test_reader_finds_every_digit_the_right_way_up(pen_digits):
     assert wider_on_top >= 45
 
 
-def test_bundled_model_reads_real_pen_strokes(pen_digits):
-    """Guards the drawing path against regressions (measured 0.964 with this model;
-    the product target of 0.97 is tracked by `digitpad bench`)."""
-    fields = np.stack([drawing_to_field(d.drawing) for d in pen_digits])
+def test_bundled_model_reads_new_writers_pen_strokes(pen_digits):
+    """Guards the drawing path against regressions on the writers training never saw
+    (measured 0.994 with this model; the 0.985 target is tracked by `digitpad bench`)."""
+    dev = pendigits.split(pen_digits, pendigits.DEV_WRITERS)
+    fields = np.stack([drawing_to_field(d.drawing) for d in dev])
     predicted = Recognizer.load().predict(fields).argmax(axis=1)
-    assert (predicted == pendigits.labels(pen_digits)).mean() >= 0.955
+    assert (predicted == pendigits.labels(dev)).mean() >= 0.985
