@@ -76,9 +76,10 @@ def test_a_finished_run_compares_and_use_new_model_switches(window, qtbot, fake_
     assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
 
     comparison = dialog.comparison
-    assert comparison.text("accuracy", "current") == "99.52%"
+    current = window.recognition.recognizer.meta["test"]["accuracy"]  # the bundled model's
+    assert comparison.text("accuracy", "current") == f"{current:.2%}"
     assert comparison.text("accuracy", "new") == "99.08%"
-    assert comparison.text("accuracy", "change") == "−0.44 points"
+    assert comparison.text("accuracy", "change") == f"−{(current - 0.9908) * 100:.2f} points"
     assert comparison.text("mistakes", "new") == "92"
     assert comparison.text("samples", "new") == ""  # no samples in this run
     bundled = window.recognition.recognizer.meta["test"]["confusion"]
