@@ -29,13 +29,20 @@ def build_model() -> keras.Model:
 
 
 def describe_layers(model: keras.Model) -> list[dict]:
-    """Name, type, output shape and parameter count of each layer, for the model card."""
-    return [
-        {
-            "name": layer.name,
-            "type": type(layer).__name__,
-            "output_shape": list(layer.output.shape),
-            "params": int(layer.count_params()),
-        }
-        for layer in model.layers
-    ]
+    """Name, type, output shape and parameter count of each layer, for the model card.
+
+    Names are Keras' defaults for a first model ("conv2d", "conv2d_1"): Keras numbers
+    layers across every model a process builds, which would make each card differ.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in kind).lstrip("_")
+        snake = snake.replace("2_d", "2d")
+        count = seen.get(kind, 0)
+        seen[kind] = count + 1
+        out.append({"name": snake if count == 0 else f"{snake}_{count}", "type": kind,
+                    "output_shape": list(layer.output.shape),
+                    "params": int(layer.count_params())})
+    return out

@@ -136,9 +136,12 @@ def _data_text(meta: dict) -> str:
     credit = next((s["credit"] for s in sources if s.get("credit")), "")
     share_text = ""
     if shares:
-        share_text = (f"\nEach epoch is drawn {shares.get('mnist', 1):.0%} from MNIST, "
-                      f"{shares.get('pen', 0):.0%} from the pen strokes and "
-                      f"{shares.get('non_digits', 0):.0%} from drawn non-digits.\n")
+        parts = [f"{shares.get('mnist', 1):.0%} from MNIST"]
+        if shares.get("pen"):
+            parts.append(f"{shares['pen']:.0%} from the pen strokes")
+        if shares.get("non_digits"):
+            parts.append(f"{shares['non_digits']:.0%} from drawn non-digits")
+        share_text = f"\nEach epoch is drawn {' and '.join(parts)}.\n"
     return ("| Source | Licence | Size | SHA-256 | Use |\n| --- | --- | --- | --- | --- |\n"
             + "\n".join(rows) + "\n" + share_text
             + (f"\nThe pen strokes are by courtesy of {credit}.\n" if credit else ""))
@@ -174,8 +177,10 @@ def _calibration_text(meta: dict) -> str:
                  "by a separate check: a logistic regression on the 1,600 features each "
                  "network's last layer reads, fitted against the drawn non-digits above and "
                  "averaged over the networks; its threshold "
-                 f"({check['threshold']:.3f}) turns away 0.5% of the calibration digits. "
-                 "The networks themselves keep their ten outputs.")
+                 f"({check['threshold']:.3f}) was set on the calibration digits"
+                 + (f", turning away {check['calibration_share']:.1%} of them"
+                    if "calibration_share" in check else "")
+                 + ". The networks themselves keep their ten outputs.")
     return text + "\n\n"
 
 

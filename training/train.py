@@ -403,7 +403,9 @@ def train(
     if calibration is not None:
         meta["calibration"] = calibration
     if check is not None:
-        meta["digit_check"] = check.to_json()
+        from training.digit_check import FALSE_REJECT_SHARE
+
+        meta["digit_check"] = {**check.to_json(), "calibration_share": FALSE_REJECT_SHARE}
     if config.init_model:
         meta["init_model"] = str(config.init_model)
     if not config.augment:
