@@ -236,11 +236,6 @@ def logits_from_features(weights: Weights, features: np.ndarray) -> np.ndarray:
     return features @ weights.w3 + weights.b3          # dropout: identity at inference
 
 
-def forward_logits(weights: Weights, x: np.ndarray) -> np.ndarray:
-    """float32 (N, 28, 28) in [0, 1] -> the last layer's inputs to softmax, float32 (N, 10)."""
-    return logits_from_features(weights, forward_features(weights, x))
-
-
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=1, keepdims=True)
     np.exp(z, out=z)
@@ -250,7 +245,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def forward(weights: Weights, x: np.ndarray) -> np.ndarray:
     """float32 (N, 28, 28) in [0, 1] -> softmax probabilities float32 (N, 10)."""
-    return softmax(forward_logits(weights, x))
+    return softmax(logits_from_features(weights, forward_features(weights, x)))
 
 
 def _features_chunk(members: Sequence[Weights], x: np.ndarray) -> list[np.ndarray]:

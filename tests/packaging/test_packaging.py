@@ -14,10 +14,9 @@ import pytest
 PACKAGING = Path(__file__).resolve().parents[2] / "packaging"
 sys.path.insert(0, str(PACKAGING))
 
+import build  # noqa: E402
 import check_frozen  # noqa: E402
 import trim  # noqa: E402
-
-import build  # noqa: E402
 
 
 @pytest.mark.parametrize("dest", [
