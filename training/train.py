@@ -24,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from digitpad.core import metrics, mnist, nondigits, pendigits
+from digitpad.core import atomic, metrics, mnist, nondigits, pendigits
 from digitpad.core.recipes import RECIPES, Recipe
 from training import pen_data, report
 from training.augment import augment
@@ -606,17 +606,15 @@ def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> Non
     """Stage every file in a temporary folder, then move it all into place.
 
     A new output folder appears whole, in one rename: a run killed at any moment
-    leaves either nothing or the complete model. Into an existing folder each file is
-    swapped atomically, the sidecar last so that it names models present. A run that
-    fails while staging leaves the output folder as it was; stale staging folders of
-    killed runs are removed.
+    leaves either nothing or the complete model. Into an existing folder the files move
+    after a commit record (atomic.move_staged): killed between two moves, the next load
+    or run completes them, so the folder holds the old model or the new, never a mix.
+    A run that fails while staging leaves the output folder as it was.
     """
     fresh = not output.exists()
     parent = output.parent if fresh else output
     parent.mkdir(parents=True, exist_ok=True)
-    for stale in parent.glob(".staging-*"):
-        if stale.is_dir() and time.time() - stale.stat().st_mtime > 3600:
-            shutil.rmtree(stale, ignore_errors=True)
+    atomic.finish_interrupted(parent)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
     try:
         names = [member_file(k) for k in range(len(networks))]
@@ -630,7 +628,7 @@ def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> Non
         if fresh:
             os.rename(staging, output)
             return
-        for name in (*names, "MODEL_CARD.md", "confusion.png", "model.json"):
-            os.replace(staging / name, output / name)
+        atomic.move_staged(staging, output, [*names, "MODEL_CARD.md", "confusion.png",
+                                              "model.json"])
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import paths
+from digitpad.core import atomic, paths
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +359,7 @@ class Recognizer:
     def load(cls, path: str | os.PathLike | None = None) -> Recognizer:
         """The model at ``path`` (default: the bundled one), with its sidecar if present."""
         path = Path(path) if path is not None else paths.bundled_model_path()
+        atomic.finish_interrupted(path.parent)  # a training killed while moving files in
         weights, _ = read_keras(path)
         meta = None
         sidecar = path.with_name("model.json") if path.name == "model.keras" else \

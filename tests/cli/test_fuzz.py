@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -89,8 +90,23 @@ def test_mutated_inputs_each_get_one_json_line(tmp_path):
         for k in range(PER_SEED_FILE):
             (folder / f"{stem}-m{k}.{suffix}").write_bytes(_mutate(data, rng))
     count = len(list(folder.iterdir()))
-    out = subprocess.run([sys.executable, "-m", "digitpad", "predict", "--json", str(folder)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
+           "XDG_DATA_HOME": str(home / "data"), "DIGITPAD_DATA_DIR": str(home / "dp")}
+    before = _checkout_state()
+    # The CLI in a Python that reports its own memory peak (VmHWM) when it is done.
+    script = ("import atexit, sys\n"
+              "from digitpad.__main__ import main\n"
+              "def peak():\n"
+              "    for line in open('/proc/self/status'):\n"
+              "        if line.startswith('VmHWM'):\n"
+              "            print('PEAK', line.split()[1], file=sys.stderr)\n"
+              "if sys.platform.startswith('linux'):\n"
+              "    atexit.register(peak)\n"
+              "sys.exit(main(sys.argv[1:]))")
+    out = subprocess.run([sys.executable, "-c", script, "predict", "--json", str(folder)],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
     assert len(lines) == count, out.stderr[-2000:]
     assert "Traceback" not in out.stderr
@@ -99,6 +115,17 @@ def test_mutated_inputs_each_get_one_json_line(tmp_path):
         if "error" in record:
             assert "\n" not in record["error"] and record["error"]
     assert out.returncode in (0, 1)
+    peaks = [int(line.split()[1]) for line in out.stderr.splitlines() if line.startswith("PEAK")]
+    assert all(kb < 600 * 1024 for kb in peaks), peaks
+    # Nothing written outside the test's own folder: not in the checkout, not at home.
+    assert _checkout_state() == before
+    assert not any(p.is_file() for p in home.rglob("*"))
+
+
+def _checkout_state() -> str:
+    out = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT,
+                         capture_output=True, text=True)
+    return out.stdout if out.returncode == 0 else ""
 
 
 @pytest.mark.slow

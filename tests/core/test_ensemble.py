@@ -102,3 +102,43 @@ def test_a_hostile_sidecar_never_stops_the_model_loading(tmp_path, caplog):
     assert recognizer.meta == {} and "ignoring unreadable model metadata" in caplog.text
     (tmp_path / "model.json").write_text("[1, 2]")
     assert Recognizer.load(path).meta == {}
+
+
+def test_an_update_killed_between_two_moves_is_completed_on_the_next_load(tmp_path):
+    """The sidecar of the new model still in staging, the new model.keras already moved:
+    loading finishes the moves, so model and sidecar belong together again."""
+    from digitpad.core import atomic
+
+    folder = tmp_path / "version"
+    folder.mkdir()
+    shutil.copy(paths.bundled_model_path(), folder / "model.keras")
+    (folder / "model.json").write_text(json.dumps({"recipe": "old"}))
+    staging = folder / ".staging-abc"
+    staging.mkdir()
+    shutil.copy(paths.bundled_model_path(), staging / "model.keras")
+    (staging / "model.json").write_text(json.dumps({"recipe": "new"}))
+    names = ["model.keras", "model.json"]
+    # What move_staged does, killed after the first move:
+    atomic.write_text(staging / atomic.COMMIT, "\n".join(names))
+    (staging / "model.keras").replace(folder / "model.keras")
+    assert json.loads((folder / "model.json").read_text())["recipe"] == "old"  # a mix
+    recognizer = Recognizer.load(folder / "model.keras")
+    assert recognizer.meta["recipe"] == "new"
+    assert sorted(p.name for p in folder.iterdir()) == names[::-1]
+
+
+def test_uncommitted_staging_is_left_alone_until_it_is_old(tmp_path):
+    import os
+    import time
+
+    from digitpad.core import atomic
+
+    running = tmp_path / ".staging-running"
+    running.mkdir()
+    (running / "model.keras").write_bytes(b"half")
+    old = tmp_path / ".staging-killed"
+    old.mkdir()
+    long_ago = time.time() - 2 * atomic.STALE_S
+    os.utime(old, (long_ago, long_ago))
+    atomic.finish_interrupted(tmp_path)
+    assert running.exists() and not old.exists()
