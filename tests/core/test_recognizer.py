@@ -233,3 +233,28 @@ def test_weights_that_point_outside_the_file_are_refused(tmp_path, kind):
     with pytest.raises(ModelError) as info:
         Recognizer.load(path)
     assert "conv2d" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("member, declared", [("config.json", 1 << 30),
+                                              ("model.weights.h5", 2 << 30)])
+def test_members_that_would_decompress_to_gigabytes_are_refused_unread(tmp_path, member,
+                                                                       declared):
+    """A zip bomb: a member whose declared size is huge (a 1 GiB config of spaces, 2 GiB
+    of weights) is refused from the directory, before a byte of it is inflated."""
+    import struct
+
+    path = tmp_path / "bomb.keras"
+    shutil.copy(paths.bundled_model_path(), path)
+    raw = bytearray(path.read_bytes())
+    name = member.encode()
+    # Central directory entries: signature, then the uncompressed size at offset 24.
+    start = 0
+    while (start := raw.find(b"PK\x01\x02", start)) >= 0:
+        name_len = struct.unpack_from("<H", raw, start + 28)[0]
+        if raw[start + 46: start + 46 + name_len] == name:
+            struct.pack_into("<I", raw, start + 24, min(declared, 0xFFFFFFFE))
+        start += 4
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ModelError, match="too large") as info:
+        Recognizer.load(path)
+    assert "\n" not in str(info.value)
