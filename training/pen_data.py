@@ -19,7 +19,7 @@ from digitpad.core import nondigits, paths, pendigits
 from digitpad.core.pen_augment import DEFAULT, PenVariation, vary
 from digitpad.core.preprocess import drawing_to_field
 
-BUNDLED_NAME = "pendigits-train"  # the installed app's copy (training writers only)
+BUNDLED_NAME = "pendigits-train"  # the installed app's copy (writers 1-25 only)
 
 
 @dataclass
@@ -94,7 +94,3 @@ def non_digit_images(count: int, seed: int) -> np.ndarray:
         if field is not None:
             fields.append(field)
     return to_uint8(fields) if fields else np.zeros((0, 28, 28), np.uint8)
-
-
-def describe(path: os.PathLike) -> str:
-    return f"{Path(path).name} ({pendigits.LICENCE}; {pendigits.CREDIT})"
