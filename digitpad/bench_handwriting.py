@@ -17,7 +17,12 @@ import numpy as np
 from digitpad.bench import Figure
 from digitpad.core import metrics, nondigits, paths, pendigits, synth
 from digitpad.core.preprocess import drawing_to_field
-from digitpad.core.recognizer import Recognizer, recognize_drawing, recognize_image
+from digitpad.core.recognizer import (
+    LOW_CONFIDENCE,
+    Recognizer,
+    recognize_drawing,
+    recognize_image,
+)
 
 ARDIS_ENV = "DIGITPAD_ARDIS"
 NON_DIGIT_SEED = 777     # training draws its non-digits from seeds 10,000 and up
@@ -55,7 +60,7 @@ def confidence_figures(predicted: np.ndarray, confidence: np.ndarray, labels: np
     """How honest the confidence is. A real digit answered "not a digit" counts as a
     wrong answer that was flagged."""
     right = predicted == labels
-    flagged = confidence < 0.7  # recognizer.LOW_CONFIDENCE, and every rejection
+    flagged = confidence < LOW_CONFIDENCE  # every rejection has confidence 0
     wrong_flagged = float(flagged[~right].mean()) if (~right).any() else 1.0
     right_flagged = float(flagged[right].mean()) if right.any() else 0.0
     answered = predicted >= 0

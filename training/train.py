@@ -347,7 +347,7 @@ def train(
     seconds = time.monotonic() - started
 
     def predict(x: np.ndarray, ensemble_t: float = 1.0) -> np.ndarray:
-        p = np.mean([m.predict(x, batch_size=1000, verbose=0) for m in networks], axis=0)
+        p = _average(networks, x)
         return p if ensemble_t == 1.0 else metrics.with_temperature(p, ensemble_t)
 
     calibration, ensemble_t = None, 1.0
@@ -558,10 +558,14 @@ def _load_initial(path: str) -> list[keras.Model]:
     return networks
 
 
+def _average(networks: list[keras.Model], x: np.ndarray) -> np.ndarray:
+    """The networks' probabilities for images (N, 28, 28[, 1]), averaged: (N, 10)."""
+    x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
+    return np.mean([m.predict(x, batch_size=1000, verbose=0) for m in networks], axis=0)
+
+
 def _accuracy(networks: list[keras.Model], x: np.ndarray, y: np.ndarray) -> float:
-    probs = np.mean([m.predict(x[..., None], batch_size=256, verbose=0) for m in networks],
-                    axis=0)
-    return float((probs.argmax(axis=1) == y).mean())
+    return float((_average(networks, x).argmax(axis=1) == y).mean())
 
 
 def _command(config: TrainConfig, epochs: int, batch_size: int) -> str:
