@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-digits", type=_positive_int, default=None, metavar="N",
                    help="at most N digits per input (1: the input is one digit)")
     p.add_argument("--model", metavar="PATH", help="a .keras model (default: the bundled one)")
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="read with N processes, answers still in input order "
+                        "(default: one per CPU)")
 
     e = sub.add_parser("evaluate", help="accuracy, loss and confusion matrix on MNIST test")
     e.add_argument("--model", metavar="PATH")

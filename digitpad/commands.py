@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -52,32 +54,71 @@ def predict(args) -> int:
     recognizer = _load_model(args.model)
     if recognizer is None:
         return 1
+    items = list(expand_inputs(args.paths))
+    jobs = min(getattr(args, "jobs", None) or os.cpu_count() or 1, len(items))
+    settings = (args.max_digits, args.json)
+    if jobs <= 1:
+        answers: Iterable[tuple[str, bool]] = (
+            _answer(recognizer, path, problem, *settings) for path, problem in items)
+        return _print_answers(answers, args.json)
+    # Each worker loads the model once; imap hands inputs out one by one and yields the
+    # answers in input order as soon as each is ready, so the first line never waits
+    # for the whole batch.
+    context = multiprocessing.get_context()
+    with context.Pool(jobs, initializer=_start_worker,
+                      initargs=(str(recognizer.path), *settings)) as pool:
+        return _print_answers(pool.imap(_work, items), args.json)
+
+
+def _print_answers(answers: Iterable[tuple[str, bool]], as_json: bool) -> int:
     failed = False
-    for path, problem in expand_inputs(args.paths):
-        result = None
-        if problem is None:
-            try:
-                with np.errstate(all="ignore"):  # absurd inputs end in an error, not a warning
-                    result = recognize_path(recognizer, path, args.max_digits)
-            except (images.ImageError, DrawingError, OSError) as exc:
-                problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
-            except Exception as exc:  # one bad input must not stop the others
-                log.debug("unexpected failure on %s", path, exc_info=True)
-                problem = f"cannot use this file ({type(exc).__name__}: {exc})"
-            if problem is not None:
-                problem = " ".join(problem.split()) or "unreadable"
-        if problem is not None:
-            failed = True
-            if args.json:
-                print(json.dumps({"path": path, "error": problem}), flush=True)
-            else:
-                _error(f"{path}: {problem}")
-            continue
-        if args.json:
-            print(json.dumps({"path": path, **result.to_json()}, allow_nan=False), flush=True)
+    for line, problem in answers:
+        failed |= problem
+        if problem and not as_json:
+            _error(line)
         else:
-            print(f"{path}: {plain_answer(result)}", flush=True)
+            print(line, flush=True)
     return 1 if failed else 0
+
+
+_worker: tuple | None = None  # in a worker process: (recognizer, max_digits, as_json)
+
+
+def _start_worker(model: str, max_digits: int | None, as_json: bool) -> None:
+    global _worker
+    _worker = (Recognizer.load(model), max_digits, as_json)
+
+
+def _work(item: tuple[str, str | None]) -> tuple[str, bool]:
+    assert _worker is not None
+    recognizer, max_digits, as_json = _worker
+    return _answer(recognizer, *item, max_digits, as_json)
+
+
+def _answer(recognizer: Recognizer, path: str, problem: str | None, max_digits: int | None,
+            as_json: bool) -> tuple[str, bool]:
+    """The output line for one input, and whether it failed (the line is then the error:
+    a JSON object with "error", or "path: message" for stderr)."""
+    result = None
+    if problem is None:
+        try:
+            with np.errstate(all="ignore"):  # absurd inputs end in an error, not a warning
+                result = recognize_path(recognizer, path, max_digits)
+        except (images.ImageError, DrawingError, OSError) as exc:
+            problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
+        except Exception as exc:  # one bad input must not stop the others
+            log.debug("unexpected failure on %s", path, exc_info=True)
+            problem = f"cannot use this file ({type(exc).__name__}: {exc})"
+        if problem is not None:
+            problem = " ".join(problem.split()) or "unreadable"
+    if problem is not None:
+        if as_json:
+            return json.dumps({"path": path, "error": problem}), True
+        return f"{path}: {problem}", True
+    assert result is not None
+    if as_json:
+        return json.dumps({"path": path, **result.to_json()}, allow_nan=False), False
+    return f"{path}: {plain_answer(result)}", False
 
 
 def plain_answer(result) -> str:

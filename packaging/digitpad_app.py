@@ -36,6 +36,10 @@ def _windows_streams() -> None:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    # `predict --jobs N` starts worker processes; frozen, each is this executable again.
+    multiprocessing.freeze_support()
     _windows_streams()
     from digitpad.__main__ import main
 

@@ -48,4 +48,5 @@ def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = N
             min(width, math.ceil(x1 * sx)), min(height, math.ceil(y1 * sy))))
 
     return Result(tuple(scaled(d) for d in result.digits),
-                  tuple(scaled(r) for r in result.rejected))
+                  tuple(scaled(r) for r in result.rejected),
+                  tuple(scaled(m) for m in result.marks))

@@ -8,6 +8,8 @@ a file whose architecture is not exactly the card's is refused.
 
 from __future__ import annotations
 
+import dataclasses
+
 import io
 import json
 import logging
@@ -386,6 +388,13 @@ class Recognizer:
         A model without a digit check (one trained before it existed) calls everything
         with ink a digit.
         """
+        p, likeness = self.read_scores(fields, check)
+        return p, likeness >= 0
+
+    def read_scores(self, fields: np.ndarray,
+                    check: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities float32 (N, 10) and float32 (N,): the digit check's log-odds over
+        its threshold (negative: not a digit; all zeros without a check)."""
         fields = _fields(fields)
         check = check and self.check is not None
         p = np.zeros((len(fields), 10), np.float32)
@@ -402,8 +411,8 @@ class Recognizer:
         if self.temperature != 1.0:
             p = softmax(np.log(np.maximum(p, 1e-30)) / np.float32(self.temperature))
         if not check:
-            return p, np.ones(len(p), bool)
-        return p, scores >= self.check.threshold
+            return p, np.zeros(len(p), np.float32)
+        return p, scores - np.float32(self.check.threshold)
 
 
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024
@@ -488,9 +497,21 @@ class Rejected:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A separator written among the digits (".", ",", "-", "="): not part of the text."""
+
+    char: str
+    box: tuple[int, int, int, int]
+
+    def to_json(self) -> dict:
+        return {"char": self.char, "box": list(self.box)}
+
+
+@dataclass(frozen=True)
 class Result:
     digits: tuple[Digit, ...]
     rejected: tuple[Rejected, ...] = ()
+    marks: tuple[Mark, ...] = ()
 
     @property
     def text(self) -> str:
@@ -499,7 +520,8 @@ class Result:
 
     def to_json(self) -> dict:
         return {"text": self.text, "digits": [d.to_json() for d in self.digits],
-                "rejected": [r.to_json() for r in self.rejected]}
+                "rejected": [r.to_json() for r in self.rejected],
+                "marks": [m.to_json() for m in self.marks]}
 
 
 EMPTY = Result(())
@@ -558,7 +580,11 @@ def recognize_image(recognizer: Recognizer, ink: np.ndarray,
     from digitpad.core.preprocess import image_to_field
 
     parts = segment.split_image(ink, max_digits, _image_judge(recognizer))
-    return _result(recognizer, [image_to_field(p.crop) for p in parts], [p.box for p in parts])
+    digits = [p for p in parts if not p.mark]
+    result = _result(recognizer, [image_to_field(p.crop) for p in digits],
+                     [p.box for p in digits])
+    marks = tuple(Mark(p.mark, p.box) for p in parts if p.mark)
+    return dataclasses.replace(result, marks=marks) if marks else result
 
 
 def _whole_box(box) -> tuple[int, int, int, int]:
@@ -585,4 +611,14 @@ def _drawing_judge(recognizer: Recognizer):
 def _image_judge(recognizer: Recognizer):
     from digitpad.core.preprocess import image_to_field
 
-    return lambda crops: _probabilities(recognizer, [image_to_field(c) for c in crops])
+    def judge(crops: list) -> tuple[np.ndarray, np.ndarray]:
+        fields = [image_to_field(c) for c in crops]
+        probs = np.zeros((len(fields), 10), np.float32)
+        likeness = np.full(len(fields), -10.0, np.float32)  # nothing to read: no digit
+        present = [k for k, f in enumerate(fields) if f is not None]
+        if present:
+            probs[present], likeness[present] = recognizer.read_scores(
+                np.stack([fields[k] for k in present]))
+        return probs, likeness
+
+    return judge

@@ -24,6 +24,11 @@ LINE_MIN_LENGTH = 40  # pixels: in a digit-sized image every straight stroke is 
 # Gaps up to this fraction of the width are bridged: a faint rule breaks up when
 # thresholded.
 LINE_GAP = 0.05
+# A straight line this many times longer than the writing is high is no stroke of a
+# digit, even where digits sit on it or hang from it (a printed baseline under an
+# amount, the top of a box): across and down.
+LONG_ACROSS = 3.0
+LONG_DOWN = 2.0
 # At most this many lines each way (graph paper has dozens).
 MAX_LINES = 128
 # Line detection runs on the mask reduced to about this many pixels on the longer side.
@@ -79,6 +84,8 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     the width are lines, longest first. Each is then measured on the full mask.
     """
     h, w = mask.shape
+    if w < LINE_MIN_LENGTH:
+        return []  # too narrow for a line that could be a rule
     factor = max(1, math.ceil(max(h, w) / LINE_GRID))
     small = _any_pool(mask, factor)
     sh, sw = small.shape
@@ -268,11 +275,12 @@ def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
 
     sides_h_lines = [line for line, side in zip(horizontal, sides_h) if side]
     sides_v_lines = [line for line, side in zip(vertical, sides_v) if side]
+    tall = _writing_height(rest)
     rules_h = [line for line, side in zip(horizontal, sides_h)
-               if side or _apart(line, rest)]
+               if side or _apart(line, rest) or line.x1 - line.x0 > LONG_ACROSS * tall]
     if rest.any():
         rules_v = [line for line, side in zip(vertical, sides_v)
-                   if side or _apart(line, rest.T)]
+                   if side or _apart(line, rest.T) or line.x1 - line.x0 > LONG_DOWN * tall]
     else:
         rules_v = [line for line, side in zip(vertical, sides_v)
                    if side or _margin(line, vertical, h, w, bool(horizontal))]
@@ -295,6 +303,16 @@ def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
                               None if values is None else values.T, split)
         removed[ys, xs] = True
     return mask & ~removed, removed
+
+
+def _writing_height(rest: np.ndarray) -> float:
+    """The typical height of the writing away from the lines (inf when there is none)."""
+    comps = raster.Components(rest)
+    if comps.n == 0:
+        return math.inf
+    heights = (comps.box[:, 3] - comps.box[:, 1]).astype(np.float64)
+    heights = heights[heights >= 0.5 * heights.max()]
+    return float(np.median(heights))
 
 
 def _bands(shape: tuple[int, int], horizontal: list[Line], vertical: list[Line]) -> np.ndarray:

@@ -8,8 +8,21 @@ from collections.abc import Callable
 import numpy as np
 
 # A judge reads candidate digits: sub-drawings or crops -> float (N, 10) probabilities
-# (the recogniser's); a row of zeros for a candidate with nothing to read.
-Judge = Callable[[list], np.ndarray]
+# (the recogniser's); a row of zeros for a candidate with nothing to read. It may also
+# say how much each looks like a digit at all: then it returns (probabilities, log-odds
+# float (N,) over the recogniser's digit check, negative for "not a digit").
+Judge = Callable[[list], "np.ndarray | tuple[np.ndarray, np.ndarray]"]
+
+
+def read(judge: Judge, items: list) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities (N, 10), digit log-odds (N,)) from any judge; log-odds 0 when the
+    judge gives none."""
+    out = judge(items)
+    if isinstance(out, tuple):
+        probs, likeness = out
+    else:
+        probs, likeness = out, np.zeros(len(items))
+    return np.asarray(probs, np.float64), np.asarray(likeness, np.float64)
 
 
 def cap_digits(groups: list, boxes: list, max_digits: int, box_of: Callable,

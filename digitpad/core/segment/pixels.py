@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitpad.core.raster import dilate, label
-from digitpad.core.segment.common import Judge, cap_digits, min_distance
+from digitpad.core.segment.common import Judge, cap_digits, min_distance, read
+from digitpad.core.segment.cuts import best_partition
+from digitpad.core.segment.marks import find_marks
 
 INK_LEVEL = 0.2              # mask: pixels above this fraction of the brightest
 SPECK = 0.25                 # components whose longer side is below this x digit height
@@ -31,6 +33,7 @@ SPLIT_LONE = 1.4             # a piece alone: wider than this x its own height
 CERTAIN_CONTEXT = 1.8        # wider than this: touching digits for sure
 CERTAIN_LONE = 2.0
 DIGIT_WIDTH = 0.75            # without a judge, digits are taken to be this wide x high
+LOW_PIECE = 0.4              # pieces lower than this x digit height are never cut
 SIDE_HEIGHT = 0.5            # both sides of a cut at least this x the piece's height
 CUT_POSITIONS = np.linspace(0.2, 0.8, 13)   # where a cut may fall, x the piece's width
 CUT_BAND = 0.15              # a cut's path stays this close (x width) to its column
@@ -52,6 +55,7 @@ MAX_HALO = 6                 # ... but no further than this (pixels): the edges 
 class ImagePart:
     crop: np.ndarray                                # float32 (h, w), grey levels, ink bright
     box: tuple[int, int, int, int]                  # x0, y0, x1, y1, end-exclusive, image pixels
+    mark: str = ""                                  # a separator (".", ",", "-", "="), not a digit
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,7 +119,11 @@ def _union(a: tuple, b: tuple) -> tuple[int, int, int, int]:
 
 def split_image(ink: np.ndarray, max_digits: int | None = None,
                 judge: Judge | None = None) -> list[ImagePart]:
-    """The digits of a grey image, ink bright (float (H, W)), left to right; [] when no ink."""
+    """The digits of a grey image, ink bright (float (H, W)), left to right; [] when no ink.
+
+    Separators written among the digits (see marks.py) come as parts whose ``mark``
+    is set, in their place; with ``max_digits`` 1 there are none.
+    """
     ink = np.asarray(ink, dtype=np.float32)
     if ink.ndim != 2 or ink.size == 0:
         raise ValueError(f"expected a 2-D grey image, got shape {ink.shape}")
@@ -129,10 +137,19 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
     height = _tall_median(boxes[areas >= SPECK_AREA * areas.max()])
     longer = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     speck = (longer < SPECK * height) | (areas < SPECK_AREA * areas.max()) | (areas < 3)
+    marks = [] if max_digits == 1 else find_marks(boxes, areas)
+    is_mark = np.zeros(count, bool)
+    for _, members in marks:
+        is_mark[members] = True
+    if is_mark.any() and (~speck & ~is_mark).any():
+        speck &= ~is_mark
+    else:  # only marks: then they are what there is to read
+        marks, is_mark = [], np.zeros(count, bool)
     if (~speck).sum() > MAX_PIECES:  # noise, not writing: keep the largest, in bounded time
         speck = np.ones(count, bool)
         speck[np.argsort(areas, kind="stable")[-MAX_PIECES:]] = False
-    pieces = [_Piece.component(labels, k + 1, boxes[k]) for k in np.flatnonzero(~speck)]
+    pieces = [_Piece.component(labels, k + 1, boxes[k])
+              for k in np.flatnonzero(~speck & ~is_mark)]
     if not pieces:
         return []
     if max_digits != 1:
@@ -141,12 +158,24 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
         context = len(pieces) >= CONTEXT_PIECES
         pieces = [part for p in pieces
                   for part in _split_wide(p, labels, ink, height, context, judge)]
-    pieces = _attach_image_specks(pieces, labels, boxes, np.flatnonzero(speck) + 1, height)
+    pieces = _attach_image_specks(pieces, labels, boxes, np.flatnonzero(speck & ~is_mark) + 1,
+                                  height)
     pieces.sort(key=lambda p: (p.box[0] + p.box[2]) / 2)
     if max_digits is not None:
         pieces = cap_digits(pieces, [p.box for p in pieces], max_digits, lambda p: p.box,
                             lambda a, b: a.merged(b))
-    return [_crop(labels, ink, p, height) for p in pieces]
+    parts = [_crop(labels, ink, p, height) for p in pieces]
+    parts += [_mark_part(labels, ink, boxes, char, members) for char, members in marks]
+    return sorted(parts, key=lambda p: (p.box[0] + p.box[2]) / 2)
+
+
+def _mark_part(labels: np.ndarray, ink: np.ndarray, boxes: np.ndarray, char: str,
+               members: list[int]) -> ImagePart:
+    x0, y0 = (int(v) for v in boxes[members, :2].min(axis=0))
+    x1, y1 = (int(v) for v in boxes[members, 2:].max(axis=0))
+    own = np.isin(labels[y0:y1, x0:x1], np.asarray(members) + 1)
+    return ImagePart(np.where(own, ink[y0:y1, x0:x1], 0.0).astype(np.float32),
+                     (x0, y0, x1, y1), char)
 
 
 def _attach_image_specks(pieces: list[_Piece], labels: np.ndarray, boxes: np.ndarray,
@@ -317,21 +346,27 @@ def _split_wide(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: floa
     too wide, into as many digits of DIGIT_WIDTH as fit, at the valleys of the column
     profile.
     """
-    relative = piece.width / (height if context else max(piece.height, 1))
+    # Small digits (the 0s of an amount) are as wide for their height as large ones.
+    own = min(height, piece.height) if context else max(piece.height, 1)
+    relative = piece.width / own
     if (relative <= (SPLIT_CONTEXT if context else SPLIT_LONE) or piece.width < 4
-            or piece.height < TALL * height):  # a bar, a tail: not two digits
+            or piece.height < LOW_PIECE * height):  # a bar, a tail: not two digits
         return [piece]
     certain = relative > (CERTAIN_CONTEXT if context else CERTAIN_LONE)
     if judge is None:
         return _split_evenly(piece, ink, max(2, round(relative / DIGIT_WIDTH))) \
             if certain else [piece]
-    evidence, sides = split_evidence(piece, labels, ink, height, context, judge)
-    if (not certain and evidence <= 0) or len(sides) != 2:
+    if not certain:
+        evidence, _ = split_evidence(piece, labels, ink, height, context, judge)
+        if evidence <= 0:
+            return [piece]
+    x0, y0, x1, y1 = piece.extent
+    grey = np.where(piece.pixels, ink[y0:y1, x0:x1], 0.0)
+    segments = best_partition(piece.pixels, grey, own, judge, alone=not context, whole=False)
+    if len(segments) == 1:
         return [piece]
-    # The sides are digits of known height now, whether or not there was context.
-    height = height if context else piece.height
-    return [part for side in sides
-            for part in _split_wide(side, labels, ink, height, True, judge)]
+    parts = [_Piece.from_mask(s.pixels, x0, y0) for s in segments]
+    return [p for p in parts if p is not None]
 
 
 def split_evidence(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: float,
@@ -361,7 +396,7 @@ def _split_features(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: 
         return None, [piece]
     crops = [_crop(labels, ink, piece, height).crop]
     crops += [_crop(labels, ink, side, height).crop for o in options for side in o]
-    margins = margin(judge(crops))
+    margins = margin(read(judge, crops)[0])
     sides = margins[1:].reshape(-1, 2)
     best = int(np.argmax(sides.sum(axis=1)))
     features = np.array([math.log(w / height), math.log(w / max(piece.height, 1)),
