@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--model", metavar="PATH")
     b.add_argument("--data-dir", metavar="DIR")
     b.add_argument("--pendigits", metavar="FILE", help="pen-digits trajectories file")
+    b.add_argument("--cheques", metavar="DIR",
+                   help="cheque amounts folder with labels.tsv (evaluation only)")
+    b.add_argument("--photos", metavar="DIR",
+                   help="photos-dev folder: photos/, numbers/, drawn/, scans/ (evaluation only)")
     b.add_argument("--ardis", metavar="DIR",
                    help="ARDIS digits folder with labels.tsv (evaluation only)")
     b.add_argument("--quick", action="store_true", help="fewer timing repetitions")

@@ -128,6 +128,15 @@ def run(args) -> int:
     from digitpad.bench_numbers import run_number_benchmarks
 
     figures += run_number_benchmarks(recognizer, args.data_dir, pen_path, args.quick)
+    from digitpad.bench_paper import run_paper_benchmarks
+
+    try:
+        test_images, test_labels = mnist.load("test", args.data_dir)
+    except mnist.MnistError:
+        test_images = test_labels = None
+    figures += run_paper_benchmarks(recognizer, test_images, test_labels,
+                                    getattr(args, "cheques", None), getattr(args, "photos", None),
+                                    args.quick)
     figures += bench_predict_process(args.model, 3 if args.quick else 9)
     figures += bench_gui_startup(3 if args.quick else 5)
     if args.json:

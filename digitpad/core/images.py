@@ -17,7 +17,7 @@ After decoding, `ink_from_grey` finds the ink on a scan or a phone photo:
    stroke stay attached; pieces whose contrast fades out at their edge (shading,
    stains) are not ink;
 4. cleaning: ruled lines, a page's margin and the borders of boxes (long, thin,
-   straight runs within six degrees of horizontal or vertical that frame the writing
+   straight runs within ten degrees of horizontal or vertical that frame the writing
    or run on beyond it) and specks are dropped; where a stroke crosses or rides a
    rule, the stroke is kept;
 5. output: the grey contrast within two pixels of the cleaned mask, so anti-aliased

@@ -1,7 +1,7 @@
 """Ruled lines, a page's margin and the borders of boxes, found and taken out of an
 ink mask (step 4 of the scan pipeline in images.py).
 
-Lines are long, thin and straight: within about six degrees of horizontal or
+Lines are long, thin and straight: within about ten degrees of horizontal or
 vertical, found on a reduced copy of the mask, then measured on the full one.
 """
 
@@ -14,10 +14,10 @@ import numpy as np
 
 from digitpad.core import raster
 
-# Ruled lines and box borders: straight within this slope (about 6 degrees), at least
+# Ruled lines and box borders: straight within this slope (about 10 degrees), at least
 # this fraction of the image's width (height, for vertical ones) long, and at least
 # this many times longer than thick.
-LINE_MAX_SLOPE = 0.1
+LINE_MAX_SLOPE = 0.18
 LINE_SPAN = 0.3
 LINE_ASPECT = 10.0
 LINE_MIN_LENGTH = 40  # pixels: in a digit-sized image every straight stroke is writing

@@ -33,6 +33,10 @@ SPLIT_LONE = 1.4             # a piece alone: wider than this x its own height
 CERTAIN_CONTEXT = 1.8        # wider than this: touching digits for sure
 CERTAIN_LONE = 2.0
 DIGIT_WIDTH = 0.75            # without a judge, digits are taken to be this wide x high
+FRAME_FILL = 0.3             # a frame covers at most this share of its box ...
+FRAME_CONTENT = 0.25         # ... holds ink at least this big x its shorter side ...
+FRAME_CLEAR = 0.05           # ... and stays this clear of it (x the ink's size) ...
+FRAME_CLOSED = 0.6           # ... closing it in along this much of each of its sides
 LOW_PIECE = 0.4              # pieces lower than this x digit height are never cut
 SIDE_HEIGHT = 0.5            # both sides of a cut at least this x the piece's height
 CUT_POSITIONS = np.linspace(0.2, 0.8, 13)   # where a cut may fall, x the piece's width
@@ -134,6 +138,10 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
     if count == 0:
         return []
     boxes, areas = _component_stats(labels, count)
+    frames = _frames(labels, boxes, areas)
+    if frames.any():  # take them out and look again: the digits inside give the height
+        drop = np.isin(labels, np.flatnonzero(frames) + 1)
+        return split_image(np.where(drop, 0.0, ink), max_digits, judge)
     height = _tall_median(boxes[areas >= SPECK_AREA * areas.max()])
     longer = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     speck = (longer < SPECK * height) | (areas < SPECK_AREA * areas.max()) | (areas < 3)
@@ -167,6 +175,45 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
     parts = [_crop(labels, ink, p, height) for p in pieces]
     parts += [_mark_part(labels, ink, boxes, char, members) for char, members in marks]
     return sorted(parts, key=lambda p: (p.box[0] + p.box[2]) / 2)
+
+
+def _frames(labels: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """Per component: is it a frame drawn around writing (a box or ring, by hand or
+    printed, closed or nearly)?
+
+    A frame holds other ink of some size inside its box and never reaches into it,
+    and it is thin for its box (a 0 or a 6 holds nothing; a digit touching its
+    frame is one piece with it and stays).
+    """
+    count = len(boxes)
+    out = np.zeros(count, bool)
+    if count < 2:
+        return out
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    thin = areas <= FRAME_FILL * w * h
+    for a in np.flatnonzero(thin & (np.minimum(w, h) >= 8)):
+        inside = ((boxes[:, 0] > boxes[a, 0]) & (boxes[:, 1] > boxes[a, 1])
+                  & (boxes[:, 2] < boxes[a, 2]) & (boxes[:, 3] < boxes[a, 3])
+                  & (np.maximum(w, h) >= FRAME_CONTENT * min(w[a], h[a])))
+        for b in np.flatnonzero(inside):
+            if _surrounds(labels == a + 1, boxes[b], FRAME_CLEAR * max(w[b], h[b])):
+                out[a] = True
+                break
+    return out
+
+
+def _surrounds(frame: np.ndarray, box: np.ndarray, clear: float) -> bool:
+    """Whether the frame's pixels keep clear of the box and close it in on all four
+    sides, along at least FRAME_CLOSED of each side (a nearly closed frame counts)."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    pad = round(clear)
+    if frame[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad].any():
+        return False
+    rows, cols = frame[y0:y1], frame[:, x0:x1]
+    sides = (rows[:, :x0].any(axis=1), rows[:, x1:].any(axis=1),
+             cols[:y0].any(axis=0), cols[y1:].any(axis=0))
+    return all(side.mean() >= FRAME_CLOSED for side in sides)
 
 
 def _mark_part(labels: np.ndarray, ink: np.ndarray, boxes: np.ndarray, char: str,

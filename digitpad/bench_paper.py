@@ -1,0 +1,189 @@
+"""Real paper and batch speed: cheque amounts, photos and scans of other people's
+digits, synthetic page clutter, and how fast a folder or a phone photo is read.
+
+The real sets are evaluation only (their licences keep them out of any model): they
+are read from folders with a labels.tsv (FILE<TAB>DIGITS) the way a user's files are,
+through recognize_path. Their folders come from --cheques / --photos, the variables
+below, or shared/data beside a development checkout; a missing one is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from digitpad.bench import Figure
+from digitpad.core import paths, synth
+from digitpad.core.api import recognize_path
+from digitpad.core.recognizer import Recognizer
+
+CHEQUES_ENV = "DIGITPAD_CHEQUES"
+PHOTOS_ENV = "DIGITPAD_PHOTOS"
+# (folder, one digit per file, target) for photos-dev; photos counted with and without
+# their 28x28 crops.
+PHOTO_SETS = (("photos", True, 0.99), ("numbers", False, 0.92), ("drawn", True, 0.99),
+              ("scans", True, 0.985))
+CHEQUES_TARGET = 0.94
+CLUTTER_TARGET = 0.98
+CLUTTER_SEED = 31          # never used in tuning
+SMALL_TARGET_MS = 3.0
+PHOTO_TARGET_S = 0.5
+
+
+def folder(explicit: str | None, env: str, name: str) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    value = os.environ.get(env)
+    return Path(value) if value else paths.beside_checkout(name)
+
+
+def labelled(directory: Path) -> list[tuple[Path, str]]:
+    rows = []
+    for line in (directory / "labels.tsv").read_text(encoding="utf-8").splitlines():
+        if "\t" in line:
+            name, digits = line.split("\t", 1)
+            rows.append((directory / name, digits.strip()))
+    return rows
+
+
+def _read_all(recognizer: Recognizer, rows: list[tuple[Path, str]],
+              single: bool) -> list[bool]:
+    out = []
+    for path, digits in rows:
+        try:
+            text = recognize_path(recognizer, str(path), 1 if single else None).text
+        except Exception:  # an unreadable file counts as wrong
+            text = None
+        out.append(text == digits)
+    return out
+
+
+def bench_cheques(recognizer: Recognizer, directory: Path, quick: bool) -> Figure:
+    rows = labelled(directory)[:: 4 if quick else 1]
+    start = time.perf_counter()
+    exact = _read_all(recognizer, rows, single=False)
+    value = float(np.mean(exact))
+    return Figure(f"cheque amounts ({len(rows):,}), exact digit string", value, "",
+                  f">= {CHEQUES_TARGET}", value >= CHEQUES_TARGET,
+                  f"marks left out; {time.perf_counter() - start:.0f} s")
+
+
+def bench_photos(recognizer: Recognizer, directory: Path) -> list[Figure]:
+    figures = []
+    for name, single, target in PHOTO_SETS:
+        if not (directory / name / "labels.tsv").is_file():
+            continue
+        rows = labelled(directory / name)
+        right = _read_all(recognizer, rows, single)
+        value = float(np.mean(right))
+        note = ""
+        if name == "photos":
+            large = [ok for ok, (path, _) in zip(right, rows) if _larger_than(path, 28)]
+            note = f"larger than 28x28: {sum(large)}/{len(large)}"
+        kind = "exact" if not single else "one digit"
+        figures.append(Figure(f"photos-dev/{name} ({len(rows)}), {kind}", value, "",
+                              f">= {target}", value >= target, note))
+    return figures
+
+
+def _larger_than(path: Path, side: int) -> bool:
+    try:
+        with Image.open(path) as image:
+            return max(image.size) > side
+    except Exception:
+        return True
+
+
+def bench_clutter(recognizer: Recognizer, images_: np.ndarray, labels: np.ndarray,
+                  quick: bool) -> Figure:
+    """Single MNIST test digits scanned with page clutter of every kind synth makes."""
+    count = 200 if quick else 1000
+    scans = synth.cluttered_scans(images_, labels, count, CLUTTER_SEED)
+    right, kinds = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for scan in scans:
+            ok = recognize_path(recognizer, _saved(scan, tmp), 1).text == scan.text
+            right.append(ok)
+            kinds.setdefault(scan.clutter, []).append(ok)
+    value = float(np.mean(right))
+    worst = min(kinds.items(), key=lambda item: np.mean(item[1]))
+    return Figure(f"synthetic cluttered scans ({count:,}), one digit", value, "",
+                  f">= {CLUTTER_TARGET}", value >= CLUTTER_TARGET,
+                  f"{len(kinds)} kinds; hardest: {worst[0]} {np.mean(worst[1]):.3f}")
+
+
+def _saved(scan, tmp: str) -> str:
+    path = os.path.join(tmp, "scan.png")
+    Image.fromarray(scan.pixels).save(path)
+    return path
+
+
+def bench_batch_speed(recognizer: Recognizer, images_: np.ndarray, quick: bool) -> list[Figure]:
+    """ms per small image read from files one after another in one process, and the
+    time to read a 4000 x 3000 phone photo of a number (decode included)."""
+    count = 300 if quick else 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for k in range(count):
+            path = os.path.join(tmp, f"{k:05d}.png")
+            Image.fromarray(255 - images_[k]).save(path)  # dark ink on white, as scanned
+            files.append(path)
+        start = time.perf_counter()
+        for path in files:
+            recognize_path(recognizer, path)
+        per_image = (time.perf_counter() - start) / count * 1000
+        photo = os.path.join(tmp, "photo.jpg")
+        _phone_photo(images_).save(photo, quality=90)
+        times = []
+        for _ in range(1 if quick else 3):
+            start = time.perf_counter()
+            recognize_path(recognizer, photo)
+            times.append(time.perf_counter() - start)
+    cpus = os.cpu_count() or 1
+    return [
+        Figure(f"small image in a batch (28x28 PNG, {count:,}, one process)", per_image, "ms",
+               f"<= {SMALL_TARGET_MS}", per_image <= SMALL_TARGET_MS,
+               f"predict --jobs {cpus} spreads a folder over {cpus} processes"),
+        Figure("4000x3000 phone photo of a number", min(times), "s", f"<= {PHOTO_TARGET_S}",
+               min(times) <= PHOTO_TARGET_S, "JPEG decode to digits"),
+    ]
+
+
+def _phone_photo(images_: np.ndarray) -> Image.Image:
+    """Five MNIST digits written large on a 4000 x 3000 page with a soft shadow."""
+    page = np.full((3000, 4000), 205.0, np.float32)
+    page *= np.linspace(1.0, 0.7, 3000, dtype=np.float32)[:, None]  # light falls off
+    for k in range(5):
+        digit = np.asarray(Image.fromarray(images_[k]).resize((500, 500), Image.BILINEAR),
+                           np.float32) / 255.0
+        y, x = 1200, 700 + k * 560
+        page[y:y + 500, x:x + 500] *= 1.0 - 0.8 * digit
+    return Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
+
+
+def run_paper_benchmarks(recognizer: Recognizer, images_: np.ndarray | None,
+                         labels: np.ndarray | None, cheques: str | None, photos: str | None,
+                         quick: bool) -> list[Figure]:
+    figures: list[Figure] = []
+    place = folder(cheques, CHEQUES_ENV, "cheques-train")
+    if place is not None and (place / "labels.tsv").is_file():
+        figures.append(bench_cheques(recognizer, place, quick))
+    else:
+        figures.append(Figure("cheque amounts", None, "", "", None,
+                              f"skipped: set {CHEQUES_ENV} or --cheques"))
+    place = folder(photos, PHOTOS_ENV, "photos-dev")
+    if place is not None and place.is_dir():
+        figures += bench_photos(recognizer, place)
+    else:
+        figures.append(Figure("photos-dev", None, "", "", None,
+                              f"skipped: set {PHOTOS_ENV} or --photos"))
+    if images_ is not None and labels is not None:
+        figures.append(bench_clutter(recognizer, images_, labels, quick))
+        figures += bench_batch_speed(recognizer, images_, quick)
+    return figures
+
