@@ -505,7 +505,7 @@ def _cluttered(image: np.ndarray, text: str, kind: str,
         draw.line([(cx - dx, cy - dy), (cx + dx, cy + dy)], fill=paper * 0.82, width=2)
     elif kind == "guilloche":
         xs = np.arange(0, w, 2.0)
-        for k in range(int(rng.integers(8, 16))):
+        for _ in range(int(rng.integers(8, 16))):
             y = rng.uniform(0, h)
             amp, period = rng.uniform(3, 12), rng.uniform(30, 90)
             phase = rng.uniform(0, 2 * np.pi)

@@ -35,9 +35,9 @@ MAX_SPAN = 1.6         # one digit is at most this wide x the digit height
 MIN_TALL = 0.45        # ... and its ink at least this tall x the piece's
 DIGIT_COST = 0.7       # the length prior: the cost of one more digit
 LONE_DIGIT_COST = 2.0  # ... when the piece is alone in the image
-CUT_COST = 1.2         # per stroke cut through
-WIDE_FROM = 1.0        # digits wider than this x the digit height pay WIDE_COST ...
-WIDE_COST = 4.0        # ... per (excess width)^2
+CUT_COST = 0.8         # per stroke cut through
+WIDE_FROM = 0.9        # digits wider than this x the digit height pay WIDE_COST ...
+WIDE_COST = 8.0        # ... per (excess width)^2
 UNLIKE_COST = 0.5      # per unit of log-odds that a candidate is not a digit at all
 MAX_CUTS = 60          # beyond this many candidates the piece is noise: it stays whole
 

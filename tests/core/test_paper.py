@@ -1,0 +1,160 @@
+"""Real paper, built in code: separators, page clutter of each kind, touching digits."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitpad.core import images, synth
+from digitpad.core.recognizer import recognize_image
+from digitpad.core.segment import marks, pixels
+
+HEIGHT = 60.0
+
+
+def _number(mnist_test, text: str, seed: int = 0) -> tuple[np.ndarray, list]:
+    """MNIST test digits of ``text`` side by side (ink bright), with their true boxes."""
+    imgs, labels = mnist_test
+    patches = [synth.digit_patch(imgs[np.flatnonzero(labels == int(c))[k + 3]], 3.0, 0.0)
+               for k, c in enumerate(text)]
+    return synth.line_of_digits(patches, [0.35 * HEIGHT] * (len(text) - 1),
+                                [0.0] * len(text), np.random.default_rng(seed), HEIGHT)
+
+
+def _with_gap(ink: np.ndarray, boxes: list, after: int, width: int) -> tuple[np.ndarray, list]:
+    """Open a gap of ``width`` columns after digit ``after`` (for a mark to go in)."""
+    cut = boxes[after][2] + 4
+    out = np.concatenate([ink[:, :cut], np.zeros((ink.shape[0], width), np.float32),
+                          ink[:, cut:]], axis=1)
+    moved = [b if k <= after else (b[0] + width, b[1], b[2] + width, b[3])
+             for k, b in enumerate(boxes)]
+    return out, moved
+
+
+def _stroke(ink: np.ndarray, points, width: int) -> None:
+    image = Image.fromarray((ink * 255).astype(np.uint8))
+    ImageDraw.Draw(image).line(points, fill=255, width=width)
+    ink[:] = np.asarray(image, np.float32) / 255
+
+
+def test_separators_are_marks_left_out_of_the_text(mnist_test, recognizer):
+    ink, boxes = _number(mnist_test, "15728")
+    ink, boxes = _with_gap(ink, boxes, 1, 24)   # "15.728"
+    ink, boxes = _with_gap(ink, boxes, 4, 24)   # "15.728,"
+    base = int(np.median([b[3] for b in boxes]))  # on the line the digits sit on
+    dot_x = boxes[1][2] + 14
+    ink[base - 7: base - 1, dot_x: dot_x + 6] = 1.0
+    comma_x = boxes[4][2] + 14
+    _stroke(ink, [(comma_x + 4, base - 6), (comma_x, base + 8)], 5)
+    ink = np.pad(ink, ((0, 12), (0, 60)))
+    dash_x = ink.shape[1] - 50
+    mid = (boxes[0][1] + base) // 2
+    ink[mid: mid + 5, dash_x: dash_x + 30] = 1.0  # a trailing dash
+    result = recognize_image(recognizer, ink)
+    assert result.text == "15728", result.text
+    chars = [m.char for m in result.marks]
+    assert chars == [".", ",", "-"], chars
+    assert result.marks[0].box[0] > result.digits[1].box[2]  # in place, between the digits
+    record = json.loads(json.dumps(result.to_json()))
+    assert [m["char"] for m in record["marks"]] == chars
+    assert all(len(m["box"]) == 4 for m in record["marks"])
+
+
+def test_equals_and_no_marks_for_parts_of_digits():
+    # boxes: two digits, "=" after them; a 5's loose bar over its body is no mark
+    boxes = np.array([[0, 0, 40, 60], [50, 0, 90, 60], [100, 20, 130, 26], [100, 34, 130, 40],
+                      [150, 0, 190, 60], [152, -8, 195, -2]])
+    areas = np.array([900, 900, 180, 180, 900, 200])
+    found = marks.find_marks(boxes, areas)
+    assert found == [("=", [2, 3])]
+    # a lone flat piece with nothing digit-sized beside it is not called a mark
+    assert marks.find_marks(boxes[2:4], areas[2:4]) == []
+
+
+def test_a_mark_never_splits_or_swallows_a_digit(mnist_test, recognizer):
+    ink, _ = _number(mnist_test, "1000")
+    plain = recognize_image(recognizer, ink)
+    assert plain.marks == ()
+    assert len(plain.digits) == 4
+
+
+@pytest.mark.parametrize("kind", synth.CLUTTER_KINDS)
+def test_each_kind_of_clutter_is_built_and_read(kind, mnist_test, recognizer):
+    imgs, labels = mnist_test
+    scans = [s for s in synth.cluttered_scans(imgs, labels, 180, seed=4) if s.clutter == kind]
+    assert len(scans) == 20
+    right = []
+    for scan in scans:
+        assert scan.pixels.dtype == np.uint8 and scan.pixels.ndim == 2
+        ink = images.ink_from_grey(scan.pixels.astype(np.float32) / 255)
+        right.append(recognize_image(recognizer, ink, 1).text == scan.text)
+    # Measured with the bundled model on this seed: scanner margins 10/20 (the
+    # background estimate loses part of a digit beside a black bar), guilloche 10/20,
+    # hand-drawn frames and creases 15/20, every other kind 18/20 or more. Known gaps,
+    # kept from getting worse.
+    floor = {"scanner margin": 0.45, "guilloche": 0.45, "hand-drawn frame": 0.7, "crease": 0.7}
+    assert np.mean(right) >= floor.get(kind, 0.85), (kind, right)
+
+
+def test_a_hand_drawn_frame_is_taken_out(mnist_test, recognizer):
+    imgs, labels = mnist_test
+    six = synth.digit_patch(imgs[np.flatnonzero(labels == 6)[0]], 4.0, 0.0)
+    ink = np.pad(six, 40)
+    h, w = ink.shape
+    t = np.linspace(0.3, 0.3 + 2 * np.pi * 0.95, 60)
+    rng = np.random.default_rng(0)
+    ring = [(w / 2 + 0.42 * w * np.cos(a) + rng.normal(0, 1.5),
+             h / 2 + 0.42 * h * np.sin(a) + rng.normal(0, 1.5)) for a in t]
+    _stroke(ink, ring, 4)
+    assert pixels._frames(*_stats(ink)).any()
+    for cap in (None, 1):
+        result = recognize_image(recognizer, ink, cap)
+        assert result.text == "6"
+        assert result.digits[0].box[2] - result.digits[0].box[0] < 0.6 * w
+
+
+def _stats(ink):
+    from digitpad.core.raster import label
+
+    labels, count = label(ink > 0.2)
+    boxes, areas = pixels._component_stats(labels, count)
+    return labels, boxes, areas
+
+
+def test_a_zero_is_no_frame_of_a_dot(mnist_test):
+    imgs, labels = mnist_test
+    zero = synth.digit_patch(imgs[np.flatnonzero(labels == 0)[0]], 4.0, 0.0)
+    cy, cx = zero.shape[0] // 2, zero.shape[1] // 2
+    zero[cy - 2: cy + 2, cx - 2: cx + 2] = 1.0  # a speck inside
+    assert not pixels._frames(*_stats(zero)).any()
+
+
+@pytest.mark.parametrize("degrees", [-9.5, 9.5])
+def test_ruled_lines_up_to_ten_degrees_are_taken_out(degrees, mnist_test, recognizer):
+    ink, boxes = _number(mnist_test, "5263")
+    h, w = ink.shape
+    page = Image.fromarray((ink * 255).astype(np.uint8))
+    slope = np.tan(np.radians(degrees))
+    y = max(b[3] for b in boxes) - 8
+    ImageDraw.Draw(page).line([(0, y - slope * w / 2), (w, y + slope * w / 2)], fill=200, width=2)
+    ruled = np.asarray(page, np.float32) / 255
+    grey = 1 - 0.8 * ruled
+    assert recognize_image(recognizer, images.ink_from_grey(1 - 0.8 * ink)).text == "5263"
+    assert recognize_image(recognizer, images.ink_from_grey(grey)).text == "5263"
+
+
+def test_a_single_digit_is_never_split(mnist_test, recognizer):
+    """Wide digits alone (a flat 0, a wide 4) stay one digit, with or without a cap."""
+    imgs, labels = mnist_test
+    split = 0
+    for digit in (0, 4, 7, 2):
+        for k in range(5):
+            patch = synth.digit_patch(imgs[np.flatnonzero(labels == digit)[k]], 3.0, 0.0)
+            wide = np.asarray(Image.fromarray(patch, mode="F").resize(
+                (int(patch.shape[1] * 1.6), patch.shape[0])), np.float32)
+            split += len(recognize_image(recognizer, wide).digits) > 1
+            assert len(recognize_image(recognizer, wide, 1).digits) == 1
+    assert split == 0
