@@ -27,7 +27,10 @@ DOT_SIZE = 0.3        # a dot's longer side: at most this x the band ...
 DOT_MIN = 0.06        # ... and at least this (smaller is dust)
 DOT_FILL = 0.35       # a dot is filled: its area over its box's
 DOT_LOW = 0.55        # a dot's centre lies at least this far down the band (0 top, 1 base)
-COMMA_TALL = 1.5      # a comma is this much taller than wide, or reaches below the base
+COMMA_TALL = 1.5      # a dot-sized comma is this much taller than wide, or reaches below
+COMMA_HEIGHT = 0.6    # a longer comma: at most this high x the band ...
+COMMA_THIN = 0.6      # ... at most this wide x its height ...
+COMMA_TOP = 0.5       # ... and starting at least this far down the band
 DASH_FLAT = 1.8       # a dash is at least this many times wider than high ...
 DASH_WIDTH = 0.15     # ... at least this wide x the band, at most DASH_MAX
 DASH_MAX = 1.6
@@ -63,7 +66,13 @@ def find_marks(boxes: np.ndarray, areas: np.ndarray) -> list[tuple[str, list[int
            & (fill >= DOT_FILL) & (centre >= DOT_LOW))
     dash = (small & beside & (h <= DASH_HEIGHT * band) & (w >= DASH_FLAT * h)
             & (w >= DASH_WIDTH * band) & (centre >= -0.3) & (centre <= 1.1))
+    # A comma: a short thin stroke that starts low in the band and reaches its base or
+    # below (a small 0 or 1 of an amount is as wide as high, or starts higher).
+    comma = (beside & (h <= COMMA_HEIGHT * band) & (w <= COMMA_THIN * h) & (w <= DOT_SIZE * band)
+             & ((boxes[:, 1] - top) / band >= COMMA_TOP)
+             & (boxes[:, 3] >= base - 0.05 * band) & (h >= max(3.0, DOT_MIN * band)))
     dot &= ~dash
+    comma &= ~dot & ~dash
     marks: list[tuple[str, list[int]]] = []
     used: set[int] = set()
     dashes = [int(k) for k in np.flatnonzero(dash)]
@@ -78,7 +87,9 @@ def find_marks(boxes: np.ndarray, areas: np.ndarray) -> list[tuple[str, list[int
     for k in np.flatnonzero(dot):
         below = boxes[k, 3] > base + 0.1 * band
         marks.append(("," if h[k] >= COMMA_TALL * w[k] or below else ".", [int(k)]))
-    return marks
+    for k in np.flatnonzero(comma):
+        marks.append((",", [int(k)]))
+    return sorted(marks, key=lambda mark: boxes[mark[1], 0].min())
 
 
 def _beside(boxes: np.ndarray, tall: np.ndarray) -> np.ndarray:
