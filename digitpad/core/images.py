@@ -71,6 +71,12 @@ SPECK_RELATIVE = 0.12
 DIGIT_FRACTION = 0.03
 # Grey levels are kept this many pixels around the cleaned mask (anti-aliased edges).
 EDGE_PIXELS = 2
+# Polarity: a tail this many times broader than the other, and this broad for the
+# image, is a patch of light, not strokes, when the other covers this share of it.
+BROAD_STROKES = 6.0
+BROAD_SHARE = 0.1
+MIN_STROKE_SHARE = 0.002
+MIN_THIN_WIDTH = 3.0  # pixels: thinner is noise and specks, not strokes
 # Ink ends abruptly: just outside a component its contrast must fall by at least this
 # fraction (shadows and stains fade out instead).
 EDGE_DROP = 0.5
@@ -382,9 +388,18 @@ def _polarity(g: np.ndarray) -> tuple[bool, float]:
         dark = float(np.median(g)) >= 0.5
     else:
         dark = below >= above
-    signed = -r if dark else r
-    mask = signed > max(raster.otsu(signed), floor)
-    return dark, raster.stroke_width(mask) * factor
+    masks = {side: (-r if side else r) > max(raster.otsu(-r if side else r), floor)
+             for side in (True, False)}
+    widths = {side: raster.stroke_width(mask) for side, mask in masks.items()}
+    # Ink is drawn in strokes: when the heavier tail is a broad patch (the lit side of
+    # a sharp shadow, against a median too coarse to follow it) and the other side is
+    # strokes of some width and extent (not noise), the strokes are the ink.
+    thin = not dark
+    if (widths[thin] >= MIN_THIN_WIDTH and widths[not thin] > BROAD_STROKES * widths[thin]
+            and widths[not thin] >= BROAD_SHARE * min(small.shape)
+            and masks[thin].mean() >= MIN_STROKE_SHARE):
+        dark = thin
+    return dark, widths[dark] * factor
 
 
 def _contrast(g: np.ndarray, dark: bool, stroke: float) -> np.ndarray:

@@ -9,7 +9,6 @@ a file whose architecture is not exactly the card's is refused.
 from __future__ import annotations
 
 import dataclasses
-
 import io
 import json
 import logging

@@ -29,6 +29,10 @@ LINE_GAP = 0.05
 # amount, the top of a box): across and down.
 LONG_ACROSS = 3.0
 LONG_DOWN = 2.0
+# A vertical line this long x the writing's height, within ONE_GAP heights of it and
+# level with it, may be a 1 beside the other digits: it is not taken for a margin.
+ONE_LENGTH = (0.6, 1.25)
+ONE_GAP = 0.8
 # At most this many lines each way (graph paper has dozens).
 MAX_LINES = 128
 # Line detection runs on the mask reduced to about this many pixels on the longer side.
@@ -280,7 +284,8 @@ def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
                if side or _apart(line, rest) or line.x1 - line.x0 > LONG_ACROSS * tall]
     if rest.any():
         rules_v = [line for line, side in zip(vertical, sides_v)
-                   if side or _apart(line, rest.T) or line.x1 - line.x0 > LONG_DOWN * tall]
+                   if side or (_apart(line, rest.T) and not _like_a_one(line, rest, tall))
+                   or line.x1 - line.x0 > LONG_DOWN * tall]
     else:
         rules_v = [line for line, side in zip(vertical, sides_v)
                    if side or _margin(line, vertical, h, w, bool(horizontal))]
@@ -340,13 +345,28 @@ def _margin(line: Line, vertical: list[Line], h: int, w: int, ruled: bool) -> bo
                for other in vertical if other is not line)
 
 
-def _apart(line: Line, rest: np.ndarray) -> bool:
+def _like_a_one(line: Line, rest: np.ndarray, tall: float) -> bool:
+    """Whether a vertical line (transposed coordinates) could be a 1 written beside the
+    other digits: about as long as they are high, close to them, and level with them."""
+    if not math.isfinite(tall) or not ONE_LENGTH[0] * tall <= line.x1 - line.x0 <= \
+            ONE_LENGTH[1] * tall:
+        return False
+    rows, cols = np.flatnonzero(rest.any(axis=1)), np.flatnonzero(rest.any(axis=0))
+    x = line.y_at((line.x0 + line.x1) / 2)
+    gap = max(cols[0] - x, x - cols[-1], 0.0)
+    overlap = min(line.x1, rows[-1] + 1) - max(line.x0, rows[0])
+    return gap <= ONE_GAP * tall and overlap >= 0.5 * (line.x1 - line.x0)
+
+
+def _apart(line: Line, rest: np.ndarray, beside: bool = True) -> bool:
     """Whether a line that is no box's side stands apart from the rest of the ink.
 
     Apart: nothing else at all (no digit is a lone horizontal line); or it passes
     clear of the rest, above or below it; or it runs well beyond the rest at both
     ends, where an end cut off by the top or bottom of the image (a tilted rule)
     counts as beyond. The bar of a 7 or a 4 and the top of a 5 are none of these.
+    ``beside`` False (vertical lines): passing clear of the rest is not enough, since
+    a 1 stands beside the other digits as straight as a rule.
     """
     height = rest.shape[0]
     rows, cols = np.flatnonzero(rest.any(axis=1)), np.flatnonzero(rest.any(axis=0))
@@ -355,7 +375,7 @@ def _apart(line: Line, rest: np.ndarray) -> bool:
     top, bottom = int(rows[0]), int(rows[-1]) + 1
     gap = max(2 * (line.half_width + 2), 0.1 * (bottom - top))
     ys = line.y_at(np.array([line.x0, line.x1 - 1], dtype=np.float64))
-    if ys.max() < top - gap or ys.min() > bottom + gap:
+    if beside and (ys.max() < top - gap or ys.min() > bottom + gap):
         return True
     # The zones around lines cut the ends of strokes meeting them, and the bar of a 7
     # runs just past the rest of the digit: "well beyond" has a margin.

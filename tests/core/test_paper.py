@@ -158,3 +158,34 @@ def test_a_single_digit_is_never_split(mnist_test, recognizer):
             split += len(recognize_image(recognizer, wide).digits) > 1
             assert len(recognize_image(recognizer, wide, 1).digits) == 1
     assert split == 0
+
+
+def test_thin_writing_beside_a_sharp_patch_of_light_is_the_ink(mnist_test, recognizer):
+    """A photo half in shadow with a sharp edge: the lit half is a broad bright patch,
+    the writing thin dark strokes; the strokes are the ink, not the patch."""
+    ink, _ = _number(mnist_test, "52602")
+    thin = np.clip((ink - 0.75) * 4, 0, 1)  # a fine pen
+    page = np.pad(1 - 0.7 * thin, 60, constant_values=1.0) * 0.55
+    h, w = page.shape
+    lit = np.zeros((h, w), bool)
+    lit[:, int(0.5 * w):] = True
+    lit[int(0.6 * h):, int(0.35 * w):] = True
+    page[lit] = np.minimum(page[lit] / 0.55 * 0.95, 0.95)
+    found = images.ink_from_grey(page.astype(np.float32))
+    strokes = np.pad(thin, 60) > 0.05
+    near = np.zeros_like(strokes)
+    for dy in range(-3, 4):
+        for dx in range(-3, 4):
+            near |= np.roll(np.roll(strokes, dy, axis=0), dx, axis=1)
+    assert found[strokes].mean() > 0.2  # the strokes are found ...
+    assert not found[lit & ~near].any()  # ... and nothing of the lit patch
+    assert recognize_image(recognizer, found).text == "52602"
+
+
+def test_a_leading_one_is_no_margin(mnist_test, recognizer):
+    ink, boxes = _number(mnist_test, "9624")
+    one = np.zeros((ink.shape[0], 60), np.float32)
+    top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
+    one[top:bottom, 20:25] = 1.0  # a plain straight 1, a digit's height, spaced as a digit
+    line = np.concatenate([one, ink[:, boxes[0][0] - 10:]], axis=1)
+    assert recognize_image(recognizer, images.ink_from_grey(1 - 0.8 * line)).text == "19624"

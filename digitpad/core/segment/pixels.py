@@ -387,11 +387,11 @@ def _split_wide(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: floa
                 context: bool, judge: Judge | None) -> list[_Piece]:
     """A piece too wide for one digit (touching digits) -> its digits, left to right.
 
-    With a judge: cut in two where it reads both sides best, if a logistic model
-    (split_evidence) over the widths and the judge's readings says two digits, and
-    look at each side again (three touching digits). Without: only pieces certainly
-    too wide, into as many digits of DIGIT_WIDTH as fit, at the valleys of the column
-    profile.
+    With a judge: cuts.best_partition chooses the partition whose parts read most
+    like one digit each; when the piece is certainly too wide, or a logistic model
+    (split_evidence) over its widths and readings says it holds several digits, the
+    whole is not among the choices. A piece alone is cut only then. Without: only pieces certainly too wide, into as
+    many digits of DIGIT_WIDTH as fit, at the valleys of the column profile.
     """
     # Small digits (the 0s of an amount) are as wide for their height as large ones.
     own = min(height, piece.height) if context else max(piece.height, 1)
@@ -403,13 +403,13 @@ def _split_wide(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: floa
     if judge is None:
         return _split_evenly(piece, ink, max(2, round(relative / DIGIT_WIDTH))) \
             if certain else [piece]
-    if not certain:
-        evidence, _ = split_evidence(piece, labels, ink, height, context, judge)
-        if evidence <= 0:
-            return [piece]
+    several = certain or split_evidence(piece, labels, ink, height, context, judge)[0] > 0
+    if not several and not context:
+        return [piece]  # alone, a wide digit is likelier than digits that touch
     x0, y0, x1, y1 = piece.extent
     grey = np.where(piece.pixels, ink[y0:y1, x0:x1], 0.0)
-    segments = best_partition(piece.pixels, grey, own, judge, alone=not context, whole=False)
+    segments = best_partition(piece.pixels, grey, own, judge, alone=not context,
+                              whole=not several)
     if len(segments) == 1:
         return [piece]
     parts = [_Piece.from_mask(s.pixels, x0, y0) for s in segments]
