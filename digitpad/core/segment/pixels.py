@@ -390,8 +390,9 @@ def _split_wide(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: floa
     With a judge: cuts.best_partition chooses the partition whose parts read most
     like one digit each; when the piece is certainly too wide, or a logistic model
     (split_evidence) over its widths and readings says it holds several digits, the
-    whole is not among the choices. A piece alone is cut only then. Without: only pieces certainly too wide, into as
-    many digits of DIGIT_WIDTH as fit, at the valleys of the column profile.
+    whole is not among the choices. A piece alone is cut only then. Without a judge:
+    only pieces certainly too wide, into as many digits of DIGIT_WIDTH as fit, at the
+    valleys of the column profile.
     """
     # Small digits (the 0s of an amount) are as wide for their height as large ones.
     own = min(height, piece.height) if context else max(piece.height, 1)
