@@ -189,3 +189,13 @@ def test_a_leading_one_is_no_margin(mnist_test, recognizer):
     one[top:bottom, 20:25] = 1.0  # a plain straight 1, a digit's height, spaced as a digit
     line = np.concatenate([one, ink[:, boxes[0][0] - 10:]], axis=1)
     assert recognize_image(recognizer, images.ink_from_grey(1 - 0.8 * line)).text == "19624"
+
+
+def test_ink_cut_off_by_the_edge_below_the_line_is_no_digit(mnist_test, recognizer):
+    ink, boxes = _number(mnist_test, "23308")
+    page = np.pad(ink, ((80, 80), (60, 60)))
+    page[-70:, :4] = 1.0  # a table's edge in a corner of the photo, as tall as a digit
+    assert recognize_image(recognizer, page).text == "23308"
+    page[:, :] = 0
+    page[80:80 + ink.shape[0], 0:ink.shape[1]] = ink  # the number itself at the edge stays
+    assert recognize_image(recognizer, page).text == "23308"

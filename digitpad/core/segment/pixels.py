@@ -37,6 +37,7 @@ FRAME_FILL = 0.3             # a frame covers at most this share of its box ...
 FRAME_CONTENT = 0.25         # ... holds ink at least this big x its shorter side ...
 FRAME_CLEAR = 0.05           # ... and stays this clear of it (x the ink's size) ...
 FRAME_CLOSED = 0.6           # ... closing it in along this much of each of its sides
+OFF_LINE = 0.3              # a piece at the image's edge overlapping the line less is none
 LOW_PIECE = 0.4              # pieces lower than this x digit height are never cut
 SIDE_HEIGHT = 0.5            # both sides of a cut at least this x the piece's height
 CUT_POSITIONS = np.linspace(0.2, 0.8, 13)   # where a cut may fall, x the piece's width
@@ -164,6 +165,8 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
         pieces = _merge_fragments(pieces, height)
         height = _tall_median(np.array([p.box for p in pieces]))
         context = len(pieces) >= CONTEXT_PIECES
+        if context:
+            pieces = _off_the_line(pieces, labels.shape, height)
         pieces = [part for p in pieces
                   for part in _split_wide(p, labels, ink, height, context, judge)]
     pieces = _attach_image_specks(pieces, labels, boxes, np.flatnonzero(speck & ~is_mark) + 1,
@@ -175,6 +178,30 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
     parts = [_crop(labels, ink, p, height) for p in pieces]
     parts += [_mark_part(labels, ink, boxes, char, members) for char, members in marks]
     return sorted(parts, key=lambda p: (p.box[0] + p.box[2]) / 2)
+
+
+def _off_the_line(pieces: list[_Piece], shape: tuple[int, int],
+                  height: float) -> list[_Piece]:
+    """Pieces cut off by the image's edge that lie off the line of writing (a table's
+    edge, a shadow's rim at a corner of a photo) are no digits: drop them.
+
+    The line is the band between the median top and bottom of the tall pieces; a
+    piece is off it when it overlaps that band for less than OFF_LINE of its height.
+    """
+    tall = [p for p in pieces if p.height >= TALL * height]
+    if len(tall) < CONTEXT_PIECES - 1:
+        return pieces
+    top = float(np.median([p.box[1] for p in tall]))
+    bottom = float(np.median([p.box[3] for p in tall]))
+    h, w = shape
+
+    def off(p: _Piece) -> bool:
+        x0, y0, x1, y1 = p.box
+        edge = x0 == 0 or y0 == 0 or x1 == w or y1 == h
+        return edge and min(y1, bottom) - max(y0, top) < OFF_LINE * p.height
+
+    kept = [p for p in pieces if not off(p)]
+    return kept if kept else pieces
 
 
 def _frames(labels: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> np.ndarray:
