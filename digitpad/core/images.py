@@ -69,6 +69,8 @@ SPECK_FRACTION = 0.015
 SPECK_RELATIVE = 0.12
 # The largest piece of ink must reach this fraction of the shorter side to be writing.
 DIGIT_FRACTION = 0.03
+# A full stop is at least this fraction of the writing's height (smaller is dust).
+DOT_RELATIVE = 0.06
 # Grey levels are kept this many pixels around the cleaned mask (anti-aliased edges).
 EDGE_PIXELS = 2
 # Polarity: a tail this many times broader than the other, and this broad for the
@@ -511,7 +513,31 @@ def _not_specks(comps: raster.Components, min_extent: float) -> np.ndarray:
     near = ((comps.box[:, 0] <= x1 + reach) & (comps.box[:, 2] >= x0 - reach)
             & (comps.box[:, 1] <= y1 + reach) & (comps.box[:, 3] >= y0 - reach))
     small = (extent >= max(min_extent, SPECK_RELATIVE * largest)) & near
-    return big | small
+    return big | small | _dots(comps, big, min_extent)
+
+
+def _dots(comps: raster.Components, big: np.ndarray, min_extent: float) -> np.ndarray:
+    """Per component: is it a full stop or a comma's dot written in the line (kept for
+    the separators, segment/marks.py)? A filled blob of DOT_RELATIVE of the writing's
+    height or more, in the lower half of the line, beside the writing's pieces (not
+    inside any of their boxes) and within a digit height of one."""
+    box = comps.box.astype(np.float64)
+    if not big.any():
+        return np.zeros(comps.n, bool)
+    top, bottom = np.median(box[big, 1]), np.median(box[big, 3])
+    band = max(bottom - top, 1.0)
+    w, h = box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]
+    cy = (box[:, 1] + box[:, 3]) / 2
+    filled = comps.area >= 0.5 * w * h
+    sized = (np.maximum(w, h) >= max(min_extent, DOT_RELATIVE * band)) & \
+        (np.maximum(w, h) <= 0.35 * band)
+    low = (cy >= top + 0.5 * band) & (cy <= bottom + 0.2 * band)
+    b = box[big]
+    inside = ((box[:, None, 0] >= b[None, :, 0]) & (box[:, None, 2] <= b[None, :, 2])
+              & (box[:, None, 1] >= b[None, :, 1]) & (box[:, None, 3] <= b[None, :, 3]))
+    gap = np.maximum(b[None, :, 0] - box[:, None, 2], box[:, None, 0] - b[None, :, 2])
+    near = (gap <= band).any(axis=1)
+    return filled & sized & low & ~inside.any(axis=1) & near & ~big
 
 
 def _sharp_edged(comps: raster.Components, keep: np.ndarray, values: np.ndarray) -> np.ndarray:
