@@ -69,6 +69,13 @@ SPECK_FRACTION = 0.015
 SPECK_RELATIVE = 0.12
 # The largest piece of ink must reach this fraction of the shorter side to be writing.
 DIGIT_FRACTION = 0.03
+# A scanner's margin: rows or columns this far from the image's median level over
+# this much of their length, at most MARGIN_DEPTH of the image deep.
+MARGIN_CONTRAST = 0.45
+MARGIN_SOLID = 0.9
+MARGIN_EVEN = 0.15
+MARGIN_STEP = 0.25  # ... and ending at a sharp step to the paper
+MARGIN_DEPTH = 0.2
 # A full stop is at least this fraction of the writing's height (smaller is dust).
 DOT_RELATIVE = 0.06
 # Grey levels are kept this many pixels around the cleaned mask (anti-aliased edges).
@@ -301,6 +308,7 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
         g = np.clip(np.nan_to_num(g, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
         if float(g.max() - g.min()) < MIN_CONTRAST * 0.5:
             return zeros  # uniform: nothing can be ink
+        g = _without_margins(g)
         paper = _even_paper(g)
         if paper is not None:
             dark, contrast = _global_contrast(g, paper)
@@ -308,6 +316,67 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
             dark, stroke = _polarity(g)
             contrast = _contrast(g, dark, stroke)
         return _ink(contrast)
+
+
+def _without_margins(g: np.ndarray) -> np.ndarray:
+    """A scanner's solid dark (or bright) margin along one side of the image, painted
+    over with the paper next to it: it is no ink, and left in place it would spoil the
+    paper's estimate around it.
+
+    A margin: the outermost rows or columns on a side, up to MARGIN_DEPTH of the image,
+    each of them at least MARGIN_CONTRAST from the image's median level over nearly
+    all (MARGIN_SOLID) of its length, even (MARGIN_EVEN between its 10th and 90th
+    percentiles), all on one side of it, and ending in a sharp step (MARGIN_STEP) to
+    the paper. Writing never covers a whole row or column, paper in a shadow shows the
+    ink on it, shading has no step. Only one side may have one: dark all round is a
+    table or a frame around the page, which the paper's estimate copes with.
+    """
+    level = float(np.median(g))
+    found = [(axis, start, depth) for axis in (0, 1) for start in (True, False)
+             if (depth := _margin_depth(g if axis == 0 else g.T, start, level))]
+    if len(found) != 1:
+        return g
+    axis, start, depth = found[0]
+    edges = [g[0], g[-1], g[:, 0], g[:, -1]]
+    own = {(0, True): 0, (0, False): 1, (1, True): 2, (1, False): 3}[axis, start]
+    sign = np.sign(float(np.median(edges[own])) - level)
+    if any(sign * (float(np.median(edge)) - level) >= MARGIN_CONTRAST / 2
+           for k, edge in enumerate(edges) if k != own):
+        return g  # another side is dark (bright) too: a table or frame round the page
+    out = g.copy()
+    lines = out if axis == 0 else out.T  # a view: painting it paints out
+    n = lines.shape[0]
+    inner = depth + max(2, depth // 2)
+    if start:
+        lines[:depth] = np.median(lines[depth:inner], axis=0)
+    else:
+        lines[n - depth:] = np.median(lines[n - inner:n - depth], axis=0)
+    return out
+
+
+def _margin_depth(lines: np.ndarray, start: bool, level: float) -> int:
+    """How many rows of ``lines`` from its start (or end) are a margin; 0 for none."""
+    n = lines.shape[0]
+    order = range(n) if start else range(n - 1, -1, -1)
+    depth, sign = 0, 0.0
+    for k in order:
+        if depth >= MARGIN_DEPTH * n:
+            return 0  # too deep for a margin: a dark photo, not a scanner's edge
+        row = lines[k]
+        far = row - level
+        side = -1.0 if (far <= -MARGIN_CONTRAST).mean() >= MARGIN_SOLID else (
+            1.0 if (far >= MARGIN_CONTRAST).mean() >= MARGIN_SOLID else 0.0)
+        if float(np.percentile(row, 90) - np.percentile(row, 10)) > MARGIN_EVEN:
+            side = 0.0  # ink or paper shows through: not a solid margin
+        if side == 0.0 or (sign and side != sign):
+            break
+        sign, depth = side, depth + 1
+    if depth == 0 or depth >= n - 1:
+        return 0
+    last, first = (depth - 1, depth) if start else (n - depth, n - depth - 1)
+    if abs(float(np.median(lines[first]) - np.median(lines[last]))) < MARGIN_STEP:
+        return 0  # no sharp edge: shading or a shadow, not a scanner's margin
+    return depth
 
 
 def to_ink(grey: np.ndarray) -> np.ndarray:

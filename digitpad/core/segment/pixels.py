@@ -127,7 +127,8 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
     """The digits of a grey image, ink bright (float (H, W)), left to right; [] when no ink.
 
     Separators written among the digits (see marks.py) come as parts whose ``mark``
-    is set, in their place; with ``max_digits`` 1 there are none.
+    is set, in their place; with ``max_digits`` 1 too (a dot beside a digit is no part
+    of it).
     """
     ink = np.asarray(ink, dtype=np.float32)
     if ink.ndim != 2 or ink.size == 0:
@@ -146,7 +147,7 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
     height = _tall_median(boxes[areas >= SPECK_AREA * areas.max()])
     longer = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     speck = (longer < SPECK * height) | (areas < SPECK_AREA * areas.max()) | (areas < 3)
-    marks = [] if max_digits == 1 else find_marks(boxes, areas)
+    marks = find_marks(boxes, areas)
     is_mark = np.zeros(count, bool)
     for _, members in marks:
         is_mark[members] = True
@@ -224,18 +225,21 @@ def _frames(labels: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> np.ndar
                   & (boxes[:, 2] < boxes[a, 2]) & (boxes[:, 3] < boxes[a, 3])
                   & (np.maximum(w, h) >= FRAME_CONTENT * min(w[a], h[a])))
         for b in np.flatnonzero(inside):
-            if _surrounds(labels == a + 1, boxes[b], FRAME_CLEAR * max(w[b], h[b])):
+            if _surrounds(labels == a + 1, labels == b + 1, boxes[b],
+                          FRAME_CLEAR * max(w[b], h[b])):
                 out[a] = True
                 break
     return out
 
 
-def _surrounds(frame: np.ndarray, box: np.ndarray, clear: float) -> bool:
-    """Whether the frame's pixels keep clear of the box and close it in on all four
-    sides, along at least FRAME_CLOSED of each side (a nearly closed frame counts)."""
+def _surrounds(frame: np.ndarray, content: np.ndarray, box: np.ndarray, clear: float) -> bool:
+    """Whether the frame's pixels keep clear of the content's and close it in on all
+    four sides of its box, along at least FRAME_CLOSED of each side (a nearly closed
+    frame counts; a ring may cut the box's corners)."""
     x0, y0, x1, y1 = (int(v) for v in box)
-    pad = round(clear)
-    if frame[max(0, y0 - pad): y1 + pad, max(0, x0 - pad): x1 + pad].any():
+    pad = max(1, round(clear))
+    window = (slice(max(0, y0 - pad), y1 + pad), slice(max(0, x0 - pad), x1 + pad))
+    if (frame[window] & dilate(content[window], pad)).any():
         return False
     rows, cols = frame[y0:y1], frame[:, x0:x1]
     sides = (rows[:, :x0].any(axis=1), rows[:, x1:].any(axis=1),
