@@ -212,3 +212,25 @@ def test_a_scanners_black_margin_is_no_ink(side, mnist_test, recognizer):
     found = images.ink_from_grey(grey.astype(np.float32))
     assert not found[band].any()
     assert recognize_image(recognizer, found).text == "4071"
+
+
+def test_a_large_digit_drawn_with_a_fine_line_reads_as_with_a_thick_one(recognizer):
+    """Tablet traces and 1 px pens on a 300 px digit: widened before the fit, they read
+    as the same digit drawn with a thick pen (a fine line alone fades to a faint grey)."""
+    from digitpad.core.preprocess import image_to_field
+
+    strokes = {"3": [[(60, 40), (230, 40), (120, 140), (230, 200), (200, 300), (60, 290)]],
+               "4": [[(150, 30), (40, 220), (260, 220)], [(190, 110), (190, 330)]],
+               "0": [[(150 + 100 * np.sin(t), 180 + 150 * np.cos(t))
+                      for t in np.linspace(0, 2 * np.pi, 40)]]}
+    for text, lines in strokes.items():
+        thick = Image.new("L", (300, 360), 0)
+        fine = Image.new("L", (300, 360), 0)
+        for line in lines:
+            ImageDraw.Draw(thick).line(line, fill=255, width=24, joint="curve")
+            ImageDraw.Draw(fine).line(line, fill=255, width=1)
+        as_thick = np.asarray(thick, np.float32) / 255
+        as_fine = np.asarray(fine, np.float32) / 255
+        assert recognize_image(recognizer, as_thick, 1).text == text
+        assert recognize_image(recognizer, as_fine, 1).text == text
+        assert image_to_field(as_fine).max() > 0.9  # full ink, not a faint trace
