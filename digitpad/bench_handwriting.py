@@ -39,11 +39,17 @@ def read_labelled_folder(folder: Path) -> list[tuple[Path, str]]:
     return rows
 
 
-def ardis_folder(explicit: str | None) -> Path | None:
+def data_folder(explicit: str | None, env: str, name: str) -> Path | None:
+    """An evaluation set's folder: given, from the variable ``env``, or shared/data/name
+    beside a development checkout; None when none is found."""
     if explicit:
         return Path(explicit)
-    env = os.environ.get(ARDIS_ENV)
-    return Path(env) if env else paths.beside_checkout("ardis-train")
+    value = os.environ.get(env)
+    return Path(value) if value else paths.beside_checkout(name)
+
+
+def ardis_folder(explicit: str | None) -> Path | None:
+    return data_folder(explicit, ARDIS_ENV, "ardis-train")
 
 
 def _answer(result) -> tuple[int, float]:

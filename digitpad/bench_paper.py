@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image
 
 from digitpad.bench import Figure
-from digitpad.core import paths, synth
+from digitpad.bench_handwriting import data_folder, read_labelled_folder
+from digitpad.core import synth
 from digitpad.core.api import recognize_path
 from digitpad.core.recognizer import Recognizer
 
@@ -35,22 +36,6 @@ SMALL_TARGET_MS = 3.0
 PHOTO_TARGET_S = 0.5
 
 
-def folder(explicit: str | None, env: str, name: str) -> Path | None:
-    if explicit:
-        return Path(explicit)
-    value = os.environ.get(env)
-    return Path(value) if value else paths.beside_checkout(name)
-
-
-def labelled(directory: Path) -> list[tuple[Path, str]]:
-    rows = []
-    for line in (directory / "labels.tsv").read_text(encoding="utf-8").splitlines():
-        if "\t" in line:
-            name, digits = line.split("\t", 1)
-            rows.append((directory / name, digits.strip()))
-    return rows
-
-
 def _read_all(recognizer: Recognizer, rows: list[tuple[Path, str]],
               single: bool) -> list[bool]:
     out = []
@@ -64,7 +49,7 @@ def _read_all(recognizer: Recognizer, rows: list[tuple[Path, str]],
 
 
 def bench_cheques(recognizer: Recognizer, directory: Path, quick: bool) -> Figure:
-    rows = labelled(directory)[:: 4 if quick else 1]
+    rows = read_labelled_folder(directory)[:: 4 if quick else 1]
     start = time.perf_counter()
     exact = _read_all(recognizer, rows, single=False)
     value = float(np.mean(exact))
@@ -78,7 +63,7 @@ def bench_photos(recognizer: Recognizer, directory: Path) -> list[Figure]:
     for name, single, target in PHOTO_SETS:
         if not (directory / name / "labels.tsv").is_file():
             continue
-        rows = labelled(directory / name)
+        rows = read_labelled_folder(directory / name)
         right = _read_all(recognizer, rows, single)
         value = float(np.mean(right))
         note = ""
@@ -170,13 +155,13 @@ def run_paper_benchmarks(recognizer: Recognizer, images_: np.ndarray | None,
                          labels: np.ndarray | None, cheques: str | None, photos: str | None,
                          quick: bool) -> list[Figure]:
     figures: list[Figure] = []
-    place = folder(cheques, CHEQUES_ENV, "cheques-train")
+    place = data_folder(cheques, CHEQUES_ENV, "cheques-train")
     if place is not None and (place / "labels.tsv").is_file():
         figures.append(bench_cheques(recognizer, place, quick))
     else:
         figures.append(Figure("cheque amounts", None, "", "", None,
                               f"skipped: set {CHEQUES_ENV} or --cheques"))
-    place = folder(photos, PHOTOS_ENV, "photos-dev")
+    place = data_folder(photos, PHOTOS_ENV, "photos-dev")
     if place is not None and place.is_dir():
         figures += bench_photos(recognizer, place)
     else:

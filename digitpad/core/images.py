@@ -366,7 +366,7 @@ def _margin_depth(lines: np.ndarray, start: bool, level: float) -> int:
         far = row - level
         side = -1.0 if (far <= -MARGIN_CONTRAST).mean() >= MARGIN_SOLID else (
             1.0 if (far >= MARGIN_CONTRAST).mean() >= MARGIN_SOLID else 0.0)
-        if float(np.percentile(row, 90) - np.percentile(row, 10)) > MARGIN_EVEN:
+        if side and float(np.percentile(row, 90) - np.percentile(row, 10)) > MARGIN_EVEN:
             side = 0.0  # ink or paper shows through: not a solid margin
         if side == 0.0 or (sign and side != sign):
             break
@@ -459,18 +459,21 @@ def _polarity(g: np.ndarray) -> tuple[bool, float]:
         dark = float(np.median(g)) >= 0.5
     else:
         dark = below >= above
-    masks = {side: (-r if side else r) > max(raster.otsu(-r if side else r), floor)
-             for side in (True, False)}
-    widths = {side: raster.stroke_width(mask) for side, mask in masks.items()}
+    def strokes(side: bool) -> tuple[np.ndarray, float]:
+        signed = -r if side else r
+        mask = signed > max(raster.otsu(signed), floor)
+        return mask, raster.stroke_width(mask)
+
+    _, width = strokes(dark)
     # Ink is drawn in strokes: when the heavier tail is a broad patch (the lit side of
     # a sharp shadow, against a median too coarse to follow it) and the other side is
     # strokes of some width and extent (not noise), the strokes are the ink.
-    thin = not dark
-    if (widths[thin] >= MIN_THIN_WIDTH and widths[not thin] > BROAD_STROKES * widths[thin]
-            and widths[not thin] >= BROAD_SHARE * min(small.shape)
-            and masks[thin].mean() >= MIN_STROKE_SHARE):
-        dark = thin
-    return dark, widths[dark] * factor
+    if width >= BROAD_SHARE * min(small.shape):
+        mask, thin = strokes(not dark)
+        if (thin >= MIN_THIN_WIDTH and width > BROAD_STROKES * thin
+                and mask.mean() >= MIN_STROKE_SHARE):
+            dark, width = not dark, thin
+    return dark, width * factor
 
 
 def _contrast(g: np.ndarray, dark: bool, stroke: float) -> np.ndarray:

@@ -184,16 +184,24 @@ def _least_ink_path(mask: np.ndarray, grey: np.ndarray, column: float, reach: in
     cols = np.arange(lo, hi)
     ink = np.where(mask[:, lo:hi], np.maximum(grey[:, lo:hi], 0.2), 0.0)
     cost = ink + STRAY_COST * np.abs(cols - column)[None, :] / step
+    path = cheapest_path(cost)
+    crossed = float(ink[np.arange(h), path].sum())
+    return path + lo, crossed
+
+
+def cheapest_path(cost: np.ndarray) -> np.ndarray:
+    """The path from the top row to the bottom of a cost array float (h, n) that moves
+    at most one column per row and sums the least cost: its column in each row."""
+    h, n = cost.shape
     total = cost[0].copy()
-    move = np.zeros((h, hi - lo), np.int8)
+    move = np.zeros((h, n), np.int8)
     for row in range(1, h):
         options = np.stack([np.r_[np.inf, total[:-1]], total, np.r_[total[1:], np.inf]])
         choice = options.argmin(axis=0)
         move[row] = choice - 1
-        total = options[choice, np.arange(hi - lo)] + cost[row]
+        total = options[choice, np.arange(n)] + cost[row]
     path = np.empty(h, int)
     path[-1] = int(np.argmin(total))
     for row in range(h - 1, 0, -1):
         path[row - 1] = path[row] + move[row, path[row]]
-    crossed = float(ink[np.arange(h), path].sum())
-    return path + lo, crossed
+    return path

@@ -10,7 +10,7 @@ import numpy as np
 
 from digitpad.core.raster import dilate, label
 from digitpad.core.segment.common import Judge, cap_digits, min_distance, read
-from digitpad.core.segment.cuts import best_partition
+from digitpad.core.segment.cuts import best_partition, cheapest_path
 from digitpad.core.segment.marks import find_marks
 
 INK_LEVEL = 0.2              # mask: pixels above this fraction of the brightest
@@ -224,8 +224,10 @@ def _frames(labels: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> np.ndar
         inside = ((boxes[:, 0] > boxes[a, 0]) & (boxes[:, 1] > boxes[a, 1])
                   & (boxes[:, 2] < boxes[a, 2]) & (boxes[:, 3] < boxes[a, 3])
                   & (np.maximum(w, h) >= FRAME_CONTENT * min(w[a], h[a])))
+        x0, y0, x1, y1 = (int(v) for v in boxes[a])
+        window = labels[y0:y1, x0:x1]  # everything inside lies in the frame's box
         for b in np.flatnonzero(inside):
-            if _surrounds(labels == a + 1, labels == b + 1, boxes[b],
+            if _surrounds(window == a + 1, window == b + 1, boxes[b] - [x0, y0, x0, y0],
                           FRAME_CLEAR * max(w[b], h[b])):
                 out[a] = True
                 break
@@ -538,18 +540,7 @@ def _cut_at(piece: _Piece, ink: np.ndarray, column: int) -> list[_Piece]:
         return [piece]
     columns = np.arange(lo, hi)
     grey = np.where(mask[:, lo:hi], ink[y:y + h, x + lo:x + hi], 0.0)
-    cost = grey + CUT_STRAIGHT * np.abs(columns - c)[None, :] / max(w, 1)
-    total = cost[0].copy()
-    step = np.zeros((h, hi - lo), np.int8)
-    for row in range(1, h):
-        options = np.stack([np.r_[np.inf, total[:-1]], total, np.r_[total[1:], np.inf]])
-        choice = options.argmin(axis=0)
-        step[row] = choice - 1
-        total = options[choice, np.arange(hi - lo)] + cost[row]
-    path = np.empty(h, int)
-    path[-1] = int(np.argmin(total))
-    for row in range(h - 1, 0, -1):
-        path[row - 1] = path[row] + step[row, path[row]]
+    path = cheapest_path(grey + CUT_STRAIGHT * np.abs(columns - c)[None, :] / max(w, 1))
     left = mask & (np.arange(w)[None, :] < (path + lo)[:, None])
     sides = [_Piece.from_mask(left, x, y), _Piece.from_mask(mask & ~left, x, y)]
     return [side for side in sides if side is not None]
