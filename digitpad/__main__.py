@@ -15,23 +15,40 @@ from digitpad import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="digitpad", description="Recognise handwritten digits, drawn or scanned.")
+        prog="digitpad", description="Recognise handwritten digits, drawn or scanned."
+    )
     parser.add_argument("--version", action="version", version=f"DigitPad {__version__}")
-    parser.add_argument("--smoke-test", action="store_true",
-                        help="start the app, recognise a built-in drawing, print the timings "
-                             "as JSON and exit (0: success)")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="start the app, recognise a built-in drawing, print the timings "
+        "as JSON and exit (0: success)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("predict", help="recognise digits in images, drawings or folders")
-    p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="image (PNG, JPEG, BMP, TIFF, GIF, WebP), drawing (.json) or folder")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="image (PNG, JPEG, BMP, TIFF, GIF, WebP), drawing (.json) or folder",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per input per line")
-    p.add_argument("--max-digits", type=_positive_int, default=None, metavar="N",
-                   help="at most N digits per input (1: the input is one digit)")
+    p.add_argument(
+        "--max-digits",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="at most N digits per input (1: the input is one digit)",
+    )
     p.add_argument("--model", metavar="PATH", help="a .keras model (default: the bundled one)")
-    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
-                   help="read with N processes, answers still in input order "
-                        "(default: one per CPU)")
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="read with N processes, answers still in input order (default: one per CPU)",
+    )
 
     e = sub.add_parser("evaluate", help="accuracy, loss and confusion matrix on MNIST test")
     e.add_argument("--model", metavar="PATH")
@@ -43,32 +60,52 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_bounded(1, 1000), metavar="N")
     t.add_argument("--batch-size", type=_bounded(1, 65536), metavar="N")
     t.add_argument("--data-dir", metavar="DIR")
-    t.add_argument("--output", metavar="DIR",
-                   help="where to write the model (default: a new version in the user data dir)")
-    t.add_argument("--seed", type=_bounded(0, 2**32 - 1 - 4), default=0,
-                   help="0 to 4,294,967,291 (an ensemble uses N, N+1, ...)")
-    t.add_argument("--limit", type=_positive_int, metavar="N",
-                   help="train on the first N training images only")
+    t.add_argument(
+        "--output",
+        metavar="DIR",
+        help="where to write the model (default: a new version in the user data dir)",
+    )
+    t.add_argument(
+        "--seed",
+        type=_bounded(0, 2**32 - 1 - 4),
+        default=0,
+        help="0 to 4,294,967,291 (an ensemble uses N, N+1, ...)",
+    )
+    t.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="train on the first N training images only"
+    )
     t.add_argument("--progress", choices=("text", "json"), default="text")
     t.add_argument("--no-augment", action="store_true", help="train without augmentation")
-    t.add_argument("--samples", metavar="DIR", type=_folder,
-                   help="labelled drawings (*.json) to mix into the training set")
+    t.add_argument(
+        "--samples",
+        metavar="DIR",
+        type=_folder,
+        help="labelled drawings (*.json) to mix into the training set",
+    )
     t.add_argument("--init-model", metavar="PATH", help="fine-tune from this .keras model")
-    t.add_argument("--pendigits", metavar="FILE",
-                   help="pen-strokes file for the default recipe (default: "
-                        "$DIGITPAD_PENDIGITS, else the copy bundled with DigitPad)")
+    t.add_argument(
+        "--pendigits",
+        metavar="FILE",
+        help="pen-strokes file for the default recipe (default: "
+        "$DIGITPAD_PENDIGITS, else the copy bundled with DigitPad)",
+    )
 
     b = sub.add_parser("bench", help="measure accuracy and speed against the targets")
     b.add_argument("--json", action="store_true")
     b.add_argument("--model", metavar="PATH")
     b.add_argument("--data-dir", metavar="DIR")
     b.add_argument("--pendigits", metavar="FILE", help="pen-digits trajectories file")
-    b.add_argument("--cheques", metavar="DIR",
-                   help="cheque amounts folder with labels.tsv (evaluation only)")
-    b.add_argument("--photos", metavar="DIR",
-                   help="photos-dev folder: photos/, numbers/, drawn/, scans/ (evaluation only)")
-    b.add_argument("--ardis", metavar="DIR",
-                   help="ARDIS digits folder with labels.tsv (evaluation only)")
+    b.add_argument(
+        "--cheques", metavar="DIR", help="cheque amounts folder with labels.tsv (evaluation only)"
+    )
+    b.add_argument(
+        "--photos",
+        metavar="DIR",
+        help="photos-dev folder: photos/, numbers/, drawn/, scans/ (evaluation only)",
+    )
+    b.add_argument(
+        "--ardis", metavar="DIR", help="ARDIS digits folder with labels.tsv (evaluation only)"
+    )
     b.add_argument("--quick", action="store_true", help="fewer timing repetitions")
     return parser
 

@@ -43,8 +43,7 @@ def bench_mnist(recognizer: Recognizer, data_dir: str | None) -> list[Figure]:
     return [
         Figure("MNIST test accuracy (10,000)", accuracy, "", ">= 0.9950", accuracy >= 0.995),
         Figure("MNIST test loss", loss, "", "< 0.0271", loss < 0.0271),
-        Figure("10,000 MNIST test images, incl. loading", seconds, "s", "<= 2.0",
-               seconds <= 2.0),
+        Figure("10,000 MNIST test images, incl. loading", seconds, "s", "<= 2.0", seconds <= 2.0),
     ]
 
 
@@ -65,8 +64,16 @@ def bench_predict_process(model: str | None, runs: int) -> list[Figure]:
             subprocess.run(command, check=True, capture_output=True, timeout=60)
             times.append(time.perf_counter() - t)
     median = statistics.median(times)
-    return [Figure("`digitpad predict one.png`, whole process (median)", median, "s",
-                   "<= 1.0", median <= 1.0, f"{runs} runs")]
+    return [
+        Figure(
+            "`digitpad predict one.png`, whole process (median)",
+            median,
+            "s",
+            "<= 1.0",
+            median <= 1.0,
+            f"{runs} runs",
+        )
+    ]
 
 
 def bench_gui_startup(runs: int) -> list[Figure]:
@@ -75,19 +82,33 @@ def bench_gui_startup(runs: int) -> list[Figure]:
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     visible, first = [], []
     for _ in range(runs):
-        out = subprocess.run([*paths.program_command(), "--smoke-test"], env=env,
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [*paths.program_command(), "--smoke-test"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if out.returncode != 0:
-            return [Figure("app start-up (smoke test)", None, "", "", None,
-                           f"skipped: smoke test failed: {out.stderr.strip()[-200:]}")]
+            return [
+                Figure(
+                    "app start-up (smoke test)",
+                    None,
+                    "",
+                    "",
+                    None,
+                    f"skipped: smoke test failed: {out.stderr.strip()[-200:]}",
+                )
+            ]
         timings = json.loads(out.stdout.strip().splitlines()[-1])
         visible.append(timings["window_visible_s"])
         first.append(timings["first_prediction_s"])
     v, f = statistics.median(visible), statistics.median(first)
     note = f"{runs} runs, {env['QT_QPA_PLATFORM']}"
-    return [Figure("app window visible after launch (median)", v, "s", "<= 1.0", v <= 1.0, note),
-            Figure("app first prediction after launch (median)", f, "s", "<= 1.5", f <= 1.5,
-                   note)]
+    return [
+        Figure("app window visible after launch (median)", v, "s", "<= 1.0", v <= 1.0, note),
+        Figure("app first prediction after launch (median)", f, "s", "<= 1.5", f <= 1.5, note),
+    ]
 
 
 def _plain(figure: Figure) -> dict:
@@ -116,14 +137,23 @@ def run(args) -> int:
     if pen_path and pen_path.is_file():
         figures += real.bench_pen_dev(recognizer, pen_path, repeats)
     else:
-        figures.append(Figure("pen digits", None, "", "", None,
-                              f"skipped: set {pendigits.PENDIGITS_ENV} or --pendigits"))
+        figures.append(
+            Figure(
+                "pen digits",
+                None,
+                "",
+                "",
+                None,
+                f"skipped: set {pendigits.PENDIGITS_ENV} or --pendigits",
+            )
+        )
     ardis = real.ardis_folder(args.ardis)
     if ardis is not None and (ardis / "labels.tsv").is_file():
         figures += real.bench_ardis(recognizer, ardis, args.quick)
     else:
-        figures.append(Figure("ARDIS dev", None, "", "", None,
-                              f"skipped: set {real.ARDIS_ENV} or --ardis"))
+        figures.append(
+            Figure("ARDIS dev", None, "", "", None, f"skipped: set {real.ARDIS_ENV} or --ardis")
+        )
     figures += real.bench_non_digits(recognizer, args.quick)
     from digitpad.bench_numbers import run_number_benchmarks
 
@@ -134,14 +164,26 @@ def run(args) -> int:
         test_images, test_labels = mnist.load("test", args.data_dir)
     except mnist.MnistError:
         test_images = test_labels = None
-    figures += run_paper_benchmarks(recognizer, test_images, test_labels,
-                                    getattr(args, "cheques", None), getattr(args, "photos", None),
-                                    args.quick)
+    figures += run_paper_benchmarks(
+        recognizer,
+        test_images,
+        test_labels,
+        getattr(args, "cheques", None),
+        getattr(args, "photos", None),
+        args.quick,
+    )
     figures += bench_predict_process(args.model, 3 if args.quick else 9)
     figures += bench_gui_startup(3 if args.quick else 5)
     if args.json:
-        print(json.dumps({"model": str(recognizer.path), "cpus": os.cpu_count(),
-                          "figures": [_plain(f) for f in figures]}))
+        print(
+            json.dumps(
+                {
+                    "model": str(recognizer.path),
+                    "cpus": os.cpu_count(),
+                    "figures": [_plain(f) for f in figures],
+                }
+            )
+        )
         return 0
     print(f"model: {recognizer.path}   ({os.cpu_count()} CPUs)")
     for f in figures:
@@ -150,6 +192,8 @@ def run(args) -> int:
             continue
         value = f"{f.value:.4f}" if not f.unit else f"{f.value:.3f} {f.unit}"
         verdict = "" if f.ok is None else "met" if f.ok else "MISSED"
-        print(f"  {f.name:<52} {value:>12}   target {f.target:<9} {verdict}"
-              + (f"  ({f.note})" if f.note else ""))
+        print(
+            f"  {f.name:<52} {value:>12}   target {f.target:<9} {verdict}"
+            + (f"  ({f.note})" if f.note else "")
+        )
     return 0

@@ -25,8 +25,8 @@ from digitpad.core.recognizer import (
 )
 
 ARDIS_ENV = "DIGITPAD_ARDIS"
-NON_DIGIT_SEED = 777     # training draws its non-digits from seeds 10,000 and up
-NON_DIGIT_COUNT = 2150   # 50 of each family
+NON_DIGIT_SEED = 777  # training draws its non-digits from seeds 10,000 and up
+NON_DIGIT_COUNT = 2150  # 50 of each family
 
 
 def read_labelled_folder(folder: Path) -> list[tuple[Path, str]]:
@@ -61,8 +61,9 @@ def _answer(result) -> tuple[int, float]:
     return d.digit, d.confidence
 
 
-def confidence_figures(predicted: np.ndarray, confidence: np.ndarray, labels: np.ndarray,
-                       name: str) -> list[Figure]:
+def confidence_figures(
+    predicted: np.ndarray, confidence: np.ndarray, labels: np.ndarray, name: str
+) -> list[Figure]:
     """How honest the confidence is. A real digit answered "not a digit" counts as a
     wrong answer that was flagged."""
     right = predicted == labels
@@ -72,10 +73,21 @@ def confidence_figures(predicted: np.ndarray, confidence: np.ndarray, labels: np
     answered = predicted >= 0
     ece = metrics.expected_calibration_error(confidence[answered], right[answered])
     return [
-        Figure(f"wrong answers marked not sure ({name})", wrong_flagged, "", ">= 0.70",
-               wrong_flagged >= 0.70, f"{int((~right).sum())} wrong"),
-        Figure(f"right answers marked not sure ({name})", right_flagged, "", "<= 0.03",
-               right_flagged <= 0.03),
+        Figure(
+            f"wrong answers marked not sure ({name})",
+            wrong_flagged,
+            "",
+            ">= 0.70",
+            wrong_flagged >= 0.70,
+            f"{int((~right).sum())} wrong",
+        ),
+        Figure(
+            f"right answers marked not sure ({name})",
+            right_flagged,
+            "",
+            "<= 0.03",
+            right_flagged <= 0.03,
+        ),
         Figure(f"expected calibration error ({name}, 10 bins)", ece, "", "<= 0.02", ece <= 0.02),
     ]
 
@@ -98,8 +110,14 @@ def bench_pen_dev(recognizer: Recognizer, path: Path, repeats: int) -> list[Figu
             times.append((time.perf_counter() - t) * 1000)
     p50, p95 = np.percentile(times, [50, 95])
     return [
-        Figure(f"pen digits, writers 26-30 ({len(digits):,}, drawing path)", accuracy, "",
-               ">= 0.985", accuracy >= 0.985, f"{rejected:.2%} said not a digit"),
+        Figure(
+            f"pen digits, writers 26-30 ({len(digits):,}, drawing path)",
+            accuracy,
+            "",
+            ">= 0.985",
+            accuracy >= 0.985,
+            f"{rejected:.2%} said not a digit",
+        ),
         *confidence_figures(predicted, confidence, labels, "pen writers 26-30"),
         Figure("drawing -> probabilities p50 (warm)", float(p50), "ms", "<= 3", p50 <= 3),
         Figure("drawing -> probabilities p95 (warm)", float(p95), "ms", "<= 6", p95 <= 6),
@@ -114,29 +132,57 @@ def bench_ardis(recognizer: Recognizer, folder: Path, quick: bool = False) -> li
     for file, text in rows:
         hits += recognize_path(recognizer, str(file), max_digits=1).text == text
     accuracy = hits / max(len(rows), 1)
-    return [Figure(f"ARDIS dev ({len(rows):,}, image path, one digit)", accuracy, "",
-                   ">= 0.985", accuracy >= 0.985)]
+    return [
+        Figure(
+            f"ARDIS dev ({len(rows):,}, image path, one digit)",
+            accuracy,
+            "",
+            ">= 0.985",
+            accuracy >= 0.985,
+        )
+    ]
 
 
 def bench_non_digits(recognizer: Recognizer, quick: bool = False) -> list[Figure]:
     items = nondigits.non_digits(NON_DIGIT_COUNT // (4 if quick else 1), NON_DIGIT_SEED)
     held = np.array([i.family in nondigits.HELD_OUT for i in items])
-    alone = np.array([not recognize_drawing(recognizer, i.drawing, max_digits=1).digits
-                      for i in items])
+    alone = np.array(
+        [not recognize_drawing(recognizer, i.drawing, max_digits=1).digits for i in items]
+    )
     free = np.array([not recognize_drawing(recognizer, i.drawing).digits for i in items])
     fields = [drawing_to_field(i.drawing) for i in items[::5]]
     scans = synth.drawing_scans([f for f in fields if f is not None], seed=NON_DIGIT_SEED)
     with tempfile.TemporaryDirectory() as tmp:
-        scanned = np.array([not recognize_image(recognizer, synth.load_scan(s, tmp),
-                                                max_digits=1).digits for s in scans])
+        scanned = np.array(
+            [
+                not recognize_image(recognizer, synth.load_scan(s, tmp), max_digits=1).digits
+                for s in scans
+            ]
+        )
     rate = float(alone.mean())
     return [
-        Figure(f"non-digit drawings said not a digit ({len(items):,})", rate, "", ">= 0.90",
-               rate >= 0.90,
-               f"{len(nondigits.FAMILIES)} families; the {len(nondigits.HELD_OUT)} never "
-               f"trained on: {alone[held].mean():.3f}"),
-        Figure("non-digit drawings, split as the canvas does", float(free.mean()), "",
-               "(none)", None, "no part read as a digit"),
-        Figure(f"non-digits scanned on paper ({len(scans):,}, image path)",
-               float(scanned.mean()), "", "(none)", None),
+        Figure(
+            f"non-digit drawings said not a digit ({len(items):,})",
+            rate,
+            "",
+            ">= 0.90",
+            rate >= 0.90,
+            f"{len(nondigits.FAMILIES)} families; the {len(nondigits.HELD_OUT)} never "
+            f"trained on: {alone[held].mean():.3f}",
+        ),
+        Figure(
+            "non-digit drawings, split as the canvas does",
+            float(free.mean()),
+            "",
+            "(none)",
+            None,
+            "no part read as a digit",
+        ),
+        Figure(
+            f"non-digits scanned on paper ({len(scans):,}, image path)",
+            float(scanned.mean()),
+            "",
+            "(none)",
+            None,
+        ),
     ]

@@ -23,21 +23,26 @@ from digitpad.core import mnist, pendigits, synth
 from digitpad.core.recognizer import Recognizer, recognize_drawing, recognize_image
 
 SINGLE_TARGET = 0.99
-NUMBER_SHARE = 0.99      # a number's target: this x (its digits' accuracy) ^ length
+NUMBER_SHARE = 0.99  # a number's target: this x (its digits' accuracy) ^ length
 LENGTH = 5
 SEEDS = {"zip codes": 10, "pen numbers": 2}  # none of them used in fitting or tuning
 
 
-def run_number_benchmarks(recognizer: Recognizer, mnist_dir: str | Path | None,
-                          pendigits_path: str | Path | None, quick: bool) -> list[Figure]:
+def run_number_benchmarks(
+    recognizer: Recognizer,
+    mnist_dir: str | Path | None,
+    pendigits_path: str | Path | None,
+    quick: bool,
+) -> list[Figure]:
     """Scanned digits, scanned zip codes and pen numbers, each next to its target."""
     numbers = 100 if quick else 400
     figures: list[Figure] = []
     try:
         images, labels = mnist.load("test", mnist_dir)
     except mnist.MnistError as exc:
-        figures.append(Figure("scanned digits and zip codes", None, "", "", None,
-                              f"skipped: {exc}"))
+        figures.append(
+            Figure("scanned digits and zip codes", None, "", "", None, f"skipped: {exc}")
+        )
     else:
         figures += bench_zip_codes(recognizer, images, labels, numbers)
     path = Path(pendigits_path) if pendigits_path else pendigits.default_path()
@@ -45,13 +50,22 @@ def run_number_benchmarks(recognizer: Recognizer, mnist_dir: str | Path | None,
         dev = pendigits.split(pendigits.read(path), pendigits.DEV_WRITERS)  # never trained on
         figures.append(bench_pen_numbers(recognizer, dev, numbers))
     else:
-        figures.append(Figure("pen numbers", None, "", "", None,
-                              f"skipped: set {pendigits.PENDIGITS_ENV} or --pendigits"))
+        figures.append(
+            Figure(
+                "pen numbers",
+                None,
+                "",
+                "",
+                None,
+                f"skipped: set {pendigits.PENDIGITS_ENV} or --pendigits",
+            )
+        )
     return figures
 
 
-def bench_zip_codes(recognizer: Recognizer, images: np.ndarray, labels: np.ndarray,
-                    count: int) -> list[Figure]:
+def bench_zip_codes(
+    recognizer: Recognizer, images: np.ndarray, labels: np.ndarray, count: int
+) -> list[Figure]:
     """Zip codes, and their digits scanned one by one: the single-digit figure too."""
     start = time.perf_counter()
     codes = synth.zip_codes(images, labels, count, SEEDS["zip codes"], LENGTH)
@@ -62,12 +76,20 @@ def bench_zip_codes(recognizer: Recognizer, images: np.ndarray, labels: np.ndarr
     accuracy = float(np.mean(alone))
     touching = [ok for ok, z in zip(exact, codes) if z.touching]
     return [
-        Figure(f"scanned MNIST test digits ({len(alone):,}, image path)", accuracy, "",
-               f">= {SINGLE_TARGET}", accuracy >= SINGLE_TARGET,
-               "each alone on its own scan"),
-        _number_figure(f"{LENGTH}-digit zip codes, scanned ({len(codes):,}), exact", exact,
-                       alone, f"with a touching pair: {sum(touching)}/{len(touching)} read; "
-                              f"{seconds:.0f} s for both"),
+        Figure(
+            f"scanned MNIST test digits ({len(alone):,}, image path)",
+            accuracy,
+            "",
+            f">= {SINGLE_TARGET}",
+            accuracy >= SINGLE_TARGET,
+            "each alone on its own scan",
+        ),
+        _number_figure(
+            f"{LENGTH}-digit zip codes, scanned ({len(codes):,}), exact",
+            exact,
+            alone,
+            f"with a touching pair: {sum(touching)}/{len(touching)} read; {seconds:.0f} s for both",
+        ),
     ]
 
 
@@ -75,11 +97,17 @@ def bench_pen_numbers(recognizer: Recognizer, digits: list, count: int) -> Figur
     start = time.perf_counter()
     numbers = synth.pen_numbers(digits, count, SEEDS["pen numbers"], LENGTH)
     exact = [recognize_drawing(recognizer, n.drawing).text == n.text for n in numbers]
-    alone = [recognize_drawing(recognizer, d).text == c
-             for n in numbers for d, c in zip(n.digits, n.text)]
-    return _number_figure(f"{LENGTH}-digit pen numbers, writers 26-30 ({len(numbers):,}), exact",
-                          exact,
-                          alone, f"{time.perf_counter() - start:.0f} s")
+    alone = [
+        recognize_drawing(recognizer, d).text == c
+        for n in numbers
+        for d, c in zip(n.digits, n.text)
+    ]
+    return _number_figure(
+        f"{LENGTH}-digit pen numbers, writers 26-30 ({len(numbers):,}), exact",
+        exact,
+        alone,
+        f"{time.perf_counter() - start:.0f} s",
+    )
 
 
 def _read_scan(recognizer: Recognizer, scan: synth.Scan, tmp: str) -> str:
@@ -89,7 +117,12 @@ def _read_scan(recognizer: Recognizer, scan: synth.Scan, tmp: str) -> str:
 def _number_figure(name: str, exact: list[bool], alone: list[bool], note: str) -> Figure:
     accuracy = float(np.mean(exact))
     digits = float(np.mean(alone))
-    target = NUMBER_SHARE * digits ** LENGTH
-    return Figure(name, accuracy, "", f">= {target:.4f}", accuracy >= target,
-                  f"the same digits alone: {digits:.4f}, ^{LENGTH} = {digits ** LENGTH:.4f}; "
-                  + note)
+    target = NUMBER_SHARE * digits**LENGTH
+    return Figure(
+        name,
+        accuracy,
+        "",
+        f">= {target:.4f}",
+        accuracy >= target,
+        f"the same digits alone: {digits:.4f}, ^{LENGTH} = {digits**LENGTH:.4f}; " + note,
+    )

@@ -27,17 +27,20 @@ CHEQUES_ENV = "DIGITPAD_CHEQUES"
 PHOTOS_ENV = "DIGITPAD_PHOTOS"
 # (folder, one digit per file, target) for photos-dev; photos counted with and without
 # their 28x28 crops.
-PHOTO_SETS = (("photos", True, 0.99), ("numbers", False, 0.92), ("drawn", True, 0.99),
-              ("scans", True, 0.985))
+PHOTO_SETS = (
+    ("photos", True, 0.99),
+    ("numbers", False, 0.92),
+    ("drawn", True, 0.99),
+    ("scans", True, 0.985),
+)
 CHEQUES_TARGET = 0.94
 CLUTTER_TARGET = 0.98
-CLUTTER_SEED = 31          # never used in tuning
+CLUTTER_SEED = 31  # never used in tuning
 SMALL_TARGET_MS = 3.0
 PHOTO_TARGET_S = 0.5
 
 
-def _read_all(recognizer: Recognizer, rows: list[tuple[Path, str]],
-              single: bool) -> list[bool]:
+def _read_all(recognizer: Recognizer, rows: list[tuple[Path, str]], single: bool) -> list[bool]:
     out = []
     for path, digits in rows:
         try:
@@ -53,9 +56,14 @@ def bench_cheques(recognizer: Recognizer, directory: Path, quick: bool) -> Figur
     start = time.perf_counter()
     exact = _read_all(recognizer, rows, single=False)
     value = float(np.mean(exact))
-    return Figure(f"cheque amounts ({len(rows):,}), exact digit string", value, "",
-                  f">= {CHEQUES_TARGET}", value >= CHEQUES_TARGET,
-                  f"marks left out; {time.perf_counter() - start:.0f} s")
+    return Figure(
+        f"cheque amounts ({len(rows):,}), exact digit string",
+        value,
+        "",
+        f">= {CHEQUES_TARGET}",
+        value >= CHEQUES_TARGET,
+        f"marks left out; {time.perf_counter() - start:.0f} s",
+    )
 
 
 def bench_photos(recognizer: Recognizer, directory: Path) -> list[Figure]:
@@ -71,8 +79,16 @@ def bench_photos(recognizer: Recognizer, directory: Path) -> list[Figure]:
             large = [ok for ok, (path, _) in zip(right, rows) if _larger_than(path, 28)]
             note = f"larger than 28x28: {sum(large)}/{len(large)}"
         kind = "exact" if not single else "one digit"
-        figures.append(Figure(f"photos-dev/{name} ({len(rows)}), {kind}", value, "",
-                              f">= {target}", value >= target, note))
+        figures.append(
+            Figure(
+                f"photos-dev/{name} ({len(rows)}), {kind}",
+                value,
+                "",
+                f">= {target}",
+                value >= target,
+                note,
+            )
+        )
     return figures
 
 
@@ -84,8 +100,9 @@ def _larger_than(path: Path, side: int) -> bool:
         return True
 
 
-def bench_clutter(recognizer: Recognizer, images_: np.ndarray, labels: np.ndarray,
-                  quick: bool) -> Figure:
+def bench_clutter(
+    recognizer: Recognizer, images_: np.ndarray, labels: np.ndarray, quick: bool
+) -> Figure:
     """Single MNIST test digits scanned with page clutter of every kind synth makes."""
     count = 200 if quick else 1000
     scans = synth.cluttered_scans(images_, labels, count, CLUTTER_SEED)
@@ -97,9 +114,14 @@ def bench_clutter(recognizer: Recognizer, images_: np.ndarray, labels: np.ndarra
             kinds.setdefault(scan.clutter, []).append(ok)
     value = float(np.mean(right))
     worst = min(kinds.items(), key=lambda item: np.mean(item[1]))
-    return Figure(f"synthetic cluttered scans ({count:,}), one digit", value, "",
-                  f">= {CLUTTER_TARGET}", value >= CLUTTER_TARGET,
-                  f"{len(kinds)} kinds; hardest: {worst[0]} {np.mean(worst[1]):.3f}")
+    return Figure(
+        f"synthetic cluttered scans ({count:,}), one digit",
+        value,
+        "",
+        f">= {CLUTTER_TARGET}",
+        value >= CLUTTER_TARGET,
+        f"{len(kinds)} kinds; hardest: {worst[0]} {np.mean(worst[1]):.3f}",
+    )
 
 
 def _saved(scan, tmp: str) -> str:
@@ -131,11 +153,22 @@ def bench_batch_speed(recognizer: Recognizer, images_: np.ndarray, quick: bool) 
             times.append(time.perf_counter() - start)
     cpus = os.cpu_count() or 1
     return [
-        Figure(f"small image in a batch (28x28 PNG, {count:,}, one process)", per_image, "ms",
-               f"<= {SMALL_TARGET_MS}", per_image <= SMALL_TARGET_MS,
-               f"predict --jobs {cpus} spreads a folder over {cpus} processes"),
-        Figure("4000x3000 phone photo of a number", min(times), "s", f"<= {PHOTO_TARGET_S}",
-               min(times) <= PHOTO_TARGET_S, "JPEG decode to digits"),
+        Figure(
+            f"small image in a batch (28x28 PNG, {count:,}, one process)",
+            per_image,
+            "ms",
+            f"<= {SMALL_TARGET_MS}",
+            per_image <= SMALL_TARGET_MS,
+            f"predict --jobs {cpus} spreads a folder over {cpus} processes",
+        ),
+        Figure(
+            "4000x3000 phone photo of a number",
+            min(times),
+            "s",
+            f"<= {PHOTO_TARGET_S}",
+            min(times) <= PHOTO_TARGET_S,
+            "JPEG decode to digits",
+        ),
     ]
 
 
@@ -144,31 +177,39 @@ def _phone_photo(images_: np.ndarray) -> Image.Image:
     page = np.full((3000, 4000), 205.0, np.float32)
     page *= np.linspace(1.0, 0.7, 3000, dtype=np.float32)[:, None]  # light falls off
     for k in range(5):
-        digit = np.asarray(Image.fromarray(images_[k]).resize((500, 500), Image.BILINEAR),
-                           np.float32) / 255.0
+        digit = (
+            np.asarray(Image.fromarray(images_[k]).resize((500, 500), Image.BILINEAR), np.float32)
+            / 255.0
+        )
         y, x = 1200, 700 + k * 560
-        page[y:y + 500, x:x + 500] *= 1.0 - 0.8 * digit
+        page[y : y + 500, x : x + 500] *= 1.0 - 0.8 * digit
     return Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
 
 
-def run_paper_benchmarks(recognizer: Recognizer, images_: np.ndarray | None,
-                         labels: np.ndarray | None, cheques: str | None, photos: str | None,
-                         quick: bool) -> list[Figure]:
+def run_paper_benchmarks(
+    recognizer: Recognizer,
+    images_: np.ndarray | None,
+    labels: np.ndarray | None,
+    cheques: str | None,
+    photos: str | None,
+    quick: bool,
+) -> list[Figure]:
     figures: list[Figure] = []
     place = data_folder(cheques, CHEQUES_ENV, "cheques-train")
     if place is not None and (place / "labels.tsv").is_file():
         figures.append(bench_cheques(recognizer, place, quick))
     else:
-        figures.append(Figure("cheque amounts", None, "", "", None,
-                              f"skipped: set {CHEQUES_ENV} or --cheques"))
+        figures.append(
+            Figure("cheque amounts", None, "", "", None, f"skipped: set {CHEQUES_ENV} or --cheques")
+        )
     place = data_folder(photos, PHOTOS_ENV, "photos-dev")
     if place is not None and place.is_dir():
         figures += bench_photos(recognizer, place)
     else:
-        figures.append(Figure("photos-dev", None, "", "", None,
-                              f"skipped: set {PHOTOS_ENV} or --photos"))
+        figures.append(
+            Figure("photos-dev", None, "", "", None, f"skipped: set {PHOTOS_ENV} or --photos")
+        )
     if images_ is not None and labels is not None:
         figures.append(bench_clutter(recognizer, images_, labels, quick))
         figures += bench_batch_speed(recognizer, images_, quick)
     return figures
-

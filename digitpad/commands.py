@@ -38,8 +38,9 @@ def expand_inputs(raw_paths: list[str]) -> Iterator[tuple[str, str | None]]:
     for raw in raw_paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*")
-                           if p.is_file() and p.suffix.lower() in SUPPORTED)
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
+            )
             if not found:
                 yield raw, "folder holds no supported files"
             for p in found:
@@ -59,14 +60,16 @@ def predict(args) -> int:
     settings = (args.max_digits, args.json)
     if jobs <= 1:
         answers: Iterable[tuple[str, bool]] = (
-            _answer(recognizer, path, problem, *settings) for path, problem in items)
+            _answer(recognizer, path, problem, *settings) for path, problem in items
+        )
         return _print_answers(answers, args.json)
     # Each worker loads the model once; imap hands inputs out one by one and yields the
     # answers in input order as soon as each is ready, so the first line never waits
     # for the whole batch.
     context = multiprocessing.get_context()
-    with context.Pool(jobs, initializer=_start_worker,
-                      initargs=(str(recognizer.path), *settings)) as pool:
+    with context.Pool(
+        jobs, initializer=_start_worker, initargs=(str(recognizer.path), *settings)
+    ) as pool:
         return _print_answers(pool.imap(_work, items), args.json)
 
 
@@ -95,8 +98,9 @@ def _work(item: tuple[str, str | None]) -> tuple[str, bool]:
     return _answer(recognizer, *item, max_digits, as_json)
 
 
-def _answer(recognizer: Recognizer, path: str, problem: str | None, max_digits: int | None,
-            as_json: bool) -> tuple[str, bool]:
+def _answer(
+    recognizer: Recognizer, path: str, problem: str | None, max_digits: int | None, as_json: bool
+) -> tuple[str, bool]:
     """The output line for one input, and whether it failed (the line is then the error:
     a JSON object with "error", or "path: message" for stderr)."""
     result = None
@@ -140,7 +144,8 @@ def evaluate_model(recognizer: Recognizer, data_dir: str | None) -> dict:
     confusion = metrics.confusion_matrix(y, predicted)
     precision, recall = metrics.precision_recall(confusion)
     return {
-        "model": str(recognizer.path), "count": int(len(y)),
+        "model": str(recognizer.path),
+        "count": int(len(y)),
         "accuracy": float((predicted == y).mean()),
         "loss": metrics.cross_entropy(probs, y),
         "confusion": confusion.tolist(),

@@ -67,10 +67,14 @@ def tensorflow_build() -> str:
         except metadata.PackageNotFoundError:
             continue
         cpu_build_exists = sys.platform == "win32" or (
-            sys.platform.startswith("linux") and arch() == "x86_64")
+            sys.platform.startswith("linux") and arch() == "x86_64"
+        )
         if dist != "tensorflow-cpu" and cpu_build_exists:
-            print(f"warning: building with {found}; tensorflow-cpu makes the app ~600 MB "
-                  "smaller (uv sync installs it)", file=sys.stderr)
+            print(
+                f"warning: building with {found}; tensorflow-cpu makes the app ~600 MB "
+                "smaller (uv sync installs it)",
+                file=sys.stderr,
+            )
         return found
     raise BuildError("TensorFlow is not installed: the app's retraining needs it (uv sync)")
 
@@ -125,11 +129,29 @@ def run(command: list, **kwargs) -> None:
 
 
 def pyinstaller(ver: str, mnist_files: list[Path], pen_files: list[Path]) -> Path:
-    env = dict(os.environ, DIGITPAD_BUILD_VERSION=ver,
-               DIGITPAD_BUILD_MNIST_FILES=os.pathsep.join(map(str, mnist_files)),
-               DIGITPAD_BUILD_PEN_FILES=os.pathsep.join(map(str, pen_files)))
-    run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
-         "--distpath", DIST, "--workpath", WORK, PACKAGING / "digitpad.spec"], env=env)
+    env = dict(
+        os.environ,
+        DIGITPAD_BUILD_VERSION=ver,
+        DIGITPAD_BUILD_MNIST_FILES=os.pathsep.join(map(str, mnist_files)),
+        DIGITPAD_BUILD_PEN_FILES=os.pathsep.join(map(str, pen_files)),
+    )
+    run(
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            DIST,
+            "--workpath",
+            WORK,
+            PACKAGING / "digitpad.spec",
+        ],
+        env=env,
+    )
     app = DIST / (f"{NAME}.app" if sys.platform == "darwin" else NAME)
     if not app.is_dir():
         raise BuildError(f"PyInstaller finished but {app} is missing")
@@ -153,8 +175,17 @@ def package_linux(app: Path, ver: str) -> Path:
 
 def package_macos(app: Path, ver: str) -> Path:
     identity = os.environ.get("DIGITPAD_CODESIGN_IDENTITY", "-")  # "-": ad hoc
-    sign = ["codesign", "--force", "--timestamp", "--options", "runtime",
-            "--entitlements", PACKAGING / "macos" / "entitlements.plist", "--sign", identity]
+    sign = [
+        "codesign",
+        "--force",
+        "--timestamp",
+        "--options",
+        "runtime",
+        "--entitlements",
+        PACKAGING / "macos" / "entitlements.plist",
+        "--sign",
+        identity,
+    ]
     if identity == "-":
         sign = ["codesign", "--force", "--sign", "-"]
     run([*sign, "--deep", app])
@@ -165,8 +196,22 @@ def package_macos(app: Path, ver: str) -> Path:
         os.symlink("/Applications", Path(staging) / "Applications")
         out.unlink(missing_ok=True)
         with atomic_path(out) as tmp:
-            run(["hdiutil", "create", "-volname", f"{NAME} {ver}", "-srcfolder", staging,
-                 "-fs", "HFS+", "-format", "UDZO", "-ov", tmp])
+            run(
+                [
+                    "hdiutil",
+                    "create",
+                    "-volname",
+                    f"{NAME} {ver}",
+                    "-srcfolder",
+                    staging,
+                    "-fs",
+                    "HFS+",
+                    "-format",
+                    "UDZO",
+                    "-ov",
+                    tmp,
+                ]
+            )
     if identity != "-":
         run(["codesign", "--force", "--timestamp", "--sign", identity, out])
         notarize(out)
@@ -175,13 +220,28 @@ def package_macos(app: Path, ver: str) -> Path:
 
 def notarize(dmg: Path) -> None:
     """Apple's notary service, when its credentials are in the environment."""
-    apple_id, team, password = (os.environ.get(k) for k in (
-        "DIGITPAD_NOTARY_APPLE_ID", "DIGITPAD_NOTARY_TEAM_ID", "DIGITPAD_NOTARY_PASSWORD"))
+    apple_id, team, password = (
+        os.environ.get(k)
+        for k in ("DIGITPAD_NOTARY_APPLE_ID", "DIGITPAD_NOTARY_TEAM_ID", "DIGITPAD_NOTARY_PASSWORD")
+    )
     if not (apple_id and team and password):
         print("Not notarized: DIGITPAD_NOTARY_APPLE_ID, _TEAM_ID and _PASSWORD are not all set.")
         return
-    run(["xcrun", "notarytool", "submit", dmg, "--apple-id", apple_id, "--team-id", team,
-         "--password", password, "--wait"])
+    run(
+        [
+            "xcrun",
+            "notarytool",
+            "submit",
+            dmg,
+            "--apple-id",
+            apple_id,
+            "--team-id",
+            team,
+            "--password",
+            password,
+            "--wait",
+        ]
+    )
     run(["xcrun", "stapler", "staple", dmg])
 
 
@@ -189,20 +249,32 @@ def inno_compiler() -> Path:
     found = shutil.which("iscc")
     if found:
         return Path(found)
-    for base in (os.environ.get("ProgramFiles(x86)"), os.environ.get("ProgramFiles"),
-                 os.environ.get("LOCALAPPDATA", "") + r"\Programs"):
+    for base in (
+        os.environ.get("ProgramFiles(x86)"),
+        os.environ.get("ProgramFiles"),
+        os.environ.get("LOCALAPPDATA", "") + r"\Programs",
+    ):
         candidate = Path(base or "") / "Inno Setup 6" / "ISCC.exe"
         if base and candidate.is_file():
             return candidate
-    raise BuildError("Inno Setup 6 is needed for the Windows installer (winget install "
-                     "JRSoftware.InnoSetup), or build with --skip-installer")
+    raise BuildError(
+        "Inno Setup 6 is needed for the Windows installer (winget install "
+        "JRSoftware.InnoSetup), or build with --skip-installer"
+    )
 
 
 def package_windows(app: Path, ver: str) -> Path:
     out = DIST / f"{NAME}-Setup-{ver}.exe"
     out.unlink(missing_ok=True)  # ISCC writes it whole or not at all
-    run([inno_compiler(), f"/DAppVersion={ver}", f"/DSourceDir={app}", f"/DOutputDir={DIST}",
-         PACKAGING / "windows" / "digitpad.iss"])
+    run(
+        [
+            inno_compiler(),
+            f"/DAppVersion={ver}",
+            f"/DSourceDir={app}",
+            f"/DOutputDir={DIST}",
+            PACKAGING / "windows" / "digitpad.iss",
+        ]
+    )
     return out
 
 
@@ -216,12 +288,21 @@ def package(app: Path, ver: str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--skip-installer", action="store_true",
-                        help="stop after the app folder (no archive, dmg or setup)")
-    parser.add_argument("--skip-check", action="store_true",
-                        help="do not run packaging/check_frozen.py on the result")
-    parser.add_argument("--no-mnist", action="store_true",
-                        help="do not bundle the MNIST test files even when at hand")
+    parser.add_argument(
+        "--skip-installer",
+        action="store_true",
+        help="stop after the app folder (no archive, dmg or setup)",
+    )
+    parser.add_argument(
+        "--skip-check",
+        action="store_true",
+        help="do not run packaging/check_frozen.py on the result",
+    )
+    parser.add_argument(
+        "--no-mnist",
+        action="store_true",
+        help="do not bundle the MNIST test files even when at hand",
+    )
     args = parser.parse_args(argv)
 
     report: dict = {"platform": f"{sys.platform}-{arch()}"}
@@ -266,8 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     if "installer" in report:
         print(f"{report['installer']}: {report['installer_bytes'] / 1e6:,.0f} MB")
     if "check" in report:
-        print(f"frozen window visible after {report['check']['smoke_test']['window_visible_s']} s"
-              " (offscreen); frozen checks passed")
+        print(
+            f"frozen window visible after {report['check']['smoke_test']['window_visible_s']} s"
+            " (offscreen); frozen checks passed"
+        )
     print(f"report: {out.relative_to(ROOT)}")
     return 0
 

@@ -30,9 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-FATAL = re.compile(r"ModuleNotFoundError|No module named|could not load the Qt platform plugin"
-                   r"|Failed to execute script|Traceback \(most recent call last\)",
-                   re.IGNORECASE)  # Qt says "Could not load the Qt platform plugin"
+FATAL = re.compile(
+    r"ModuleNotFoundError|No module named|could not load the Qt platform plugin"
+    r"|Failed to execute script|Traceback \(most recent call last\)",
+    re.IGNORECASE,
+)  # Qt says "Could not load the Qt platform plugin"
 # A "7" and a "1" in a 280x280 box: bar, then stem; one stroke for the 1.
 SEVEN = [[(70, 60), (140, 58), (200, 56), (190, 95), (172, 140), (156, 185), (142, 225)]]
 ONE = [[(150, 50), (148, 120), (146, 180), (145, 230)]]
@@ -45,17 +47,22 @@ class CheckFailed(Exception):
 
 def executable(dist: Path) -> Path:
     """The executable inside a PyInstaller one-folder build or macOS .app."""
-    for candidate in (dist / "Contents" / "MacOS" / "DigitPad", dist / "DigitPad.exe",
-                      dist / "DigitPad"):
+    for candidate in (
+        dist / "Contents" / "MacOS" / "DigitPad",
+        dist / "DigitPad.exe",
+        dist / "DigitPad",
+    ):
         if candidate.is_file():
             return candidate
     raise CheckFailed(f"no DigitPad executable in {dist}")
 
 
 def bundled_resources(exe: Path) -> Path:
-    for candidate in (exe.parent / "_internal" / "resources",
-                      exe.parent.parent / "Resources" / "resources",
-                      exe.parent.parent / "Frameworks" / "resources"):
+    for candidate in (
+        exe.parent / "_internal" / "resources",
+        exe.parent.parent / "Resources" / "resources",
+        exe.parent.parent / "Frameworks" / "resources",
+    ):
         if candidate.is_dir():
             return candidate
     raise CheckFailed(f"no bundled resources folder next to {exe}")
@@ -66,20 +73,33 @@ class Runner:
         self.exe = exe
         self.work = work
         self.steps: list[dict] = []
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+        }
         if env.get("DIGITPAD_MNIST_DIR"):  # the runs start in another folder
             env["DIGITPAD_MNIST_DIR"] = str(Path(env["DIGITPAD_MNIST_DIR"]).resolve())
-        env.update(DIGITPAD_DATA_DIR=str(work / "data"), DIGITPAD_CACHE_DIR=str(work / "cache"),
-                   QT_QPA_PLATFORM="offscreen", TF_CPP_MIN_LOG_LEVEL="1")
+        env.update(
+            DIGITPAD_DATA_DIR=str(work / "data"),
+            DIGITPAD_CACHE_DIR=str(work / "cache"),
+            QT_QPA_PLATFORM="offscreen",
+            TF_CPP_MIN_LOG_LEVEL="1",
+        )
         self.env = env
 
     def run(self, name: str, args: list[str], env: dict | None = None) -> str:
         started = time.perf_counter()
         try:
-            done = subprocess.run([str(self.exe), *args], cwd=self.work, env=env or self.env,
-                                  capture_output=True, text=True, timeout=STEP_TIMEOUT_S,
-                                  stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                [str(self.exe), *args],
+                cwd=self.work,
+                env=env or self.env,
+                capture_output=True,
+                text=True,
+                timeout=STEP_TIMEOUT_S,
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired:
             raise CheckFailed(f"{name}: no answer within {STEP_TIMEOUT_S} s") from None
         seconds = time.perf_counter() - started
@@ -134,10 +154,16 @@ def check_predict(runner: Runner, inputs: list[Path], model: Path | None = None)
     args = ["predict", "--json", *map(str, inputs)]
     if model is not None:
         args += ["--model", str(model)]
-    lines = [json.loads(line) for line in
-             runner.run("predict " + " ".join(p.name for p in inputs)
-                        + (f" --model {model.parent.name}" if model else ""), args).splitlines()
-             if line.strip()]
+    lines = [
+        json.loads(line)
+        for line in runner.run(
+            "predict "
+            + " ".join(p.name for p in inputs)
+            + (f" --model {model.parent.name}" if model else ""),
+            args,
+        ).splitlines()
+        if line.strip()
+    ]
     if len(lines) != len(inputs):
         raise CheckFailed(f"predict: {len(lines)} answers for {len(inputs)} inputs")
     return [line.get("text", "") for line in lines]
@@ -153,10 +179,26 @@ def check_cancel(runner: Runner, mnist_env: dict) -> None:
     """SIGTERM during training, as the dialog's Cancel: exit 130, nothing written."""
     output = runner.work / "cancelled"
     process = subprocess.Popen(
-        [str(runner.exe), "train", "--epochs", "3", "--batch-size", "32", "--limit", "20000",
-         "--output", str(output), "--progress", "json"],
-        cwd=runner.work, env=mnist_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True)
+        [
+            str(runner.exe),
+            "train",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "32",
+            "--limit",
+            "20000",
+            "--output",
+            str(output),
+            "--progress",
+            "json",
+        ],
+        cwd=runner.work,
+        env=mnist_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     started = time.perf_counter()
     try:
         for line in process.stdout:
@@ -187,8 +229,11 @@ def check_bench(runner: Runner, env: dict) -> dict:
         args += ["--pendigits", str(pen.resolve())]
     result = json.loads(runner.run("bench --quick", args, env=env).strip().splitlines()[-1])
     figures = {f["name"]: f for f in result["figures"]}
-    failed = [f"{name}: {f['note']}" for name, f in figures.items()
-              if f["value"] is None and "failed" in (f.get("note") or "")]
+    failed = [
+        f"{name}: {f['note']}"
+        for name, f in figures.items()
+        if f["value"] is None and "failed" in (f.get("note") or "")
+    ]
     if failed:
         raise CheckFailed("bench: " + "; ".join(failed))
     return {name: f["value"] for name, f in figures.items() if f["value"] is not None}
@@ -206,8 +251,9 @@ def check(dist: Path) -> dict:
         version = runner.run("--version", ["--version"]).strip()
         summary["version"] = version
 
-        smoke = json.loads(runner.run("--smoke-test (offscreen)", ["--smoke-test"])
-                           .strip().splitlines()[-1])
+        smoke = json.loads(
+            runner.run("--smoke-test (offscreen)", ["--smoke-test"]).strip().splitlines()[-1]
+        )
         summary["smoke_test"] = smoke
         if smoke.get("tensorflow_imported"):
             raise CheckFailed("the desktop app imported TensorFlow at start-up")
@@ -221,9 +267,23 @@ def check(dist: Path) -> dict:
         # Training reads MNIST from DIGITPAD_MNIST_DIR, the cache, or downloads it.
         mnist_env = dict(runner.env)
         fresh = work / "fresh"
-        runner.run("train (tiny, from scratch)",
-                   ["train", "--epochs", "2", "--batch-size", "64", "--limit", "1100",
-                    "--output", str(fresh), "--progress", "json"], env=mnist_env)
+        runner.run(
+            "train (tiny, from scratch)",
+            [
+                "train",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "64",
+                "--limit",
+                "1100",
+                "--output",
+                str(fresh),
+                "--progress",
+                "json",
+            ],
+            env=mnist_env,
+        )
         check_training_output(fresh)
         if (resources / "pendigits-train").is_file():  # retraining's pen strokes, bundled
             sources = json.loads((fresh / "model.json").read_text())["data_sources"]
@@ -231,11 +291,29 @@ def check(dist: Path) -> dict:
             if not any(s.get("sha256") == bundled for s in sources):
                 raise CheckFailed("train: the bundled pen strokes were not used")
         tuned = work / "tuned"
-        runner.run("train (fine-tune with samples, as the retrain dialog)",
-                   ["train", "--recipe", "default", "--epochs", "1", "--batch-size", "64",
-                    "--limit", "512", "--output", str(tuned), "--progress", "json",
-                    "--samples", str(samples), "--init-model", str(resources / "model.keras")],
-                   env=mnist_env)
+        runner.run(
+            "train (fine-tune with samples, as the retrain dialog)",
+            [
+                "train",
+                "--recipe",
+                "default",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "64",
+                "--limit",
+                "512",
+                "--output",
+                str(tuned),
+                "--progress",
+                "json",
+                "--samples",
+                str(samples),
+                "--init-model",
+                str(resources / "model.keras"),
+            ],
+            env=mnist_env,
+        )
         check_training_output(tuned)
         summary["predict_tuned"] = check_predict(runner, [drawing], tuned / "model.keras")
         if sys.platform != "win32":
@@ -245,8 +323,11 @@ def check(dist: Path) -> dict:
 
         if (resources / "mnist").is_dir():
             offline = {k: v for k, v in runner.env.items() if k != "DIGITPAD_MNIST_DIR"}
-            result = json.loads(runner.run("evaluate (bundled MNIST test files)",
-                                           ["evaluate", "--json"], env=offline))
+            result = json.loads(
+                runner.run(
+                    "evaluate (bundled MNIST test files)", ["evaluate", "--json"], env=offline
+                )
+            )
             summary["evaluate_accuracy"] = result.get("accuracy")
         summary["steps"] = runner.steps
     return summary

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "resources" / "icons"
-SIZE = 1024          # drawn at this size, then reduced (anti-aliasing)
+SIZE = 1024  # drawn at this size, then reduced (anti-aliasing)
 FINAL = 512
 
 
@@ -24,8 +24,10 @@ def _bezier(p0, p1, p2, p3, steps=64):
     for i in range(steps + 1):
         t = i / steps
         u = 1 - t
-        yield (u**3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t**3 * p3[0],
-               u**3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t**3 * p3[1])
+        yield (
+            u**3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t**3 * p3[0],
+            u**3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t**3 * p3[1],
+        )
 
 
 def _stroke(draw: ImageDraw.ImageDraw, points, width: float, fill) -> None:
@@ -46,12 +48,14 @@ def draw_icon() -> Image.Image:
     top, bottom = (32, 64, 160), (16, 150, 170)
     for y in range(s):
         t = y / (s - 1)
-        gradient.paste(tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)) + (255,),
-                       (0, y, s, y + 1))
+        gradient.paste(
+            tuple(round(a + (b - a) * t) for a, b in zip(top, bottom)) + (255,), (0, y, s, y + 1)
+        )
     mask = Image.new("L", (s, s), 0)
     margin = s * 0.06
-    ImageDraw.Draw(mask).rounded_rectangle((margin, margin, s - margin, s - margin),
-                                           radius=s * 0.2, fill=255)
+    ImageDraw.Draw(mask).rounded_rectangle(
+        (margin, margin, s - margin, s - margin), radius=s * 0.2, fill=255
+    )
     img.paste(gradient, (0, 0), mask)
     # The 28x28 grid the digit is read on, faintly.
     grid = ImageDraw.Draw(img)
@@ -62,12 +66,21 @@ def draw_icon() -> Image.Image:
         grid.line((inner[0], at, inner[1], at), fill=(255, 255, 255, 40), width=int(s * 0.006))
     # A handwritten "2": the hook, then the base.
     pen = ImageDraw.Draw(img)
-    hook = list(_bezier((0.30 * s, 0.36 * s), (0.34 * s, 0.14 * s), (0.78 * s, 0.16 * s),
-                        (0.66 * s, 0.44 * s)))
-    diagonal = list(_bezier((0.66 * s, 0.44 * s), (0.58 * s, 0.58 * s), (0.40 * s, 0.70 * s),
-                            (0.29 * s, 0.78 * s)))
-    base = list(_bezier((0.29 * s, 0.78 * s), (0.45 * s, 0.76 * s), (0.60 * s, 0.76 * s),
-                        (0.74 * s, 0.77 * s)))
+    hook = list(
+        _bezier(
+            (0.30 * s, 0.36 * s), (0.34 * s, 0.14 * s), (0.78 * s, 0.16 * s), (0.66 * s, 0.44 * s)
+        )
+    )
+    diagonal = list(
+        _bezier(
+            (0.66 * s, 0.44 * s), (0.58 * s, 0.58 * s), (0.40 * s, 0.70 * s), (0.29 * s, 0.78 * s)
+        )
+    )
+    base = list(
+        _bezier(
+            (0.29 * s, 0.78 * s), (0.45 * s, 0.76 * s), (0.60 * s, 0.76 * s), (0.74 * s, 0.77 * s)
+        )
+    )
     _stroke(pen, hook + diagonal + base, s * 0.085, (255, 255, 255, 255))
     return img.resize((FINAL, FINAL), Image.Resampling.LANCZOS)
 

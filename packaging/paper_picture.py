@@ -28,11 +28,12 @@ def amount(mnist_dir: str | None) -> np.ndarray:
     imgs, labels = mnist.load("test", mnist_dir)
     rng = np.random.default_rng(5)
     text = "1572850"
-    patches = [synth.digit_patch(imgs[np.flatnonzero(labels == int(c))[k + 30]], 3.0,
-                                 rng.uniform(-3, 3)) for k, c in enumerate(text)]
+    patches = [
+        synth.digit_patch(imgs[np.flatnonzero(labels == int(c))[k + 30]], 3.0, rng.uniform(-3, 3))
+        for k, c in enumerate(text)
+    ]
     gaps = [0.4, 0.9, -0.02, 0.3, 0.9, -0.03]  # a "." and a "," go in the wide gaps
-    ink, boxes = synth.line_of_digits(patches, [g * HEIGHT for g in gaps], [0.0] * 7, rng,
-                                      HEIGHT)
+    ink, boxes = synth.line_of_digits(patches, [g * HEIGHT for g in gaps], [0.0] * 7, rng, HEIGHT)
     ink = np.pad(ink, ((10, 10), (0, 70)))
     boxes = [(x0, y0 + 10, x1, y1 + 10) for x0, y0, x1, y1 in boxes]
     base = int(np.median([b[3] for b in boxes]))
@@ -56,8 +57,9 @@ def amount(mnist_dir: str | None) -> np.ndarray:
     for _ in range(14):  # the security background
         y, amp, period = rng.uniform(0, h), rng.uniform(3, 10), rng.uniform(40, 90)
         phase = rng.uniform(0, 2 * np.pi)
-        lines.line(list(zip(xs, y + amp * np.sin(2 * np.pi * xs / period + phase))),
-                   fill=0.8, width=1)
+        lines.line(
+            list(zip(xs, y + amp * np.sin(2 * np.pi * xs / period + phase))), fill=0.8, width=1
+        )
     lines.line([(0, base + 8), (w, base + 8)], fill=0.35, width=2)  # printed baseline
     grey = np.asarray(paper, np.float32) * (1 - 0.85 * ink)
     return np.clip(grey + rng.normal(0, 0.01, grey.shape), 0, 1).astype(np.float32)
@@ -69,8 +71,10 @@ def picture(grey: np.ndarray, recognizer: Recognizer) -> Image.Image:
     h, w = grey.shape
     scale = 2
     out = Image.new("RGB", (w * scale, (3 * h + 40) * scale), (255, 255, 255))
-    rows = [Image.fromarray((grey * 255).astype(np.uint8)).convert("RGB"),
-            Image.fromarray((255 - ink * 255).astype(np.uint8)).convert("RGB")]
+    rows = [
+        Image.fromarray((grey * 255).astype(np.uint8)).convert("RGB"),
+        Image.fromarray((255 - ink * 255).astype(np.uint8)).convert("RGB"),
+    ]
     read = rows[1].copy()
     draw = ImageDraw.Draw(read)
     for d in result.digits:
@@ -80,10 +84,8 @@ def picture(grey: np.ndarray, recognizer: Recognizer) -> Image.Image:
         draw.rectangle([m.box[0], m.box[1], m.box[2] - 1, m.box[3] - 1], outline=(0, 90, 255))
     rows.append(read)
     for k, row in enumerate(rows):
-        out.paste(row.resize((w * scale, h * scale), Image.Resampling.NEAREST),
-                  (0, k * h * scale))
-    caption = (f'read: text "{result.text}", marks '
-               + " ".join(f'"{m.char}"' for m in result.marks))
+        out.paste(row.resize((w * scale, h * scale), Image.Resampling.NEAREST), (0, k * h * scale))
+    caption = f'read: text "{result.text}", marks ' + " ".join(f'"{m.char}"' for m in result.marks)
     ImageDraw.Draw(out).text((8, 3 * h * scale + 20), caption, fill=(0, 0, 0))
     return out
 

@@ -42,15 +42,23 @@ def two(size: float = 300) -> list[list[tuple[float, float]]]:
     for i in range(0, 181, 4):  # the hook: from the left, over the top, down the right
         a = math.radians(200 - i * 1.15)
         points.append((0.5 + 0.32 * math.cos(a), 0.30 - 0.22 * math.sin(a)))
-    points += [(0.70, 0.45), (0.56, 0.60), (0.40, 0.75), (0.26, 0.88), (0.45, 0.87),
-               (0.62, 0.86), (0.80, 0.86)]
+    points += [
+        (0.70, 0.45),
+        (0.56, 0.60),
+        (0.40, 0.75),
+        (0.26, 0.88),
+        (0.45, 0.87),
+        (0.62, 0.86),
+        (0.80, 0.86),
+    ]
     cx, cy = CANVAS_CENTRE
     return [[(cx + (x - 0.5) * size, cy + (y - 0.55) * size) for x, y in points]]
 
 
 def xdotool(*args: str) -> str:
-    return subprocess.run(["xdotool", *args], check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["xdotool", *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def draw(window_id: str, strokes) -> None:
@@ -72,8 +80,9 @@ def find_window(name: str, timeout_s: float = 30.0) -> str:
     """The id of the visible window whose title matches `name` (a regular expression)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name],
-                               capture_output=True, text=True).stdout.split()
+        found = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", name], capture_output=True, text=True
+        ).stdout.split()
         if found:
             return found[-1]
         time.sleep(0.2)
@@ -93,8 +102,10 @@ def capture(window_id: str, target: Path, env: dict) -> None:
 
 
 def default_mnist_dir() -> str | None:
-    for candidate in (os.environ.get("DIGITPAD_MNIST_DIR"),
-                      str(ROOT.parent / "shared" / "data" / "mnist")):
+    for candidate in (
+        os.environ.get("DIGITPAD_MNIST_DIR"),
+        str(ROOT.parent / "shared" / "data" / "mnist"),
+    ):
         if candidate and Path(candidate, "t10k-images-idx3-ubyte.gz").is_file():
             return candidate
     return None
@@ -151,13 +162,21 @@ def shoot_retraining(main_id: str, out: Path, env: dict, scratch: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs"))
-    parser.add_argument("--keep-display", action="store_true",
-                        help="use $DISPLAY instead of starting a private Xvfb")
-    parser.add_argument("--mnist-dir", default=default_mnist_dir(),
-                        help="folder with the MNIST files (for the evaluation and retraining "
-                             "shots)")
-    parser.add_argument("--skip-training", action="store_true",
-                        help="no retraining shots (they need TensorFlow and a minute or two)")
+    parser.add_argument(
+        "--keep-display",
+        action="store_true",
+        help="use $DISPLAY instead of starting a private Xvfb",
+    )
+    parser.add_argument(
+        "--mnist-dir",
+        default=default_mnist_dir(),
+        help="folder with the MNIST files (for the evaluation and retraining shots)",
+    )
+    parser.add_argument(
+        "--skip-training",
+        action="store_true",
+        help="no retraining shots (they need TensorFlow and a minute or two)",
+    )
     args = parser.parse_args()
     for tool in ("xdotool", "import") + (() if args.keep_display else ("Xvfb",)):
         if shutil.which(tool) is None:
@@ -167,19 +186,22 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="digitpad-shots-"))
     xvfb = None
-    env = dict(os.environ, XDG_CONFIG_HOME=str(scratch / "config"),
-               DIGITPAD_DATA_DIR=str(scratch / "data"))
+    env = dict(
+        os.environ, XDG_CONFIG_HOME=str(scratch / "config"), DIGITPAD_DATA_DIR=str(scratch / "data")
+    )
     env.pop("QT_QPA_PLATFORM", None)
     if args.mnist_dir:
         env["DIGITPAD_MNIST_DIR"] = args.mnist_dir
     # The retrain dialog opens with a short card run chosen (its settings, as a user's).
     settings = scratch / "config" / "DigitPad" / "DigitPad.conf"
     settings.parent.mkdir(parents=True)
-    settings.write_text(f"[training]\nrecipe=card\nepochs={RETRAIN_EPOCHS}\n"
-                        "batch_size=128\n")
+    settings.write_text(f"[training]\nrecipe=card\nepochs={RETRAIN_EPOCHS}\nbatch_size=128\n")
     if not args.keep_display:
-        xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1280x900x24", "-nolisten",
-                                 "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        xvfb = subprocess.Popen(
+            ["Xvfb", DISPLAY, "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         env["DISPLAY"] = DISPLAY
         time.sleep(1.0)
     os.environ["DISPLAY"] = env["DISPLAY"]

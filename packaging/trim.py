@@ -14,17 +14,32 @@ from pathlib import PurePath
 #: Python modules not collected at all.
 EXCLUDED_MODULES: list[str] = [
     # Never imported by the app or by training: GUI toolkits, test tools, notebooks.
-    "tkinter", "_tkinter", "pytest", "hypothesis", "IPython", "matplotlib",
+    "tkinter",
+    "_tkinter",
+    "pytest",
+    "hypothesis",
+    "IPython",
+    "matplotlib",
     # TensorBoard and gRPC: only TensorFlow modules we never import use them
     # (summaries, profiler servers, distributed runtimes).
-    "tensorboard", "tensorboard_data_server", "grpc",
+    "tensorboard",
+    "tensorboard_data_server",
+    "grpc",
     # Keras back-ends other than TensorFlow's.
-    "keras.src.backend.jax", "keras.src.backend.torch", "keras.src.backend.openvino",
-    "jax", "torch", "openvino",
+    "keras.src.backend.jax",
+    "keras.src.backend.torch",
+    "keras.src.backend.openvino",
+    "jax",
+    "torch",
+    "openvino",
     # Qt bindings the app does not use (it imports QtCore, QtGui and QtWidgets only).
-    "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtOpenGL",
+    "PySide6.QtNetwork",
+    "PySide6.QtQml",
+    "PySide6.QtQuick",
+    "PySide6.QtOpenGL",
     # Pillow's AVIF codec (4.7 MB): not a format scans come in.
-    "PIL._avif", "PIL.AvifImagePlugin",
+    "PIL._avif",
+    "PIL.AvifImagePlugin",
 ]
 
 #: Collected files (binaries and data) to drop, by their path in the bundle.
@@ -52,7 +67,8 @@ UNWANTED: list[str] = [
     # Image formats never met here (Qt reads only pasted images; Pillow reads files).
     r"plugins/imageformats/(lib)?q(icns|tga|wbmp|pdf)\b",
     # Headers and static/import libraries.
-    r"(^|/)include/", r"\.(a|lib|pyi)$",
+    r"(^|/)include/",
+    r"\.(a|lib|pyi)$",
 ]
 _UNWANTED = re.compile("|".join(UNWANTED))
 
@@ -85,6 +101,7 @@ def _is_link_to(entry, dropped: set[str]) -> bool:
 
 def _orphans(kept, entries, dropped) -> set[str]:
     """Libraries that a dropped binary linked against and no kept binary does."""
+
     def links(items):
         names: set[str] = set()
         for _dest, source, typecode in items:
@@ -94,9 +111,13 @@ def _orphans(kept, entries, dropped) -> set[str]:
 
     wanted_by_dropped = links(e for e in entries if _key(e[0]) in dropped)
     wanted_by_kept = links(kept)
-    return {_key(dest) for dest, _, typecode in kept
-            if typecode == "BINARY" and _base(dest) in wanted_by_dropped
-            and _base(dest) not in wanted_by_kept}
+    return {
+        _key(dest)
+        for dest, _, typecode in kept
+        if typecode == "BINARY"
+        and _base(dest) in wanted_by_dropped
+        and _base(dest) not in wanted_by_kept
+    }
 
 
 def _base(path: str) -> str:

@@ -40,8 +40,11 @@ def mnist_test(mnist_dir):
 
 
 def pytest_addoption(parser):
-    parser.addoption("--headed", action="store_true",
-                     help="show Qt windows on the display (default: the offscreen platform)")
+    parser.addoption(
+        "--headed",
+        action="store_true",
+        help="show Qt windows on the display (default: the offscreen platform)",
+    )
 
 
 def pytest_configure(config):

@@ -12,15 +12,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def loaded_modules(statement: str) -> set[str]:
     code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     return {name.split(".")[0] for name in out.stdout.split()}
 
 
 def test_core_and_cli_import_neither_qt_nor_tensorflow():
     core_dir = ROOT / "digitpad" / "core"
-    core = sorted(".".join(p.relative_to(core_dir).with_suffix("").parts).removesuffix(".__init__")
-                  for p in core_dir.rglob("*.py") if p != core_dir / "__init__.py")
+    core = sorted(
+        ".".join(p.relative_to(core_dir).with_suffix("").parts).removesuffix(".__init__")
+        for p in core_dir.rglob("*.py")
+        if p != core_dir / "__init__.py"
+    )
     assert "segment.pixels" in core  # sub-packages included
     statement = "; ".join(f"import digitpad.core.{m}" for m in core)
     statement += "; import digitpad.__main__, digitpad.commands, digitpad.bench"

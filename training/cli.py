@@ -19,15 +19,24 @@ def _print_json(event: dict) -> None:
 def _print_text(event: dict) -> None:
     kind = event.get("event")
     if kind == "batch" and sys.stderr.isatty():  # a live line; a log file gets epochs only
-        print(f"\repoch {event['epoch']}/{event['epochs']}  batch {event['batch']}/"
-              f"{event['batches']}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}  "
-              f"ETA {event['eta_s']:.0f}s   ", end="", file=sys.stderr, flush=True)
+        print(
+            f"\repoch {event['epoch']}/{event['epochs']}  batch {event['batch']}/"
+            f"{event['batches']}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}  "
+            f"ETA {event['eta_s']:.0f}s   ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
     elif kind == "epoch":
         val = ""
         if "val_accuracy" in event:
             val = f"  val_loss {event['val_loss']:.4f}  val_acc {event['val_accuracy']:.4f}"
-        print(f"\repoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  "
-              f"acc {event['accuracy']:.4f}{val}" + " " * 20, file=sys.stderr, flush=True)
+        print(
+            f"\repoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  "
+            f"acc {event['accuracy']:.4f}{val}" + " " * 20,
+            file=sys.stderr,
+            flush=True,
+        )
     elif "message" in event:
         print(event["message"], file=sys.stderr, flush=True)
 
@@ -36,15 +45,20 @@ def run(args) -> int:
     """Run a training from parsed CLI arguments; returns the process exit code."""
     stop = threading.Event()
 
-    def request_stop(signum, frame):  # noqa: ARG001 - signal handler signature
+    def request_stop(signum, frame):
         stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, request_stop)
     emit = _print_json if args.progress == "json" else _print_text
     config = TrainConfig(
-        output=Path(args.output), recipe=args.recipe, epochs=args.epochs,
-        batch_size=args.batch_size, data_dir=args.data_dir, seed=args.seed, limit=args.limit,
+        output=Path(args.output),
+        recipe=args.recipe,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        data_dir=args.data_dir,
+        seed=args.seed,
+        limit=args.limit,
         augment=not getattr(args, "no_augment", False),
         samples_dir=getattr(args, "samples", None),
         init_model=getattr(args, "init_model", None),

@@ -29,8 +29,9 @@ def features(model: keras.Model, images: np.ndarray) -> np.ndarray:
     return extractor.predict(x, batch_size=1000, verbose=0).astype(np.float32)
 
 
-def fit(digit_features: np.ndarray, other_features: np.ndarray, seed: int,
-        epochs: int = 12) -> tuple[np.ndarray, float]:
+def fit(
+    digit_features: np.ndarray, other_features: np.ndarray, seed: int, epochs: int = 12
+) -> tuple[np.ndarray, float]:
     """Weights (1600,) and bias of a logistic regression, digits = 1, others = 0, the two
     classes weighing the same."""
     x = np.concatenate([digit_features, other_features])
@@ -39,10 +40,13 @@ def fit(digit_features: np.ndarray, other_features: np.ndarray, seed: int,
     scale = x.std(axis=0) + 1e-3  # standardised inputs: one learning rate suits all
     keras.utils.set_random_seed(seed)
     head = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(1)])
-    head.compile(optimizer=keras.optimizers.Adam(3e-3),
-                 loss=keras.losses.BinaryCrossentropy(from_logits=True))
-    head.fit(x / scale, y, sample_weight=weights, batch_size=256, epochs=epochs,
-             shuffle=True, verbose=0)
+    head.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
+    head.fit(
+        x / scale, y, sample_weight=weights, batch_size=256, epochs=epochs, shuffle=True, verbose=0
+    )
     kernel, bias = head.layers[-1].get_weights()
     return (kernel[:, 0] / scale).astype(np.float32), float(bias[0])
 
@@ -56,14 +60,20 @@ def threshold(scores: list[np.ndarray], share: float = FALSE_REJECT_SHARE) -> fl
     return float(values[order][np.searchsorted(cumulative, share)])
 
 
-def build(networks: list[keras.Model], digits: list[np.ndarray], others: np.ndarray,
-          calibration: list[np.ndarray], seed: int) -> DigitCheck:
+def build(
+    networks: list[keras.Model],
+    digits: list[np.ndarray],
+    others: np.ndarray,
+    calibration: list[np.ndarray],
+    seed: int,
+) -> DigitCheck:
     """Fit one check per network on ``digits`` (image sets) against ``others``; set the
     threshold of their mean score on the ``calibration`` digit sets (never trained on)."""
     rows, biases = [], []
     for k, model in enumerate(networks):
-        w, b = fit(np.concatenate([features(model, d) for d in digits]),
-                   features(model, others), seed + k)
+        w, b = fit(
+            np.concatenate([features(model, d) for d in digits]), features(model, others), seed + k
+        )
         rows.append(w)
         biases.append(b)
     check = DigitCheck(np.stack(rows), np.asarray(biases, np.float32), 0.0)

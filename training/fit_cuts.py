@@ -46,8 +46,10 @@ def samples(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         length = int(rng.integers(LENGTHS[0], LENGTHS[1] + 1))
         scale = rng.uniform(*SCALES)
         height = 20 * scale
-        patches = [synth.digit_patch(images[k], scale, rng.uniform(-8, 8))
-                   for k in rng.integers(0, len(images), length)]
+        patches = [
+            synth.digit_patch(images[k], scale, rng.uniform(-8, 8))
+            for k in rng.integers(0, len(images), length)
+        ]
         gaps = rng.uniform(*GAPS, size=length - 1) * height
         offsets = rng.normal(0, 0.04 * height, length)
         ink, boxes = synth.line_of_digits(patches, gaps, offsets, rng, height)
@@ -92,8 +94,10 @@ def main() -> None:
     x, y = samples(args.strings, args.seed)
     w = fit(x, y)
     p = 1 / (1 + np.exp(-(x @ w)))
-    print(f"{len(y):,} candidates, {int(y.sum()):,} whole digits; "
-          f"accuracy {np.mean((p > 0.5) == y):.4f}")
+    print(
+        f"{len(y):,} candidates, {int(y.sum()):,} whole digits; "
+        f"accuracy {np.mean((p > 0.5) == y):.4f}"
+    )
     for name, value in zip(cuts.FEATURES, w):
         print(f"  {name:<28} {value:+.4f}")
     print("SCORE_WEIGHTS = np.array([" + ", ".join(f"{v:.4f}" for v in w) + "])")

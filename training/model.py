@@ -42,7 +42,12 @@ def describe_layers(model: keras.Model) -> list[dict]:
         snake = snake.replace("2_d", "2d")
         count = seen.get(kind, 0)
         seen[kind] = count + 1
-        out.append({"name": snake if count == 0 else f"{snake}_{count}", "type": kind,
-                    "output_shape": list(layer.output.shape),
-                    "params": int(layer.count_params())})
+        out.append(
+            {
+                "name": snake if count == 0 else f"{snake}_{count}",
+                "type": kind,
+                "output_shape": list(layer.output.shape),
+                "params": int(layer.count_params()),
+            }
+        )
     return out

@@ -27,10 +27,10 @@ class PenData:
     path: Path
     sha256: str
     size: int
-    train_x: np.ndarray        # uint8 (N, 28, 28): varied renditions, ink = 255
-    train_y: np.ndarray        # int64 (N,)
+    train_x: np.ndarray  # uint8 (N, 28, 28): varied renditions, ink = 255
+    train_y: np.ndarray  # int64 (N,)
     train_writers: int
-    train_digits: int          # distinct recorded digits behind train_x
+    train_digits: int  # distinct recorded digits behind train_x
     calibration_x: np.ndarray  # float32 (M, 28, 28) in [0, 1], as the canvas renders them
     calibration_y: np.ndarray
 
@@ -52,8 +52,9 @@ def to_uint8(fields: list[np.ndarray]) -> np.ndarray:
     return np.round(np.stack(fields) * 255).astype(np.uint8).reshape(-1, 28, 28)
 
 
-def load(path: Path, copies: int, seed: int, limit: int | None = None,
-         variation: PenVariation = DEFAULT) -> PenData:
+def load(
+    path: Path, copies: int, seed: int, limit: int | None = None, variation: PenVariation = DEFAULT
+) -> PenData:
     """Read the file and render ``copies`` varied renditions of each training digit
     (the first one unvaried, exactly as drawn)."""
     data = path.read_bytes()
@@ -77,11 +78,16 @@ def load(path: Path, copies: int, seed: int, limit: int | None = None,
     cal_fields = [drawing_to_field(d.drawing) for d in calibration]
     keep = [k for k, f in enumerate(cal_fields) if f is not None]
     return PenData(
-        path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-        train_x=to_uint8(fields), train_y=np.asarray(labels, np.int64),
-        train_writers=len({d.writer for d in train}), train_digits=len(train),
+        path=path,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        train_x=to_uint8(fields),
+        train_y=np.asarray(labels, np.int64),
+        train_writers=len({d.writer for d in train}),
+        train_digits=len(train),
         calibration_x=np.stack([cal_fields[k] for k in keep]).astype(np.float32)
-        if keep else np.zeros((0, 28, 28), np.float32),
+        if keep
+        else np.zeros((0, 28, 28), np.float32),
         calibration_y=np.asarray([calibration[k].label for k in keep], np.int64),
     )
 

@@ -106,8 +106,11 @@ def _shape(shape) -> str:
 def _architecture(layers: list[dict]) -> str:
     types = [layer["type"] for layer in layers]
     convs = sum(t.startswith("Conv") for t in types)
-    extras = [name for kind, name in (("MaxPooling", "max pooling"), ("Dropout", "dropout"))
-              if any(t.startswith(kind) for t in types)]
+    extras = [
+        name
+        for kind, name in (("MaxPooling", "max pooling"), ("Dropout", "dropout"))
+        if any(t.startswith(kind) for t in types)
+    ]
     text = f"The model is a convolutional neural network with {convs} convolutional layers"
     return text + (", " + " and ".join(extras) if extras else "") + "."
 
@@ -120,18 +123,27 @@ def _epochs(meta: dict) -> str:
 def _data_text(meta: dict) -> str:
     sources = meta.get("data_sources")
     if not sources:
-        return ("Both evaluation and training data are the MNIST greyscale images of the 10 "
-                "digits, created\nby Yann LeCun, Corinna Cortes and Christopher Burges. The "
-                "model is trained on MNIST alone:\nno other data set and no drawings or scans "
-                "from DigitPad users.")
+        return (
+            "Both evaluation and training data are the MNIST greyscale images of the 10 "
+            "digits, created\nby Yann LeCun, Corinna Cortes and Christopher Burges. The "
+            "model is trained on MNIST alone:\nno other data set and no drawings or scans "
+            "from DigitPad users."
+        )
     rows = []
     for source in sources:
         size = source.get("size") or (f"{source['bytes']:,} bytes" if "bytes" in source else "")
         digest = source.get("sha256")
-        digest = (f"`{digest}`" if isinstance(digest, str) else
-                  "per file, below" if digest else "generated in code from the seed")
-        rows.append(f"| {source['name']} | {source['licence']} | {size or '-'} | {digest} | "
-                    f"{source['use']} |")
+        digest = (
+            f"`{digest}`"
+            if isinstance(digest, str)
+            else "per file, below"
+            if digest
+            else "generated in code from the seed"
+        )
+        rows.append(
+            f"| {source['name']} | {source['licence']} | {size or '-'} | {digest} | "
+            f"{source['use']} |"
+        )
     shares = meta.get("epoch_shares") or {}
     credit = next((s["credit"] for s in sources if s.get("credit")), "")
     share_text = ""
@@ -142,9 +154,13 @@ def _data_text(meta: dict) -> str:
         if shares.get("non_digits"):
             parts.append(f"{shares['non_digits']:.0%} from drawn non-digits")
         share_text = f"\nEach epoch is drawn {' and '.join(parts)}.\n"
-    return ("| Source | Licence | Size | SHA-256 | Use |\n| --- | --- | --- | --- | --- |\n"
-            + "\n".join(rows) + "\n" + share_text
-            + (f"\nThe pen strokes are by courtesy of {credit}.\n" if credit else ""))
+    return (
+        "| Source | Licence | Size | SHA-256 | Use |\n| --- | --- | --- | --- | --- |\n"
+        + "\n".join(rows)
+        + "\n"
+        + share_text
+        + (f"\nThe pen strokes are by courtesy of {credit}.\n" if credit else "")
+    )
 
 
 def _members_text(meta: dict) -> str:
@@ -152,8 +168,10 @@ def _members_text(meta: dict) -> str:
     if len(members) < 2:
         return ""
     files = ", ".join(f"`{m['file']}` (seed {m['seed']})" for m in members)
-    return (f" per network. The model is an ensemble of {len(members)} such networks, "
-            f"trained alike from their own seeds, whose probabilities are averaged: {files}")
+    return (
+        f" per network. The model is an ensemble of {len(members)} such networks, "
+        f"trained alike from their own seeds, whose probabilities are averaged: {files}"
+    )
 
 
 def _calibration_text(meta: dict) -> str:
@@ -162,34 +180,47 @@ def _calibration_text(meta: dict) -> str:
         return ""
     fitted = ", ".join(calibration.get("fitted_on", []))
     temperatures = calibration.get("member_temperatures") or [calibration["temperature"]]
-    text = ("## Calibration\n\nThe probabilities are calibrated by temperature scaling "
-            f"(T = {', '.join(f'{t:.3f}' for t in temperatures)}), fitted on data the "
-            f"networks never trained on: {fitted}. Each temperature is folded into its "
-            "network's last layer, so every file is still the architecture above and every "
-            "reader gets calibrated output.")
+    text = (
+        "## Calibration\n\nThe probabilities are calibrated by temperature scaling "
+        f"(T = {', '.join(f'{t:.3f}' for t in temperatures)}), fitted on data the "
+        f"networks never trained on: {fitted}. Each temperature is folded into its "
+        "network's last layer, so every file is still the architecture above and every "
+        "reader gets calibrated output."
+    )
     if "ensemble_temperature" in calibration:
-        text += (f" Their average is calibrated once more on the same data "
-                 f"(T = {calibration['ensemble_temperature']:.3f}, applied by DigitPad's "
-                 "reader).")
+        text += (
+            f" Their average is calibrated once more on the same data "
+            f"(T = {calibration['ensemble_temperature']:.3f}, applied by DigitPad's "
+            "reader)."
+        )
     check = meta.get("digit_check")
     if check:
-        text += ("\n\nWhat is not a digit at all (a letter, a shape, a scribble) is told "
-                 "by a separate check: a logistic regression on the 1,600 features each "
-                 "network's last layer reads, fitted against the drawn non-digits above and "
-                 "averaged over the networks; its threshold "
-                 f"({check['threshold']:.3f}) was set on the calibration digits"
-                 + (f", turning away {check['calibration_share']:.1%} of them"
-                    if "calibration_share" in check else "")
-                 + ". The networks themselves keep their ten outputs.")
+        text += (
+            "\n\nWhat is not a digit at all (a letter, a shape, a scribble) is told "
+            "by a separate check: a logistic regression on the 1,600 features each "
+            "network's last layer reads, fitted against the drawn non-digits above and "
+            "averaged over the networks; its threshold "
+            f"({check['threshold']:.3f}) was set on the calibration digits"
+            + (
+                f", turning away {check['calibration_share']:.1%} of them"
+                if "calibration_share" in check
+                else ""
+            )
+            + ". The networks themselves keep their ten outputs."
+        )
     return text + "\n\n"
 
 
 def _caveat_text(meta: dict) -> str:
     if meta.get("calibration"):
-        return ("The output probabilities are calibrated on held-out writers, but a high "
-                "score still\ndoes not guarantee a correct reading.")
-    return ("The output probabilities are not calibrated: a high score does\nnot guarantee a "
-            "correct reading.")
+        return (
+            "The output probabilities are calibrated on held-out writers, but a high "
+            "score still\ndoes not guarantee a correct reading."
+        )
+    return (
+        "The output probabilities are not calibrated: a high score does\nnot guarantee a "
+        "correct reading."
+    )
 
 
 def model_card_markdown(meta: dict, confusion_image: str = CONFUSION_NAME) -> str:
@@ -204,23 +235,34 @@ def model_card_markdown(meta: dict, confusion_image: str = CONFUSION_NAME) -> st
     history = meta.get("history") or {}
     limit = meta.get("limit")
 
-    layer_rows = [f"| {la['name']} ({la['type']}) | {_shape(la['output_shape'])} | {la['params']:,} |"
-                  for la in meta["layers"]]
+    layer_rows = [
+        f"| {la['name']} ({la['type']}) | {_shape(la['output_shape'])} | {la['params']:,} |"
+        for la in meta["layers"]
+    ]
     off = cm.copy()
     np.fill_diagonal(off, 0)
     top = [divmod(int(i), NUM_CLASSES) for i in np.argsort(off, axis=None)[::-1][:3]]
     confusions = "; ".join(f"{t} read as {p} ({off[t, p]})" for t, p in top if off[t, p])
     worst = int(np.argmin(recall))
-    class_rows = [f"| {d} | {support[d]:,} | {precision[d]:.4f} | {recall[d]:.4f} |"
-                  for d in range(NUM_CLASSES)]
+    class_rows = [
+        f"| {d} | {support[d]:,} | {precision[d]:.4f} | {recall[d]:.4f} |"
+        for d in range(NUM_CLASSES)
+    ]
     validation = ""
     if history.get("val_accuracy"):
-        validation = (f"* Final validation accuracy: {history['val_accuracy'][-1]:.4f}, "
-                      f"validation loss: {history['val_loss'][-1]:.4f}\n")
-    subset = (f" This run was limited to {limit:,} training images, so its numbers are not "
-              "comparable with a full run." if limit else "")
-    hashes = "\n".join(f"* `{name}`: `{digest}`"
-                       for name, digest in sorted(meta.get("data_sha256", {}).items()))
+        validation = (
+            f"* Final validation accuracy: {history['val_accuracy'][-1]:.4f}, "
+            f"validation loss: {history['val_loss'][-1]:.4f}\n"
+        )
+    subset = (
+        f" This run was limited to {limit:,} training images, so its numbers are not "
+        "comparable with a full run."
+        if limit
+        else ""
+    )
+    hashes = "\n".join(
+        f"* `{name}`: `{digest}`" for name, digest in sorted(meta.get("data_sha256", {}).items())
+    )
     version_text = ", ".join(f"{k} {v}" for k, v in versions.items())
     total = meta["train_count"] + meta["validation_count"]
     delta, loss_delta = accuracy - SEED_CARD_ACCURACY, loss - SEED_CARD_LOSS
@@ -345,9 +387,11 @@ def write_report(meta: dict, out_dir: str | os.PathLike) -> list[Path]:
 def summarise(meta: dict) -> str:
     """A few plain lines for the command line."""
     test = meta["test"]
-    return "\n".join([
-        f"Recipe: {meta['recipe']} (seed {meta['seed']})",
-        f"Test accuracy: {test['accuracy']:.4f}, loss: {test['loss']:.4f} ({test['count']:,} images)",
-        f"Epochs: {_epochs(meta)}",
-        f"Training time: {_duration(meta.get('training_seconds', 0))}",
-    ])
+    return "\n".join(
+        [
+            f"Recipe: {meta['recipe']} (seed {meta['seed']})",
+            f"Test accuracy: {test['accuracy']:.4f}, loss: {test['loss']:.4f} ({test['count']:,} images)",
+            f"Epochs: {_epochs(meta)}",
+            f"Training time: {_duration(meta.get('training_seconds', 0))}",
+        ]
+    )

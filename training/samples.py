@@ -26,8 +26,8 @@ MAX_REPEAT = 50
 
 @dataclass
 class Samples:
-    train_x: np.ndarray     # float32 (N, 28, 28) in [0, 1]
-    train_y: np.ndarray     # int64 (N,)
+    train_x: np.ndarray  # float32 (N, 28, 28) in [0, 1]
+    train_y: np.ndarray  # int64 (N,)
     held_x: np.ndarray
     held_y: np.ndarray
 
@@ -54,7 +54,7 @@ def load_samples(folder: str | Path) -> Samples:
     x = np.asarray(fields, np.float32).reshape(-1, 28, 28)
     y = np.asarray(labels, np.int64)
     held = np.zeros(len(y), bool)
-    held[HOLD_OUT_EVERY - 1:: HOLD_OUT_EVERY] = True
+    held[HOLD_OUT_EVERY - 1 :: HOLD_OUT_EVERY] = True
     return Samples(x[~held], y[~held], x[held], y[held])
 
 

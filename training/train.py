@@ -53,16 +53,16 @@ class TrainingError(Exception):
 class TrainConfig:
     output: Path
     recipe: str = "default"
-    epochs: int | None = None        # None: the recipe's
-    batch_size: int | None = None    # None: the recipe's
+    epochs: int | None = None  # None: the recipe's
+    batch_size: int | None = None  # None: the recipe's
     data_dir: str | None = None
     seed: int = 0
-    limit: int | None = None         # train on the first N training images only
-    augment: bool = True             # False: the recipe without its augmentation
-    samples_dir: str | None = None   # labelled drawings to mix into MNIST (training.samples)
-    init_model: str | None = None    # fine-tune from this .keras model instead of from scratch
-    pendigits: str | None = None     # the pen-strokes file (default: pen_data.locate())
-    members: int | None = None       # networks in the model (None: the recipe's)
+    limit: int | None = None  # train on the first N training images only
+    augment: bool = True  # False: the recipe without its augmentation
+    samples_dir: str | None = None  # labelled drawings to mix into MNIST (training.samples)
+    init_model: str | None = None  # fine-tune from this .keras model instead of from scratch
+    pendigits: str | None = None  # the pen-strokes file (default: pen_data.locate())
+    members: int | None = None  # networks in the model (None: the recipe's)
     command: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -76,8 +76,16 @@ class TrainResult:
 class _Progress(keras.callbacks.Callback):
     """Forwards Keras' per-batch and per-epoch logs as plain dicts; checks for cancel."""
 
-    def __init__(self, on_progress: ProgressFn, should_stop: StopFn, epochs: int, steps: int,
-                 start: float, member: int = 0, members: int = 1):
+    def __init__(
+        self,
+        on_progress: ProgressFn,
+        should_stop: StopFn,
+        epochs: int,
+        steps: int,
+        start: float,
+        member: int = 0,
+        members: int = 1,
+    ):
         super().__init__()
         self.on_progress, self.should_stop = on_progress, should_stop
         self.steps, self.start = steps, start
@@ -103,21 +111,30 @@ class _Progress(keras.callbacks.Callback):
         self.last_emit = now
         logs = logs or {}
         done = self.epoch * self.steps + batch + 1
-        self.on_progress({
-            "event": "batch", "epoch": self.epoch + 1, "epochs": self.epochs,
-            "batch": batch + 1, "batches": self.steps,
-            "loss": float(logs.get("loss", float("nan"))),
-            "accuracy": float(logs.get("accuracy", float("nan"))),
-            "eta_s": round(self._eta(done), 1),
-        })
+        self.on_progress(
+            {
+                "event": "batch",
+                "epoch": self.epoch + 1,
+                "epochs": self.epochs,
+                "batch": batch + 1,
+                "batches": self.steps,
+                "loss": float(logs.get("loss", float("nan"))),
+                "accuracy": float(logs.get("accuracy", float("nan"))),
+                "eta_s": round(self._eta(done), 1),
+            }
+        )
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        self.on_progress({
-            "event": "epoch", "epoch": self.offset + epoch + 1, "epochs": self.epochs,
-            **{k: float(v) for k, v in logs.items() if k != "learning_rate"},
-            "eta_s": round(self._eta((self.offset + epoch + 1) * self.steps), 1),
-        })
+        self.on_progress(
+            {
+                "event": "epoch",
+                "epoch": self.offset + epoch + 1,
+                "epochs": self.epochs,
+                **{k: float(v) for k, v in logs.items() if k != "learning_rate"},
+                "eta_s": round(self._eta((self.offset + epoch + 1) * self.steps), 1),
+            }
+        )
 
 
 class DigitAccuracy(keras.metrics.Metric):
@@ -147,14 +164,21 @@ class _Streams:
     """What one epoch is made of: MNIST (augmented as images), pen strokes and drawn
     non-digits (varied as strokes before rendering), each with its share."""
 
-    mnist_x: np.ndarray                    # float32 (N, 28, 28, 1)
-    mnist_y: np.ndarray                    # float32 (N, 10) one-hot
-    pen: tuple[np.ndarray, np.ndarray] | None = None        # uint8 images, int labels
-    non_digits: np.ndarray | None = None                    # uint8 images
+    mnist_x: np.ndarray  # float32 (N, 28, 28, 1)
+    mnist_y: np.ndarray  # float32 (N, 10) one-hot
+    pen: tuple[np.ndarray, np.ndarray] | None = None  # uint8 images, int labels
+    non_digits: np.ndarray | None = None  # uint8 images
 
 
-def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
-              extra: tuple | None = None, streams: _Streams | None = None):
+def _datasets(
+    recipe: Recipe,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int,
+    extra: tuple | None = None,
+    streams: _Streams | None = None,
+):
     """Training and validation tf.data pipelines; the last 10% of MNIST is held out, as
     Keras' validation_split does, so the card recipe matches fit(validation_split=0.1).
 
@@ -192,7 +216,8 @@ def _datasets(recipe: Recipe, x: np.ndarray, y: np.ndarray, batch_size: int, see
         train = parts[0]
     else:
         train = tf.data.Dataset.sample_from_datasets(
-            parts, weights=[mnist_share, *shares], seed=seed, rerandomize_each_iteration=True)
+            parts, weights=[mnist_share, *shares], seed=seed, rerandomize_each_iteration=True
+        )
     train = train.batch(batch_size)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
@@ -221,8 +246,9 @@ def _stream(images: np.ndarray, labels: np.ndarray, is_mnist: bool, seed: int):
     return ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat()
 
 
-def _optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int,
-               fine_tune: bool = False) -> keras.optimizers.Optimizer:
+def _optimizer(
+    recipe: Recipe, steps_per_epoch: int, epochs: int, fine_tune: bool = False
+) -> keras.optimizers.Optimizer:
     # Fine-tuning starts from good weights: a tenth of the rate, no warm-up.
     peak = recipe.learning_rate / 10 if fine_tune else recipe.learning_rate
     lr: float | keras.optimizers.schedules.LearningRateSchedule = peak
@@ -236,7 +262,9 @@ def _optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int,
             warmup_steps=warmup,
         )
     return keras.optimizers.Adam(
-        learning_rate=lr, use_ema=recipe.weight_ema, ema_momentum=0.999,
+        learning_rate=lr,
+        use_ema=recipe.weight_ema,
+        ema_momentum=0.999,
     )
 
 
@@ -284,8 +312,10 @@ def train(
 
         samples = load_samples(config.samples_dir)
         k = repeats(len(samples.train_y), len(x_all))
-        extra = (np.repeat(samples.train_x, k, axis=0)[..., None],
-                 keras.utils.to_categorical(np.repeat(samples.train_y, k), 10))
+        extra = (
+            np.repeat(samples.train_x, k, axis=0)[..., None],
+            keras.utils.to_categorical(np.repeat(samples.train_y, k), 10),
+        )
         if initial is not None and len(samples.held_y):
             samples_before = _accuracy(initial, samples.held_x, samples.held_y)
 
@@ -298,8 +328,11 @@ def train(
             sources.append(_pen_source(pen))
     if recipe.non_digit_share or recipe.digit_check:
         on_progress({"event": "preparing", "message": "Drawing non-digits"})
-        limit = recipe.non_digit_count if not config.limit else min(
-            recipe.non_digit_count, config.limit)
+        limit = (
+            recipe.non_digit_count
+            if not config.limit
+            else min(recipe.non_digit_count, config.limit)
+        )
         streams.non_digits = pen_data.non_digit_images(limit, seed=10_000 + config.seed)
         sources.append(_non_digit_source(len(streams.non_digits), recipe))
     if should_stop():
@@ -312,7 +345,8 @@ def train(
         seed = config.seed + member
         keras.utils.set_random_seed(seed)
         train_ds, val_ds, n_train, n_val, steps = _datasets(
-            recipe, x_all, y_onehot, batch_size, seed, extra, streams)
+            recipe, x_all, y_onehot, batch_size, seed, extra, streams
+        )
         model = build_model()
         if initial is not None:
             model.set_weights(initial[member % len(initial)].get_weights())
@@ -322,24 +356,39 @@ def train(
             metrics=[DigitAccuracy()],
         )
         if member == 0:
-            on_progress({"event": "start", "recipe": recipe.name, "epochs": count * epochs,
-                         "batches": steps, "train_count": n_train, "validation_count": n_val,
-                         "members": count})
+            on_progress(
+                {
+                    "event": "start",
+                    "recipe": recipe.name,
+                    "epochs": count * epochs,
+                    "batches": steps,
+                    "train_count": n_train,
+                    "validation_count": n_val,
+                    "members": count,
+                }
+            )
         if count > 1:
-            on_progress({"event": "preparing",
-                         "message": f"Training network {member + 1} of {count}"})
+            on_progress(
+                {"event": "preparing", "message": f"Training network {member + 1} of {count}"}
+            )
         history = model.fit(
-            train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps, verbose=0,
+            train_ds,
+            validation_data=val_ds,
+            epochs=epochs,
+            steps_per_epoch=steps,
+            verbose=0,
             shuffle=False,  # the dataset shuffles itself (Keras ignores this for datasets)
-            callbacks=[_Progress(on_progress, should_stop, epochs, steps, started,
-                                 member, count)],
+            callbacks=[_Progress(on_progress, should_stop, epochs, steps, started, member, count)],
         )
         if should_stop():
             raise TrainingCancelled()
         if recipe.calibrate and n_val:
-            temperature = _calibrate(lambda x, m=model: m.predict(x, batch_size=1000,
-                                                                   verbose=0),
-                                     x_all[len(x_all) - n_val:], y_all[len(y_all) - n_val:], pen)
+            temperature = _calibrate(
+                lambda x, m=model: m.predict(x, batch_size=1000, verbose=0),
+                x_all[len(x_all) - n_val :],
+                y_all[len(y_all) - n_val :],
+                pen,
+            )
             model = _with_temperature(model, temperature)
             temperatures.append(temperature)
         networks.append(model)
@@ -354,32 +403,40 @@ def train(
     if recipe.calibrate and n_val:
         on_progress({"event": "preparing", "message": "Calibrating the confidence"})
         if count > 1:  # averaging calibrated networks is a little too modest: calibrate it too
-            ensemble_t = _calibrate(predict, x_all[len(x_all) - n_val:],
-                                    y_all[len(y_all) - n_val:], pen)
+            ensemble_t = _calibrate(
+                predict, x_all[len(x_all) - n_val :], y_all[len(y_all) - n_val :], pen
+            )
         calibration = _calibration_meta(temperatures, ensemble_t, n_val, pen)
     check = None
     if recipe.digit_check and streams.non_digits is not None and n_val:
         on_progress({"event": "preparing", "message": "Fitting the non-digit check"})
-        check = _digit_check(networks, streams, x_all[len(x_all) - n_val:], pen, config.seed)
+        check = _digit_check(networks, streams, x_all[len(x_all) - n_val :], pen, config.seed)
     on_progress({"event": "evaluating", "message": "Evaluating on the MNIST test set"})
     probs = predict(x_test, ensemble_t)
     predicted = probs.argmax(axis=1)
     confusion = metrics.confusion_matrix(y_test, predicted)
     precision, recall = metrics.precision_recall(confusion)
     meta = {
-        "format": "digitpad-model", "version": 1,
-        "recipe": recipe.name, "recipe_description": recipe.description,
-        "seed": config.seed, "epochs": epochs,
+        "format": "digitpad-model",
+        "version": 1,
+        "recipe": recipe.name,
+        "recipe_description": recipe.description,
+        "seed": config.seed,
+        "epochs": epochs,
         "epochs_completed": len(histories[0].get("loss", [])),
-        "batch_size": batch_size, "limit": config.limit,
+        "batch_size": batch_size,
+        "limit": config.limit,
         "command": config.command or _command(config, epochs, batch_size),
-        "train_count": n_train, "validation_count": n_val,
+        "train_count": n_train,
+        "validation_count": n_val,
         "data_sha256": mnist.data_sha256(),
         "data_sources": sources,
         "epoch_shares": _shares(recipe, streams),
         "versions": {
-            "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__,
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": np.__version__,
         },
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "training_seconds": round(seconds, 1),
@@ -398,8 +455,10 @@ def train(
         **config.extra,
     }
     if count > 1:
-        meta["members"] = [{"file": member_file(k), "seed": config.seed + k,
-                            "history": _history(histories[k])} for k in range(count)]
+        meta["members"] = [
+            {"file": member_file(k), "seed": config.seed + k, "history": _history(histories[k])}
+            for k in range(count)
+        ]
     if calibration is not None:
         meta["calibration"] = calibration
     if check is not None:
@@ -412,16 +471,24 @@ def train(
         meta["augmentation"] = False
     if samples is not None:
         meta["samples"] = {
-            "count": samples.count, "held_out": int(len(samples.held_y)),
+            "count": samples.count,
+            "held_out": int(len(samples.held_y)),
             "accuracy_before": samples_before,
-            "accuracy_after": (_accuracy(networks, samples.held_x, samples.held_y)
-                               if len(samples.held_y) else None),
+            "accuracy_after": (
+                _accuracy(networks, samples.held_x, samples.held_y) if len(samples.held_y) else None
+            ),
         }
     if should_stop():
         raise TrainingCancelled()
     _write_outputs(networks, meta, Path(config.output))
-    on_progress({"event": "done", "output": str(config.output),
-                 "test_accuracy": meta["test"]["accuracy"], "test_loss": meta["test"]["loss"]})
+    on_progress(
+        {
+            "event": "done",
+            "output": str(config.output),
+            "test_accuracy": meta["test"]["accuracy"],
+            "test_loss": meta["test"]["loss"],
+        }
+    )
     return TrainResult(Path(config.output), meta)
 
 
@@ -437,52 +504,81 @@ def _history(history: dict) -> dict:
 def _pen_data(config: TrainConfig, recipe: Recipe, on_progress: ProgressFn):
     path = pen_data.locate(config.pendigits)
     if path is None or not path.is_file():
-        on_progress({"event": "preparing", "message": (
-            "Pen strokes not found (set --pendigits or DIGITPAD_PENDIGITS); "
-            "training on MNIST alone")})
+        on_progress(
+            {
+                "event": "preparing",
+                "message": (
+                    "Pen strokes not found (set --pendigits or DIGITPAD_PENDIGITS); "
+                    "training on MNIST alone"
+                ),
+            }
+        )
         return None
     on_progress({"event": "preparing", "message": "Rendering pen strokes"})
-    return pen_data.load(path, max(recipe.pen_copies, 1), seed=config.seed,
-                         limit=config.limit, variation=recipe.pen_variation)
+    return pen_data.load(
+        path,
+        max(recipe.pen_copies, 1),
+        seed=config.seed,
+        limit=config.limit,
+        variation=recipe.pen_variation,
+    )
 
 
 def _mnist_source() -> dict:
-    return {"name": "MNIST (Y. LeCun, C. Cortes, C. J. C. Burges)", "licence": "CC BY-SA 3.0",
-            "size": "70,000 images of 28x28 (60,000 training, 10,000 test)",
-            "use": "training (54,000) and validation (6,000); test (10,000) for the figures",
-            "sha256": mnist.data_sha256()}
+    return {
+        "name": "MNIST (Y. LeCun, C. Cortes, C. J. C. Burges)",
+        "licence": "CC BY-SA 3.0",
+        "size": "70,000 images of 28x28 (60,000 training, 10,000 test)",
+        "use": "training (54,000) and validation (6,000); test (10,000) for the figures",
+        "sha256": mnist.data_sha256(),
+    }
 
 
 def _pen_source(pen) -> dict:
-    return {"name": "Pen-Based Recognition of Handwritten Digits (pen trajectories)",
-            "licence": pendigits.LICENCE, "credit": pendigits.CREDIT,
-            "file": pen.path.name, "bytes": pen.size, "sha256": pen.sha256,
-            "use": (f"training: writers {min(pendigits.TRAIN_WRITERS)}-"
-                    f"{max(pendigits.TRAIN_WRITERS)} ({pen.train_digits:,} digits, "
-                    f"{len(pen.train_y):,} renditions); calibration: writers "
-                    f"{min(pendigits.CALIBRATION_WRITERS)}-{max(pendigits.CALIBRATION_WRITERS)}"
-                    f" ({len(pen.calibration_y):,} digits); writers "
-                    f"{min(pendigits.DEV_WRITERS)}-{max(pendigits.DEV_WRITERS)} never used")}
+    return {
+        "name": "Pen-Based Recognition of Handwritten Digits (pen trajectories)",
+        "licence": pendigits.LICENCE,
+        "credit": pendigits.CREDIT,
+        "file": pen.path.name,
+        "bytes": pen.size,
+        "sha256": pen.sha256,
+        "use": (
+            f"training: writers {min(pendigits.TRAIN_WRITERS)}-"
+            f"{max(pendigits.TRAIN_WRITERS)} ({pen.train_digits:,} digits, "
+            f"{len(pen.train_y):,} renditions); calibration: writers "
+            f"{min(pendigits.CALIBRATION_WRITERS)}-{max(pendigits.CALIBRATION_WRITERS)}"
+            f" ({len(pen.calibration_y):,} digits); writers "
+            f"{min(pendigits.DEV_WRITERS)}-{max(pendigits.DEV_WRITERS)} never used"
+        ),
+    }
 
 
 def _non_digit_source(count: int, recipe: Recipe) -> dict:
     uses = (["the network, with a uniform target"] if recipe.non_digit_share else []) + (
-        ["the non-digit check"] if recipe.digit_check else [])
-    return {"name": "Drawn non-digits (digitpad.core.nondigits)", "licence": "MIT (this project)",
-            "size": f"{count:,} drawings of {len(nondigits.TRAINING_FAMILIES)} families of "
-                    "letters, shapes and marks",
-            "use": "training " + " and ".join(uses)}
+        ["the non-digit check"] if recipe.digit_check else []
+    )
+    return {
+        "name": "Drawn non-digits (digitpad.core.nondigits)",
+        "licence": "MIT (this project)",
+        "size": f"{count:,} drawings of {len(nondigits.TRAINING_FAMILIES)} families of "
+        "letters, shapes and marks",
+        "use": "training " + " and ".join(uses),
+    }
 
 
 def _shares(recipe: Recipe, streams: _Streams) -> dict:
     pen = recipe.pen_share if streams.pen is not None and len(streams.pen[0]) else 0.0
-    nd = recipe.non_digit_share if streams.non_digits is not None and len(
-        streams.non_digits) else 0.0
+    nd = (
+        recipe.non_digit_share
+        if streams.non_digits is not None and len(streams.non_digits)
+        else 0.0
+    )
     return {"mnist": round(1 - pen - nd, 4), "pen": pen, "non_digits": nd}
 
 
-def _calibrate(predict: Callable[[np.ndarray], np.ndarray], x_val: np.ndarray,
-               y_val: np.ndarray, pen) -> float:
+def _calibrate(
+    predict: Callable[[np.ndarray], np.ndarray], x_val: np.ndarray, y_val: np.ndarray, pen
+) -> float:
     """Temperature scaling on data the networks never trained on: the MNIST validation
     images and the calibration writers' pen digits, each set weighing half."""
     sets = [(x_val, y_val)]
@@ -490,25 +586,30 @@ def _calibrate(predict: Callable[[np.ndarray], np.ndarray], x_val: np.ndarray,
         sets.append((pen.calibration_x[..., None], pen.calibration_y))
     probs = [predict(x) for x, _ in sets]
     weights = np.concatenate([np.full(len(y), 1.0 / len(y)) for _, y in sets])
-    return metrics.fit_temperature(np.concatenate(probs), np.concatenate([y for _, y in sets]),
-                                   weights)
+    return metrics.fit_temperature(
+        np.concatenate(probs), np.concatenate([y for _, y in sets]), weights
+    )
 
 
 def _calibration_meta(temperatures: list[float], ensemble_t: float, n_val: int, pen) -> dict:
-    out = {"method": "temperature scaling", "temperature": round(temperatures[0], 4),
-           "fitted_on": [f"MNIST validation ({n_val:,})"]}
+    out = {
+        "method": "temperature scaling",
+        "temperature": round(temperatures[0], 4),
+        "fitted_on": [f"MNIST validation ({n_val:,})"],
+    }
     if len(temperatures) > 1:
         out["member_temperatures"] = [round(t, 4) for t in temperatures]
         out["ensemble_temperature"] = round(ensemble_t, 4)
     if pen is not None and len(pen.calibration_y):
-        out["fitted_on"].append(f"pen writers {min(pendigits.CALIBRATION_WRITERS)}-"
-                                f"{max(pendigits.CALIBRATION_WRITERS)} "
-                                f"({len(pen.calibration_y):,})")
+        out["fitted_on"].append(
+            f"pen writers {min(pendigits.CALIBRATION_WRITERS)}-"
+            f"{max(pendigits.CALIBRATION_WRITERS)} "
+            f"({len(pen.calibration_y):,})"
+        )
     return out
 
 
-def _digit_check(networks: list[keras.Model], streams: _Streams, x_val: np.ndarray, pen,
-                 seed: int):
+def _digit_check(networks: list[keras.Model], streams: _Streams, x_val: np.ndarray, pen, seed: int):
     """The separate non-digit check, fitted on training digits against drawn non-digits;
     its threshold set on the calibration digits (MNIST validation, calibration writers)."""
     from training import digit_check
@@ -519,8 +620,7 @@ def _digit_check(networks: list[keras.Model], streams: _Streams, x_val: np.ndarr
     digits = [streams.mnist_x[: len(streams.mnist_x) - len(x_val)]]
     calibration = [x_val]
     if streams.pen is not None and len(streams.pen[0]):
-        pick = rng.choice(len(streams.pen[0]), size=min(40_000, len(streams.pen[0])),
-                          replace=False)
+        pick = rng.choice(len(streams.pen[0]), size=min(40_000, len(streams.pen[0])), replace=False)
         digits.append(streams.pen[0][pick] / 255.0)
     if pen is not None and len(pen.calibration_y):
         calibration.append(pen.calibration_x)
@@ -552,8 +652,9 @@ def _load_initial(path: str) -> list[keras.Model]:
     networks = []
     for w in recognizer.members:
         model = build_model()
-        model.set_weights([w.k1.reshape(3, 3, 1, 32), w.b1, w.k2.reshape(3, 3, 32, 64), w.b2,
-                           w.w3, w.b3])
+        model.set_weights(
+            [w.k1.reshape(3, 3, 1, 32), w.b1, w.k2.reshape(3, 3, 32, 64), w.b2, w.w3, w.b3]
+        )
         networks.append(model)
     return networks
 
@@ -569,8 +670,13 @@ def _accuracy(networks: list[keras.Model], x: np.ndarray, y: np.ndarray) -> floa
 
 
 def _command(config: TrainConfig, epochs: int, batch_size: int) -> str:
-    parts = ["digitpad train", f"--recipe {config.recipe}", f"--seed {config.seed}",
-             f"--epochs {epochs}", f"--batch-size {batch_size}"]
+    parts = [
+        "digitpad train",
+        f"--recipe {config.recipe}",
+        f"--seed {config.seed}",
+        f"--epochs {epochs}",
+        f"--batch-size {batch_size}",
+    ]
     if config.limit:
         parts.append(f"--limit {config.limit}")
     if not config.augment:
@@ -599,11 +705,9 @@ def _check_output(output: Path) -> None:
             pass
         free = shutil.disk_usage(existing).free
     except OSError as exc:
-        raise TrainingError(f"cannot write the model to {output}: "
-                            f"{exc.strerror or exc}") from None
+        raise TrainingError(f"cannot write the model to {output}: {exc.strerror or exc}") from None
     if free < MIN_FREE_BYTES:
-        raise TrainingError(f"cannot write the model to {output}: only "
-                            f"{free / 2**20:.1f} MB free")
+        raise TrainingError(f"cannot write the model to {output}: only {free / 2**20:.1f} MB free")
 
 
 def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> None:
@@ -632,7 +736,8 @@ def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> Non
         if fresh:
             os.rename(staging, output)
             return
-        atomic.move_staged(staging, output, [*names, "MODEL_CARD.md", "confusion.png",
-                                              "model.json"])
+        atomic.move_staged(
+            staging, output, [*names, "MODEL_CARD.md", "confusion.png", "model.json"]
+        )
     finally:
         shutil.rmtree(staging, ignore_errors=True)

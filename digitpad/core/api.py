@@ -32,8 +32,10 @@ def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = N
     if info.st_size == 0:
         raise images.ImageError("empty file")
     if info.st_size > MAX_IMAGE_FILE_BYTES:
-        raise images.ImageError(f"file too large for an image ({info.st_size:,} bytes; at most "
-                                f"{MAX_IMAGE_FILE_BYTES:,})")
+        raise images.ImageError(
+            f"file too large for an image ({info.st_size:,} bytes; at most "
+            f"{MAX_IMAGE_FILE_BYTES:,})"
+        )
     ink, (width, height) = images.load_grey_sized(path)
     result = recognize_image(recognizer, ink, max_digits)
     if (ink.shape[1], ink.shape[0]) == (width, height):
@@ -43,10 +45,18 @@ def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = N
 
     def scaled(part):
         x0, y0, x1, y1 = part.box
-        return dataclasses.replace(part, box=(
-            max(0, math.floor(x0 * sx)), max(0, math.floor(y0 * sy)),
-            min(width, math.ceil(x1 * sx)), min(height, math.ceil(y1 * sy))))
+        return dataclasses.replace(
+            part,
+            box=(
+                max(0, math.floor(x0 * sx)),
+                max(0, math.floor(y0 * sy)),
+                min(width, math.ceil(x1 * sx)),
+                min(height, math.ceil(y1 * sy)),
+            ),
+        )
 
-    return Result(tuple(scaled(d) for d in result.digits),
-                  tuple(scaled(r) for r in result.rejected),
-                  tuple(scaled(m) for m in result.marks))
+    return Result(
+        tuple(scaled(d) for d in result.digits),
+        tuple(scaled(r) for r in result.rejected),
+        tuple(scaled(m) for m in result.marks),
+    )

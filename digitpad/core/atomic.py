@@ -22,7 +22,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix if suffix is not None else target.suffix,
+        prefix=f".{target.name}.",
+        suffix=suffix if suffix is not None else target.suffix,
         dir=target.parent,
     )
     os.close(fd)
@@ -50,8 +51,8 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 # --- Several files at once -------------------------------------------------------------
 
-COMMIT = "COMMIT"   # inside a staging folder: the names to move, written before any move
-STALE_S = 3600      # a staging folder without a commit record older than this is debris
+COMMIT = "COMMIT"  # inside a staging folder: the names to move, written before any move
+STALE_S = 3600  # a staging folder without a commit record older than this is debris
 
 
 def move_staged(staging: Path, target: Path, names: list[str]) -> None:

@@ -59,8 +59,16 @@ class Drawing:
         cls, strokes: list, width: float = 280.0, height: float = 280.0, label: int | None = None
     ) -> Drawing:
         """Build from nested lists/arrays of [x, y] or [x, y, p]; validates like a file."""
-        return cls.from_dict({"format": FORMAT, "version": VERSION, "width": width,
-                              "height": height, "strokes": strokes, "label": label})
+        return cls.from_dict(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "width": width,
+                "height": height,
+                "strokes": strokes,
+                "label": label,
+            }
+        )
 
     @classmethod
     def from_dict(cls, data: object) -> Drawing:
@@ -69,15 +77,18 @@ class Drawing:
         if data.get("format") != FORMAT:
             raise DrawingError(f'not a drawing: "format" must be "{FORMAT}"')
         if data.get("version") != VERSION:
-            raise DrawingError(f"unsupported drawing version {data.get('version')!r} "
-                               f"(this DigitPad reads version {VERSION})")
+            raise DrawingError(
+                f"unsupported drawing version {data.get('version')!r} "
+                f"(this DigitPad reads version {VERSION})"
+            )
         width, height = data.get("width"), data.get("height")
         for name, value in (("width", width), ("height", height)):
             if not _is_number(value) or not 0 < value < 1e6:
                 raise DrawingError(f'"{name}" must be a positive number, got {value!r}')
         label = data.get("label")
-        if label is not None and (not isinstance(label, int) or isinstance(label, bool)
-                                  or not 0 <= label <= 9):
+        if label is not None and (
+            not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 9
+        ):
             raise DrawingError(f'"label" must be a digit 0-9, got {label!r}')
         raw = data.get("strokes")
         if not isinstance(raw, list):
@@ -96,8 +107,13 @@ class Drawing:
             has_p = not np.isnan(s[:, 2]).all()
             pts = s if has_p else s[:, :2]
             strokes.append([[round(float(v), 2) for v in p] for p in np.nan_to_num(pts, nan=1.0)])
-        out = {"format": FORMAT, "version": VERSION, "width": self.width,
-               "height": self.height, "strokes": strokes}
+        out = {
+            "format": FORMAT,
+            "version": VERSION,
+            "width": self.width,
+            "height": self.height,
+            "strokes": strokes,
+        }
         if self.label is not None:
             out["label"] = self.label
         return out
@@ -152,8 +168,11 @@ def _parse_stroke(stroke: object, index: int) -> np.ndarray:
         raise DrawingError(f"stroke {index} must be a list of points")
     out = np.full((len(stroke), 3), np.nan)
     for j, point in enumerate(stroke):
-        if (not isinstance(point, (list, tuple, np.ndarray)) or len(point) not in (2, 3)
-                or not all(_is_number(v) or isinstance(v, np.number) for v in point)):
+        if (
+            not isinstance(point, (list, tuple, np.ndarray))
+            or len(point) not in (2, 3)
+            or not all(_is_number(v) or isinstance(v, np.number) for v in point)
+        ):
             raise DrawingError(f"stroke {index}, point {j}: expected [x, y] or [x, y, pressure]")
         values = [float(v) for v in point]
         if not all(math.isfinite(v) for v in values):

@@ -167,12 +167,16 @@ def _short(exc: BaseException) -> str:
 MAX_DECODE_BYTES = 400 * 1024 * 1024
 # Pillow keeps one byte per pixel for 1, L and P, two for I;16 and four for the rest
 # (LA and RGB too); 1, P and I;16 are converted before reducing (one more copy).
-_BYTES_PER_PIXEL = {"1": 2, "L": 1, "P": 5, "PA": 8, "I;16": 6, "I;16L": 6, "I;16B": 6,
-                    "I;16N": 6}
-_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-              8: Image.Transpose.ROTATE_90}
+_BYTES_PER_PIXEL = {"1": 2, "L": 1, "P": 5, "PA": 8, "I;16": 6, "I;16L": 6, "I;16B": 6, "I;16N": 6}
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _QUARTER_TURNS = {5, 6, 7, 8}
 # Copies that decoding makes beyond the image itself (measured peaks): resampling an
 # image with alpha premultiplies it into a second full copy; the WebP decoder keeps its
@@ -188,9 +192,11 @@ def _check_budget(image: Image.Image) -> None:
         need *= _ALPHA_COPIES
     need *= _FORMAT_COPIES.get(image.format or "", 1.0)
     if need > MAX_DECODE_BYTES:
-        raise ImageError(f"image too large to decode ({w:,} x {h:,} {image.mode} pixels would "
-                         f"take {need / 2**20:,.0f} MB; at most "
-                         f"{MAX_DECODE_BYTES / 2**20:,.0f} MB)")
+        raise ImageError(
+            f"image too large to decode ({w:,} x {h:,} {image.mode} pixels would "
+            f"take {need / 2**20:,.0f} MB; at most "
+            f"{MAX_DECODE_BYTES / 2**20:,.0f} MB)"
+        )
 
 
 def _orientation(image: Image.Image) -> int:
@@ -292,6 +298,7 @@ def _composite(image: Image.Image) -> Image.Image:
 
 # --- From grey levels to ink ----------------------------------------------------------
 
+
 def ink_from_grey(grey: np.ndarray) -> np.ndarray:
     """Grey float (H, W) in [0, 1], paper of either polarity -> ink, float32 (H, W).
 
@@ -332,16 +339,23 @@ def _without_margins(g: np.ndarray) -> np.ndarray:
     table or a frame around the page, which the paper's estimate copes with.
     """
     level = float(np.median(g))
-    found = [(axis, start, depth) for axis in (0, 1) for start in (True, False)
-             if (depth := _margin_depth(g if axis == 0 else g.T, start, level))]
+    found = [
+        (axis, start, depth)
+        for axis in (0, 1)
+        for start in (True, False)
+        if (depth := _margin_depth(g if axis == 0 else g.T, start, level))
+    ]
     if len(found) != 1:
         return g
     axis, start, depth = found[0]
     edges = [g[0], g[-1], g[:, 0], g[:, -1]]
     own = {(0, True): 0, (0, False): 1, (1, True): 2, (1, False): 3}[axis, start]
     sign = np.sign(float(np.median(edges[own])) - level)
-    if any(sign * (float(np.median(edge)) - level) >= MARGIN_CONTRAST / 2
-           for k, edge in enumerate(edges) if k != own):
+    if any(
+        sign * (float(np.median(edge)) - level) >= MARGIN_CONTRAST / 2
+        for k, edge in enumerate(edges)
+        if k != own
+    ):
         return g  # another side is dark (bright) too: a table or frame round the page
     out = g.copy()
     lines = out if axis == 0 else out.T  # a view: painting it paints out
@@ -350,7 +364,7 @@ def _without_margins(g: np.ndarray) -> np.ndarray:
     if start:
         lines[:depth] = np.median(lines[depth:inner], axis=0)
     else:
-        lines[n - depth:] = np.median(lines[n - inner:n - depth], axis=0)
+        lines[n - depth :] = np.median(lines[n - inner : n - depth], axis=0)
     return out
 
 
@@ -364,8 +378,11 @@ def _margin_depth(lines: np.ndarray, start: bool, level: float) -> int:
             return 0  # too deep for a margin: a dark photo, not a scanner's edge
         row = lines[k]
         far = row - level
-        side = -1.0 if (far <= -MARGIN_CONTRAST).mean() >= MARGIN_SOLID else (
-            1.0 if (far >= MARGIN_CONTRAST).mean() >= MARGIN_SOLID else 0.0)
+        side = (
+            -1.0
+            if (far <= -MARGIN_CONTRAST).mean() >= MARGIN_SOLID
+            else (1.0 if (far >= MARGIN_CONTRAST).mean() >= MARGIN_SOLID else 0.0)
+        )
         if side and float(np.percentile(row, 90) - np.percentile(row, 10)) > MARGIN_EVEN:
             side = 0.0  # ink or paper shows through: not a solid margin
         if side == 0.0 or (sign and side != sign):
@@ -388,8 +405,14 @@ def to_ink(grey: np.ndarray) -> np.ndarray:
     """
     h, w = grey.shape
     margin = max(1, min(h, w) // 20)
-    border = np.concatenate([grey[:margin].ravel(), grey[-margin:].ravel(),
-                             grey[:, :margin].ravel(), grey[:, -margin:].ravel()])
+    border = np.concatenate(
+        [
+            grey[:margin].ravel(),
+            grey[-margin:].ravel(),
+            grey[:, :margin].ravel(),
+            grey[:, -margin:].ravel(),
+        ]
+    )
     background = float(np.median(border))
     ink = grey - background if background < 0.5 else background - grey
     ink = np.clip(ink, 0.0, None)
@@ -417,8 +440,14 @@ def _even_paper(g: np.ndarray) -> float | None:
     h, w = g.shape
     margin = max(1, min(h, w) // 20)
     smooth = raster.box3(g) if min(h, w) >= 3 else g
-    border = np.concatenate([smooth[:margin].ravel(), smooth[-margin:].ravel(),
-                             smooth[:, :margin].ravel(), smooth[:, -margin:].ravel()])
+    border = np.concatenate(
+        [
+            smooth[:margin].ravel(),
+            smooth[-margin:].ravel(),
+            smooth[:, :margin].ravel(),
+            smooth[:, -margin:].ravel(),
+        ]
+    )
     low, level, high = np.percentile(border, [10, 50, 90])
     if high - low > EVEN_SPREAD:
         return None
@@ -459,6 +488,7 @@ def _polarity(g: np.ndarray) -> tuple[bool, float]:
         dark = float(np.median(g)) >= 0.5
     else:
         dark = below >= above
+
     def strokes(side: bool) -> tuple[np.ndarray, float]:
         signed = -r if side else r
         mask = signed > max(raster.otsu(signed), floor)
@@ -470,8 +500,11 @@ def _polarity(g: np.ndarray) -> tuple[bool, float]:
     # strokes of some width and extent (not noise), the strokes are the ink.
     if width >= BROAD_SHARE * min(small.shape):
         mask, thin = strokes(not dark)
-        if (thin >= MIN_THIN_WIDTH and width > BROAD_STROKES * thin
-                and mask.mean() >= MIN_STROKE_SHARE):
+        if (
+            thin >= MIN_THIN_WIDTH
+            and width > BROAD_STROKES * thin
+            and mask.mean() >= MIN_STROKE_SHARE
+        ):
             dark, width = not dark, thin
     return dark, width * factor
 
@@ -480,12 +513,16 @@ def _contrast(g: np.ndarray, dark: bool, stroke: float) -> np.ndarray:
     """Ink contrast against the local paper: paper near 0, full ink near 1 (or less)."""
     h, w = g.shape
     longest = max(h, w)
-    block = max(2, math.ceil(longest * BLOCK_FRACTION),
-                math.ceil(min(BLOCK_STROKES * stroke, longest / 6)))
+    block = max(
+        2, math.ceil(longest * BLOCK_FRACTION), math.ceil(min(BLOCK_STROKES * stroke, longest / 6))
+    )
     # Percentiles on a reduced copy: at most about 12x12 samples per block is plenty.
     factor = max(1, block // 12)
-    small, factor = (g, 1) if factor == 1 else (
-        np.asarray(Image.fromarray(g, mode="F").reduce(factor), dtype=np.float32), factor)
+    small, factor = (
+        (g, 1)
+        if factor == 1
+        else (np.asarray(Image.fromarray(g, mode="F").reduce(factor), dtype=np.float32), factor)
+    )
     cells = max(1, round(block / factor))
     q = PAPER_PERCENTILE if dark else 100.0 - PAPER_PERCENTILE
     grid = raster.median3(raster.block_percentile(small, cells, q))
@@ -541,8 +578,9 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
     mask = comps.mask_of(keep)
     if not mask.any():
         return zeros
-    mask, removed = remove_rules(mask, smooth, weak, speck_fraction=SPECK_FRACTION,
-                                 min_contrast=MIN_CONTRAST)
+    mask, removed = remove_rules(
+        mask, smooth, weak, speck_fraction=SPECK_FRACTION, min_contrast=MIN_CONTRAST
+    )
     comps = raster.Components(mask)
     if comps.n == 0:
         return zeros
@@ -582,8 +620,12 @@ def _not_specks(comps: raster.Components, min_extent: float) -> np.ndarray:
     x0, y0 = comps.box[big, :2].min(axis=0)
     x1, y1 = comps.box[big, 2:].max(axis=0)
     reach = 0.25 * largest
-    near = ((comps.box[:, 0] <= x1 + reach) & (comps.box[:, 2] >= x0 - reach)
-            & (comps.box[:, 1] <= y1 + reach) & (comps.box[:, 3] >= y0 - reach))
+    near = (
+        (comps.box[:, 0] <= x1 + reach)
+        & (comps.box[:, 2] >= x0 - reach)
+        & (comps.box[:, 1] <= y1 + reach)
+        & (comps.box[:, 3] >= y0 - reach)
+    )
     small = (extent >= max(min_extent, SPECK_RELATIVE * largest)) & near
     return big | small | _dots(comps, big, min_extent)
 
@@ -601,12 +643,17 @@ def _dots(comps: raster.Components, big: np.ndarray, min_extent: float) -> np.nd
     w, h = box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]
     cy = (box[:, 1] + box[:, 3]) / 2
     filled = comps.area >= 0.5 * w * h
-    sized = (np.maximum(w, h) >= max(min_extent, DOT_RELATIVE * band)) & \
-        (np.maximum(w, h) <= 0.35 * band)
+    sized = (np.maximum(w, h) >= max(min_extent, DOT_RELATIVE * band)) & (
+        np.maximum(w, h) <= 0.35 * band
+    )
     low = (cy >= top + 0.5 * band) & (cy <= bottom + 0.2 * band)
     b = box[big]
-    inside = ((box[:, None, 0] >= b[None, :, 0]) & (box[:, None, 2] <= b[None, :, 2])
-              & (box[:, None, 1] >= b[None, :, 1]) & (box[:, None, 3] <= b[None, :, 3]))
+    inside = (
+        (box[:, None, 0] >= b[None, :, 0])
+        & (box[:, None, 2] <= b[None, :, 2])
+        & (box[:, None, 1] >= b[None, :, 1])
+        & (box[:, None, 3] <= b[None, :, 3])
+    )
     gap = np.maximum(b[None, :, 0] - box[:, None, 2], box[:, None, 0] - b[None, :, 2])
     near = (gap <= band).any(axis=1)
     return filled & sized & low & ~inside.any(axis=1) & near & ~big

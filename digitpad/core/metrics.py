@@ -32,8 +32,9 @@ def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.mean(np.log(p)))
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
-                               bins: int = 10) -> float:
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 10
+) -> float:
     """ECE over ``bins`` equal-width confidence bins: the mean gap between how sure the
     answers were and how often they were right, weighted by each bin's share."""
     confidence = np.asarray(confidence, dtype=np.float64)
@@ -57,9 +58,13 @@ def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarra
     return (p / p.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def fit_temperature(probabilities: np.ndarray, labels: np.ndarray,
-                    weights: np.ndarray | None = None,
-                    low: float = 0.25, high: float = 8.0) -> float:
+def fit_temperature(
+    probabilities: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray | None = None,
+    low: float = 0.25,
+    high: float = 8.0,
+) -> float:
     """The temperature that minimises the (weighted) cross-entropy of ``labels``
     (temperature scaling, Guo et al. 2017): golden-section search over log T."""
     logp = np.log(np.clip(np.asarray(probabilities, np.float64), 1e-30, 1.0))

@@ -69,8 +69,10 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 64 * 1024
 #: The .gz files are 9.9 MB at most; a server sending more is not sending MNIST.
 MAX_GZ_BYTES: dict[str, int] = {
-    "train-images-idx3-ubyte": 12_000_000, "train-labels-idx1-ubyte": 60_000,
-    "t10k-images-idx3-ubyte": 2_500_000, "t10k-labels-idx1-ubyte": 10_000,
+    "train-images-idx3-ubyte": 12_000_000,
+    "train-labels-idx1-ubyte": 60_000,
+    "t10k-images-idx3-ubyte": 2_500_000,
+    "t10k-labels-idx1-ubyte": 10_000,
 }
 #: A download must finish within this time, and after the first GRACE_S seconds keep
 #: an average of at least MIN_BYTES_PER_S (a server sending a byte a second is down).
@@ -354,8 +356,9 @@ def _fetch(
         os.fsync(out.fileno())
 
 
-def _open(request: urllib.request.Request, timeout: float, basename: str,
-          should_stop: StopCallback | None):
+def _open(
+    request: urllib.request.Request, timeout: float, basename: str, should_stop: StopCallback | None
+):
     """urlopen, while should_stop() is asked every _POLL_S: connecting and waiting for
     the headers can take the whole timeout, and a cancel must not wait for it."""
     box: dict = {}

@@ -43,8 +43,7 @@ def test_metric(meta: dict | None, key: str) -> float | None:
     """meta["test"][key] as a float, or None when the sidecar does not have it."""
     test = meta.get("test") if isinstance(meta, dict) else None
     value = test.get(key) if isinstance(test, dict) else None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
-        else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def read_meta(folder: Path) -> dict:
@@ -77,8 +76,9 @@ def list_versions() -> list[ModelVersion]:
     if not base.is_dir():
         return []
     # Hidden folders are a training run's staging, not yet a version.
-    folders = [f for f in base.iterdir()
-               if f.is_dir() and not f.name.startswith(".") and is_complete(f)]
+    folders = [
+        f for f in base.iterdir() if f.is_dir() and not f.name.startswith(".") and is_complete(f)
+    ]
     folders.sort(key=lambda f: f.name, reverse=True)
     return [ModelVersion(f, read_meta(f)) for f in folders]
 

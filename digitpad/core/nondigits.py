@@ -35,12 +35,11 @@ def _line(x0: float, y0: float, x1: float, y1: float, n: int = 8) -> Stroke:
 def _poly(*points: tuple[float, float]) -> Stroke:
     out: Stroke = []
     for a, b in zip(points, points[1:]):
-        out += _line(*a, *b, n=6)[(1 if out else 0):]
+        out += _line(*a, *b, n=6)[(1 if out else 0) :]
     return out
 
 
-def _arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float,
-         n: int = 16) -> Stroke:
+def _arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float, n: int = 16) -> Stroke:
     """Degrees, 0 = right, growing clockwise on screen (y down)."""
     t = np.radians(np.linspace(a0, a1, n))
     return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t)))
@@ -50,60 +49,96 @@ def _arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float,
 
 LETTERS: dict[str, Template] = {
     "A": lambda r: [_poly((0.1, 1), (0.5, 0), (0.9, 1)), _line(0.25, 0.62, 0.75, 0.62)],
-    "E": lambda r: [_poly((0.8, 0), (0.15, 0), (0.15, 1), (0.8, 1)),
-                    _line(0.15, 0.5, 0.65, 0.5)],
+    "E": lambda r: [_poly((0.8, 0), (0.15, 0), (0.15, 1), (0.8, 1)), _line(0.15, 0.5, 0.65, 0.5)],
     "F": lambda r: [_poly((0.8, 0), (0.2, 0), (0.2, 1)), _line(0.2, 0.48, 0.65, 0.48)],
-    "H": lambda r: [_line(0.15, 0, 0.15, 1), _line(0.85, 0, 0.85, 1),
-                    _line(0.15, 0.5, 0.85, 0.5)],
+    "H": lambda r: [_line(0.15, 0, 0.15, 1), _line(0.85, 0, 0.85, 1), _line(0.15, 0.5, 0.85, 0.5)],
     "K": lambda r: [_line(0.2, 0, 0.2, 1), _poly((0.8, 0), (0.2, 0.55), (0.85, 1))],
     "L": lambda r: [_poly((0.2, 0), (0.2, 1), (0.85, 1))],
     "M": lambda r: [_poly((0.05, 1), (0.15, 0), (0.5, 0.7), (0.85, 0), (0.95, 1))],
     "N": lambda r: [_poly((0.15, 1), (0.15, 0), (0.85, 1), (0.85, 0))],
     "P": lambda r: [_line(0.2, 1, 0.2, 0), _arc(0.2, 0.27, 0.6, 0.27, -90, 90)],
-    "R": lambda r: [_line(0.2, 1, 0.2, 0), _arc(0.2, 0.25, 0.55, 0.25, -90, 90),
-                    _line(0.35, 0.5, 0.85, 1)],
+    "R": lambda r: [
+        _line(0.2, 1, 0.2, 0),
+        _arc(0.2, 0.25, 0.55, 0.25, -90, 90),
+        _line(0.35, 0.5, 0.85, 1),
+    ],
     "T": lambda r: [_line(0.05, 0, 0.95, 0), _line(0.5, 0, 0.5, 1)],
-    "U": lambda r: [_line(0.15, 0, 0.15, 0.6) + _arc(0.5, 0.6, 0.35, 0.4, 180, 0)[1:]
-                    + _line(0.85, 0.6, 0.85, 0)[1:]],
+    "U": lambda r: [
+        _line(0.15, 0, 0.15, 0.6)
+        + _arc(0.5, 0.6, 0.35, 0.4, 180, 0)[1:]
+        + _line(0.85, 0.6, 0.85, 0)[1:]
+    ],
     "V": lambda r: [_poly((0.05, 0), (0.5, 1), (0.95, 0))],
     "W": lambda r: [_poly((0.0, 0), (0.22, 1), (0.5, 0.3), (0.78, 1), (1.0, 0))],
     "X": lambda r: [_line(0.1, 0, 0.9, 1), _line(0.9, 0, 0.1, 1)],
     "Y": lambda r: [_poly((0.1, 0), (0.5, 0.5), (0.9, 0)), _line(0.5, 0.5, 0.5, 1)],
     "e": lambda r: [_line(0.15, 0.55, 0.85, 0.55) + _arc(0.5, 0.55, 0.35, 0.45, 0, -300)[1:]],
-    "h": lambda r: [_line(0.2, 0, 0.2, 1), _line(0.2, 1, 0.2, 0.6)
-                    + _arc(0.5, 0.65, 0.3, 0.25, 180, 360)[1:] + _line(0.8, 0.65, 0.8, 1)[1:]],
+    "h": lambda r: [
+        _line(0.2, 0, 0.2, 1),
+        _line(0.2, 1, 0.2, 0.6)
+        + _arc(0.5, 0.65, 0.3, 0.25, 180, 360)[1:]
+        + _line(0.8, 0.65, 0.8, 1)[1:],
+    ],
     "k": lambda r: [_line(0.2, 0, 0.2, 1), _poly((0.75, 0.4), (0.2, 0.72), (0.8, 1))],
-    "m": lambda r: [_line(0.05, 1, 0.05, 0.2) + _arc(0.27, 0.35, 0.22, 0.2, 180, 360)[1:]
-                    + _line(0.49, 0.35, 0.49, 1)[1:], _line(0.49, 0.45, 0.49, 0.35)
-                    + _arc(0.72, 0.35, 0.23, 0.2, 180, 360)[1:] + _line(0.95, 0.35, 0.95, 1)[1:]],
-    "n": lambda r: [_line(0.15, 1, 0.15, 0.1) + _arc(0.5, 0.35, 0.35, 0.3, 180, 360)[1:]
-                    + _line(0.85, 0.35, 0.85, 1)[1:]],
-    "r": lambda r: [_line(0.2, 1, 0.2, 0.1), _line(0.2, 0.4, 0.2, 0.4)
-                    + _arc(0.55, 0.35, 0.35, 0.25, 180, 300)[1:]],
-    "t": lambda r: [_line(0.45, 0, 0.45, 0.85) + _arc(0.65, 0.85, 0.2, 0.15, 180, 90)[1:],
-                    _line(0.1, 0.3, 0.85, 0.3)],
-    "u": lambda r: [_line(0.15, 0, 0.15, 0.6) + _arc(0.5, 0.6, 0.35, 0.4, 180, 0)[1:]
-                    + _line(0.85, 0.6, 0.85, 0)[1:] + _line(0.85, 0, 0.85, 1)[1:]],
+    "m": lambda r: [
+        _line(0.05, 1, 0.05, 0.2)
+        + _arc(0.27, 0.35, 0.22, 0.2, 180, 360)[1:]
+        + _line(0.49, 0.35, 0.49, 1)[1:],
+        _line(0.49, 0.45, 0.49, 0.35)
+        + _arc(0.72, 0.35, 0.23, 0.2, 180, 360)[1:]
+        + _line(0.95, 0.35, 0.95, 1)[1:],
+    ],
+    "n": lambda r: [
+        _line(0.15, 1, 0.15, 0.1)
+        + _arc(0.5, 0.35, 0.35, 0.3, 180, 360)[1:]
+        + _line(0.85, 0.35, 0.85, 1)[1:]
+    ],
+    "r": lambda r: [
+        _line(0.2, 1, 0.2, 0.1),
+        _line(0.2, 0.4, 0.2, 0.4) + _arc(0.55, 0.35, 0.35, 0.25, 180, 300)[1:],
+    ],
+    "t": lambda r: [
+        _line(0.45, 0, 0.45, 0.85) + _arc(0.65, 0.85, 0.2, 0.15, 180, 90)[1:],
+        _line(0.1, 0.3, 0.85, 0.3),
+    ],
+    "u": lambda r: [
+        _line(0.15, 0, 0.15, 0.6)
+        + _arc(0.5, 0.6, 0.35, 0.4, 180, 0)[1:]
+        + _line(0.85, 0.6, 0.85, 0)[1:]
+        + _line(0.85, 0, 0.85, 1)[1:]
+    ],
     "v": lambda r: [_poly((0.1, 0.2), (0.5, 1), (0.9, 0.2))],
     "w": lambda r: [_poly((0.0, 0.2), (0.25, 1), (0.5, 0.45), (0.75, 1), (1.0, 0.2))],
     "x": lambda r: [_line(0.15, 0.25, 0.85, 1), _line(0.85, 0.25, 0.15, 1)],
-    "f": lambda r: [_arc(0.65, 0.2, 0.25, 0.2, 0, -180) + _line(0.4, 0.2, 0.4, 1)[1:],
-                    _line(0.15, 0.45, 0.75, 0.45)],
+    "f": lambda r: [
+        _arc(0.65, 0.2, 0.25, 0.2, 0, -180) + _line(0.4, 0.2, 0.4, 1)[1:],
+        _line(0.15, 0.45, 0.75, 0.45),
+    ],
 }
 
 
 # --- Shapes, marks and scribbles ----------------------------------------------------
 
+
 def _star(r: np.random.Generator) -> list[Stroke]:
     start = r.uniform(0, 72)
-    pts = [(0.5 + 0.5 * math.cos(math.radians(start + 144 * k - 90)),
-            0.5 + 0.5 * math.sin(math.radians(start + 144 * k - 90))) for k in range(6)]
+    pts = [
+        (
+            0.5 + 0.5 * math.cos(math.radians(start + 144 * k - 90)),
+            0.5 + 0.5 * math.sin(math.radians(start + 144 * k - 90)),
+        )
+        for k in range(6)
+    ]
     return [_poly(*pts)]
 
 
 def _smiley(r: np.random.Generator) -> list[Stroke]:
-    return [_arc(0.5, 0.5, 0.5, 0.5, 0, 360, 28), _line(0.33, 0.33, 0.34, 0.36, 2),
-            _line(0.66, 0.33, 0.67, 0.36, 2), _arc(0.5, 0.55, 0.25, 0.2, 20, 160)]
+    return [
+        _arc(0.5, 0.5, 0.5, 0.5, 0, 360, 28),
+        _line(0.33, 0.33, 0.34, 0.36, 2),
+        _line(0.66, 0.33, 0.67, 0.36, 2),
+        _arc(0.5, 0.55, 0.25, 0.2, 20, 160),
+    ]
 
 
 def _heart(r: np.random.Generator) -> list[Stroke]:
@@ -170,8 +205,12 @@ def _hatching(r: np.random.Generator) -> list[Stroke]:
 
 
 def _hash(r: np.random.Generator) -> list[Stroke]:
-    return [_line(0.35, 0, 0.25, 1), _line(0.75, 0, 0.65, 1),
-            _line(0, 0.33, 1, 0.33), _line(0, 0.67, 1, 0.67)]
+    return [
+        _line(0.35, 0, 0.25, 1),
+        _line(0.75, 0, 0.65, 1),
+        _line(0, 0.33, 1, 0.33),
+        _line(0, 0.67, 1, 0.67),
+    ]
 
 
 def _asterisk(r: np.random.Generator) -> list[Stroke]:
@@ -207,8 +246,11 @@ def _dots(r: np.random.Generator) -> list[Stroke]:
 
 
 def _percent(r: np.random.Generator) -> list[Stroke]:
-    return [_arc(0.2, 0.2, 0.17, 0.17, 0, 360, 14), _line(0.85, 0, 0.15, 1),
-            _arc(0.8, 0.8, 0.17, 0.17, 0, 360, 14)]
+    return [
+        _arc(0.2, 0.2, 0.17, 0.17, 0, 360, 14),
+        _line(0.85, 0, 0.15, 1),
+        _arc(0.8, 0.8, 0.17, 0.17, 0, 360, 14),
+    ]
 
 
 def _crossed_box(r: np.random.Generator) -> list[Stroke]:
@@ -226,12 +268,29 @@ def _cloud(r: np.random.Generator) -> list[Stroke]:
 
 
 SHAPES: dict[str, Template] = {
-    "star": _star, "smiley": _smiley, "heart": _heart, "triangle": _triangle,
-    "square": _square, "arrow": _arrow, "plus": _plus, "check": _check, "spiral": _spiral,
-    "zigzag": _zigzag, "wave": _wave, "scribble": _scribble, "hatching": _hatching,
-    "hash": _hash, "asterisk": _asterisk, "equals": _equals, "dash": _dash,
-    "flat-line": _flat_line, "flat-oval": _flat_oval, "dots": _dots, "percent": _percent,
-    "crossed-box": _crossed_box, "cloud": _cloud,
+    "star": _star,
+    "smiley": _smiley,
+    "heart": _heart,
+    "triangle": _triangle,
+    "square": _square,
+    "arrow": _arrow,
+    "plus": _plus,
+    "check": _check,
+    "spiral": _spiral,
+    "zigzag": _zigzag,
+    "wave": _wave,
+    "scribble": _scribble,
+    "hatching": _hatching,
+    "hash": _hash,
+    "asterisk": _asterisk,
+    "equals": _equals,
+    "dash": _dash,
+    "flat-line": _flat_line,
+    "flat-oval": _flat_oval,
+    "dots": _dots,
+    "percent": _percent,
+    "crossed-box": _crossed_box,
+    "cloud": _cloud,
 }
 FAMILIES: dict[str, Template] = {**LETTERS, **SHAPES}
 # Never used in training: the bench's measure of shapes the networks have not seen.
@@ -248,8 +307,7 @@ class NonDigit:
     stroke_width: float
 
 
-def draw(family: str, rng: np.random.Generator,
-         variation: PenVariation = DEFAULT) -> NonDigit:
+def draw(family: str, rng: np.random.Generator, variation: PenVariation = DEFAULT) -> NonDigit:
     """One hand-drawn rendition of ``family`` on a 280x280 canvas, varied like a pen digit."""
     strokes = FAMILIES[family](rng)
     aspect = 1.0 if family in _KEEP_ASPECT else rng.uniform(0.7, 1.2)

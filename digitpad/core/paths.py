@@ -21,8 +21,8 @@ def resources_dir() -> Path:
     if frozen_root:
         candidates.append(Path(frozen_root) / "resources")
     package = Path(__file__).resolve().parent.parent
-    candidates.append(package / "_resources")          # installed wheel
-    candidates.append(package.parent / "resources")    # source checkout
+    candidates.append(package / "_resources")  # installed wheel
+    candidates.append(package.parent / "resources")  # source checkout
     for candidate in candidates:
         if (candidate / MODEL_FILE).is_file():
             return candidate

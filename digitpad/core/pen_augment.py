@@ -22,12 +22,12 @@ class PenVariation:
     """How far each variation may go; the defaults are the training recipe's."""
 
     rotate_degrees: float = 12.0
-    shear: float = 0.25            # x += shear * y, either way
-    aspect: float = 0.2            # width scaled in [1 - aspect, 1 + aspect]
-    warp: float = 0.035            # smooth displacement, in digit heights
-    jitter: float = 0.008          # per-point noise, in digit heights
+    shear: float = 0.25  # x += shear * y, either way
+    aspect: float = 0.2  # width scaled in [1 - aspect, 1 + aspect]
+    warp: float = 0.035  # smooth displacement, in digit heights
+    jitter: float = 0.008  # per-point noise, in digit heights
     width: tuple[float, float] = (0.11, 0.21)  # stroke width, fraction of the digit's size
-    pressure_share: float = 0.4    # drawings given a pressure profile
+    pressure_share: float = 0.4  # drawings given a pressure profile
     # How the points are re-sampled: as recorded, densely (a slow pen, smooth), as a
     # mouse (dense, whole canvas pixels), or sparsely (every other point dropped).
     resample_weights: tuple[float, float, float, float] = (0.35, 0.25, 0.25, 0.15)
@@ -40,8 +40,9 @@ class PenVariation:
 DEFAULT = PenVariation()
 
 
-def vary(drawing: Drawing, rng: np.random.Generator,
-         variation: PenVariation = DEFAULT) -> tuple[Drawing, float]:
+def vary(
+    drawing: Drawing, rng: np.random.Generator, variation: PenVariation = DEFAULT
+) -> tuple[Drawing, float]:
     """A randomly varied copy of ``drawing`` and the stroke width to render it with.
 
     The copy lives on a canvas sized to the digit (about 100-200 px tall, as drawn
@@ -59,11 +60,10 @@ def vary(drawing: Drawing, rng: np.random.Generator,
     height_px = rng.uniform(60, 200)  # the digit's size on the new canvas
     matrix = _affine(rng, variation)
     warp = _warp(rng, variation.warp)
-    mode = rng.choice(4, p=np.asarray(variation.resample_weights) / sum(
-        variation.resample_weights))
+    mode = rng.choice(4, p=np.asarray(variation.resample_weights) / sum(variation.resample_weights))
     strokes = []
     for stroke in drawing.strokes:
-        xy = (stroke[:, :2] - centre) / size          # unit digit, centred
+        xy = (stroke[:, :2] - centre) / size  # unit digit, centred
         xy = xy @ matrix.T
         xy = xy + warp(xy)
         xy = _resample(xy, mode, height_px, rng)
@@ -74,8 +74,9 @@ def vary(drawing: Drawing, rng: np.random.Generator,
     if rng.random() < variation.pressure_share:
         strokes = [np.column_stack([s, _pressure(len(s), rng)]) for s in strokes]
     canvas = 4 * height_px
-    varied = Drawing.from_points([s.tolist() for s in strokes], width=canvas, height=canvas,
-                                 label=drawing.label)
+    varied = Drawing.from_points(
+        [s.tolist() for s in strokes], width=canvas, height=canvas, label=drawing.label
+    )
     return varied, float(rng.uniform(*variation.width))
 
 
@@ -97,8 +98,12 @@ def cross_stem(drawing: Drawing, rng: np.random.Generator) -> Drawing:
     half = rng.uniform(0.15, 0.4) * height
     tilt = rng.uniform(-0.06, 0.06) * height
     bar = [[x - half, level + tilt], [x, level], [x + half, level - tilt]]
-    return Drawing([*drawing.strokes, np.column_stack([bar, np.full(3, np.nan)])],
-                   drawing.width, drawing.height, drawing.label)
+    return Drawing(
+        [*drawing.strokes, np.column_stack([bar, np.full(3, np.nan)])],
+        drawing.width,
+        drawing.height,
+        drawing.label,
+    )
 
 
 def _affine(rng: np.random.Generator, v: PenVariation) -> np.ndarray:
@@ -126,15 +131,14 @@ def _warp(rng: np.random.Generator, amplitude: float):
     return displace
 
 
-def _resample(xy: np.ndarray, mode: int, height_px: float,
-              rng: np.random.Generator) -> np.ndarray:
+def _resample(xy: np.ndarray, mode: int, height_px: float, rng: np.random.Generator) -> np.ndarray:
     if len(xy) < 2 or mode == 0:
         return xy
     if mode == 3:  # sparse: keep the ends, drop every other point between them
         if len(xy) < 5:
             return xy
         keep = np.zeros(len(xy), bool)
-        keep[:: 2] = True
+        keep[::2] = True
         keep[-1] = True
         return xy[keep]
     # Dense, as a slow pen or a mouse reports: a smooth curve through the points,
@@ -151,8 +155,15 @@ def _catmull_rom(xy: np.ndarray, step: float) -> np.ndarray:
         p0, p1, p2, p3 = padded[i - 1], padded[i], padded[i + 1], padded[i + 2]
         n = max(1, int(np.ceil(np.linalg.norm(p2 - p1) / step)))
         t = (np.arange(1, n + 1) / n)[:, None]
-        out.append(0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                          + (-p0 + 3 * p1 - 3 * p2 + p3) * t ** 3))
+        out.append(
+            0.5
+            * (
+                (2 * p1)
+                + (-p0 + p2) * t
+                + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+                + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3
+            )
+        )
     return np.vstack(out)
 
 

@@ -22,8 +22,10 @@ TRAIN_WRITERS = frozenset(range(1, 23))
 CALIBRATION_WRITERS = frozenset(range(23, 26))
 DEV_WRITERS = frozenset(range(26, 31))
 LICENCE = "CC BY 4.0"
-CREDIT = ("Pen-Based Recognition of Handwritten Digits, E. Alpaydin and F. Alimoglu, "
-          "Bogazici University (UCI Machine Learning Repository)")
+CREDIT = (
+    "Pen-Based Recognition of Handwritten Digits, E. Alpaydin and F. Alimoglu, "
+    "Bogazici University (UCI Machine Learning Repository)"
+)
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,18 @@ def read(path: str | os.PathLike) -> list[PenDigit]:
 
     def flush() -> None:
         if label is not None and strokes:
-            digits.append(PenDigit(label, writer or 0, Drawing.from_points(
-                [[[x, BOX_UNITS - y] for x, y in s] for s in strokes],
-                width=BOX_UNITS, height=BOX_UNITS, label=label)))
+            digits.append(
+                PenDigit(
+                    label,
+                    writer or 0,
+                    Drawing.from_points(
+                        [[[x, BOX_UNITS - y] for x, y in s] for s in strokes],
+                        width=BOX_UNITS,
+                        height=BOX_UNITS,
+                        label=label,
+                    ),
+                )
+            )
 
     with open(path, encoding="ascii") as f:
         for line in f:
@@ -83,8 +94,9 @@ def training_digits(digits: list[PenDigit]) -> list[PenDigit]:
     return chosen
 
 
-def write_writers(source: str | os.PathLike, target: str | os.PathLike,
-                  writers: frozenset[int]) -> int:
+def write_writers(
+    source: str | os.PathLike, target: str | os.PathLike, writers: frozenset[int]
+) -> int:
     """Copy the header and the digits of ``writers`` from one pen-strokes file to a new
     one (written atomically); returns how many digits were kept."""
     from digitpad.core import atomic

@@ -183,8 +183,9 @@ def _thickened(crop: np.ndarray) -> np.ndarray:
     return np.asarray(image.filter(ImageFilter.MaxFilter(2 * radius + 1)), np.float32)
 
 
-def ink_box(grey: np.ndarray, ink_threshold: float = INK_THRESHOLD
-            ) -> tuple[int, int, int, int] | None:
+def ink_box(
+    grey: np.ndarray, ink_threshold: float = INK_THRESHOLD
+) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1), end-exclusive, of pixels above ink_threshold x the maximum."""
     peak = float(np.max(grey)) if grey.size else 0.0
     if not np.isfinite(peak) or peak <= 0:
@@ -229,5 +230,5 @@ def place_by_mass(patch: np.ndarray) -> np.ndarray:
     ys, xs = max(0, top), max(0, left)
     ye, xe = min(FIELD, top + h), min(FIELD, left + w)
     if ye > ys and xe > xs:
-        field[ys:ye, xs:xe] = patch[ys - top: ye - top, xs - left: xe - left]
+        field[ys:ye, xs:xe] = patch[ys - top : ye - top, xs - left : xe - left]
     return field

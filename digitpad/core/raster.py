@@ -73,8 +73,7 @@ def median3(grid: np.ndarray) -> np.ndarray:
     return np.median(windows.reshape(*grid.shape, 9), axis=2).astype(np.float32)
 
 
-def upsample(grid: np.ndarray, block: int | tuple[int, int],
-              shape: tuple[int, int]) -> np.ndarray:
+def upsample(grid: np.ndarray, block: int | tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
     """Bilinear from block centres to every pixel of `shape`, extended linearly at the
     edges (clamping there would flatten a gradient over the outer half block)."""
     by, bx = (block, block) if isinstance(block, int) else block
@@ -108,14 +107,15 @@ def rank_1d(a: np.ndarray, size: int, op, axis: int) -> np.ndarray:
     n = a.shape[0]
     half = size // 2
     total = math.ceil((n + 2 * half) / size) * size
-    padded = np.concatenate([np.repeat(a[:1], half, axis=0), a,
-                             np.repeat(a[-1:], total - n - half, axis=0)])
+    padded = np.concatenate(
+        [np.repeat(a[:1], half, axis=0), a, np.repeat(a[-1:], total - n - half, axis=0)]
+    )
     blocks = padded.reshape(total // size, size, *a.shape[1:])
     prefix = op.accumulate(blocks, axis=1).reshape(padded.shape)
     suffix = op.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].reshape(padded.shape)
     # Window [i, i + size) spans at most two blocks: the suffix of the first, the
     # prefix of the second.
-    out = op(suffix[:n], prefix[size - 1: size - 1 + n])
+    out = op(suffix[:n], prefix[size - 1 : size - 1 + n])
     return np.moveaxis(out, 0, axis)
 
 
@@ -163,6 +163,7 @@ def stroke_width(mask: np.ndarray) -> float:
 
 
 # --- Connected components -------------------------------------------------------------
+
 
 class Components:
     """8-connected components of a boolean mask, labelled on horizontal runs.
@@ -218,8 +219,13 @@ class Components:
         if self.n == 0:
             return np.zeros(self.shape, np.int64)
         chosen = keep[self.label]
-        return paint_runs(self.shape, self.rows[chosen], self.starts[chosen],
-                           self.ends[chosen], self.label[chosen] + 1)
+        return paint_runs(
+            self.shape,
+            self.rows[chosen],
+            self.starts[chosen],
+            self.ends[chosen],
+            self.label[chosen] + 1,
+        )
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -233,8 +239,13 @@ def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rows, starts, ends
 
 
-def paint_runs(shape: tuple[int, int], rows: np.ndarray, starts: np.ndarray,
-                ends: np.ndarray, values: np.ndarray) -> np.ndarray:
+def paint_runs(
+    shape: tuple[int, int],
+    rows: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    values: np.ndarray,
+) -> np.ndarray:
     """int (H, W): each run's value over its pixels, 0 elsewhere (runs never overlap)."""
     out = np.zeros(shape, np.int64)
     lengths = ends - starts
@@ -264,8 +275,11 @@ def join_runs(rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int
     hi = np.searchsorted(key_start, previous + ends, "right")
     counts = np.clip(hi - lo, 0, None)
     b = np.repeat(np.arange(n), counts)
-    a = np.repeat(lo, counts) + np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts,
-                                                                        counts)
+    a = (
+        np.repeat(lo, counts)
+        + np.arange(int(counts.sum()))
+        - np.repeat(np.cumsum(counts) - counts, counts)
+    )
     parent = np.arange(n)
     while True:
         pa, pb = parent[a], parent[b]

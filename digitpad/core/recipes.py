@@ -20,15 +20,15 @@ class Recipe:
     epochs: int
     batch_size: int = 128
     validation_split: float = 0.1
-    learning_rate: float = 1e-3       # Adam's default: the card used it
-    cosine_schedule: bool = False     # cosine decay to ~0 with a short linear warm-up
+    learning_rate: float = 1e-3  # Adam's default: the card used it
+    cosine_schedule: bool = False  # cosine decay to ~0 with a short linear warm-up
     warmup_epochs: float = 0.0
-    weight_ema: bool = False          # evaluate with an exponential moving average of the weights
+    weight_ema: bool = False  # evaluate with an exponential moving average of the weights
     # Random affine transform of each training image (0 = off).
     rotate_degrees: float = 0.0
-    scale_range: float = 0.0          # uniform zoom in [1 - r, 1 + r]
-    aspect_range: float = 0.0         # extra x-only zoom, for narrow and wide writers
-    shear: float = 0.0                # shear factor, +-
+    scale_range: float = 0.0  # uniform zoom in [1 - r, 1 + r]
+    aspect_range: float = 0.0  # extra x-only zoom, for narrow and wide writers
+    shear: float = 0.0  # shear factor, +-
     shift_pixels: float = 0.0
     # Stroke-thickness variation: blend each image towards its 3x3 grey dilation
     # (thicker pen) or erosion (thinner pen) by a random amount.
@@ -38,24 +38,39 @@ class Recipe:
     # the ten" (outlier exposure, Hendrycks et al. 2019), so the network's ten outputs
     # stay the card's.
     pen_share: float = 0.0
-    pen_copies: int = 0               # varied renditions of each recorded pen digit
+    pen_copies: int = 0  # varied renditions of each recorded pen digit
     pen_variation: PenVariation = field(default_factory=PenVariation)
     non_digit_share: float = 0.0
-    non_digit_count: int = 0          # distinct drawn non-digits in the pool
-    digit_check: bool = False         # fit the separate "is it a digit?" check (digit_check.py)
-    calibrate: bool = False           # fit a temperature on the held-out calibration writers
-    members: int = 1                  # networks trained from seeds seed, seed + 1, ...;
-                                      # their probabilities are averaged
+    non_digit_count: int = 0  # distinct drawn non-digits in the pool
+    digit_check: bool = False  # fit the separate "is it a digit?" check (digit_check.py)
+    calibrate: bool = False  # fit a temperature on the held-out calibration writers
+    members: int = 1  # networks trained from seeds seed, seed + 1, ...;
+    # their probabilities are averaged
 
     def without_augmentation(self) -> Recipe:
-        return replace(self, rotate_degrees=0.0, scale_range=0.0, aspect_range=0.0, shear=0.0,
-                       shift_pixels=0.0, thickness_probability=0.0, pen_copies=min(
-                           self.pen_copies, 1))
+        return replace(
+            self,
+            rotate_degrees=0.0,
+            scale_range=0.0,
+            aspect_range=0.0,
+            shear=0.0,
+            shift_pixels=0.0,
+            thickness_probability=0.0,
+            pen_copies=min(self.pen_copies, 1),
+        )
 
     @property
     def augments(self) -> bool:
-        return any((self.rotate_degrees, self.scale_range, self.aspect_range, self.shear,
-                    self.shift_pixels, self.thickness_probability))
+        return any(
+            (
+                self.rotate_degrees,
+                self.scale_range,
+                self.aspect_range,
+                self.shear,
+                self.shift_pixels,
+                self.thickness_probability,
+            )
+        )
 
 
 CARD = Recipe(
@@ -85,7 +100,7 @@ DEFAULT = Recipe(
         "0.003 and cosine decay, and a moving average of the weights. The probabilities "
         "are calibrated by temperature scaling on the MNIST validation images (10%, held "
         "out) and the pen writers 23-25 (held out); a separate linear check on the "
-        "networks' features, fitted against 24,000 drawn non-digits, says \"not a digit\"."
+        'networks\' features, fitted against 24,000 drawn non-digits, says "not a digit".'
     ),
     epochs=45,
     learning_rate=3e-3,
@@ -103,8 +118,9 @@ DEFAULT = Recipe(
     # and 9s, so every share of pen strokes costs MNIST a little (docs/experiments.md).
     pen_share=0.15,
     pen_copies=16,
-    pen_variation=PenVariation(rotate_degrees=15.0, shear=0.4, crossed_sevens=0.4,
-                               crossed_twos=0.15),
+    pen_variation=PenVariation(
+        rotate_degrees=15.0, shear=0.4, crossed_sevens=0.4, crossed_twos=0.15
+    ),
     # Outlier exposure (a uniform target for non-digits) cost 1.3 points of MNIST: the
     # separate check does the rejecting instead.
     non_digit_share=0.0,

@@ -27,16 +27,52 @@ log = logging.getLogger(__name__)
 
 # (Keras class name, expected config values); the card's network layer by layer.
 ARCHITECTURE: tuple[tuple[str, dict], ...] = (
-    ("Conv2D", {"filters": 32, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid",
-                "activation": "relu", "use_bias": True, "dilation_rate": [1, 1],
-                "data_format": "channels_last", "groups": 1}),
-    ("MaxPooling2D", {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid",
-                      "data_format": "channels_last"}),
-    ("Conv2D", {"filters": 64, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid",
-                "activation": "relu", "use_bias": True, "dilation_rate": [1, 1],
-                "data_format": "channels_last", "groups": 1}),
-    ("MaxPooling2D", {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid",
-                      "data_format": "channels_last"}),
+    (
+        "Conv2D",
+        {
+            "filters": 32,
+            "kernel_size": [3, 3],
+            "strides": [1, 1],
+            "padding": "valid",
+            "activation": "relu",
+            "use_bias": True,
+            "dilation_rate": [1, 1],
+            "data_format": "channels_last",
+            "groups": 1,
+        },
+    ),
+    (
+        "MaxPooling2D",
+        {
+            "pool_size": [2, 2],
+            "strides": [2, 2],
+            "padding": "valid",
+            "data_format": "channels_last",
+        },
+    ),
+    (
+        "Conv2D",
+        {
+            "filters": 64,
+            "kernel_size": [3, 3],
+            "strides": [1, 1],
+            "padding": "valid",
+            "activation": "relu",
+            "use_bias": True,
+            "dilation_rate": [1, 1],
+            "data_format": "channels_last",
+            "groups": 1,
+        },
+    ),
+    (
+        "MaxPooling2D",
+        {
+            "pool_size": [2, 2],
+            "strides": [2, 2],
+            "padding": "valid",
+            "data_format": "channels_last",
+        },
+    ),
     ("Flatten", {"data_format": "channels_last"}),
     ("Dropout", {}),
     ("Dense", {"units": 10, "activation": "softmax", "use_bias": True}),
@@ -47,7 +83,7 @@ MAX_WEIGHT = 1e3  # trained weights stay within a few units; far larger ones ove
 WEIGHT_SHAPES = {0: [(3, 3, 1, 32), (32,)], 2: [(3, 3, 32, 64), (64,)], 6: [(1600, 10), (10,)]}
 MAX_MODEL_BYTES = 64 * 1024 * 1024
 CHUNK = 64  # images per forward-pass chunk: measured fastest here (the conv2 patch
-           # buffer of 64 images is 7 MB; 128 was 10% slower, 256 twice as slow)
+# buffer of 64 images is 7 MB; 128 was 10% slower, 256 twice as slow)
 
 
 class ModelError(Exception):
@@ -69,8 +105,10 @@ def _check_layer(index: int, layer: dict, expected: tuple[str, dict]) -> None:
     got_cls = layer.get("class_name")
     config = layer.get("config") or {}
     if got_cls != cls:
-        raise ModelError(f"layer {index + 1} is {got_cls}, expected {cls} "
-                         "(only the model card's architecture is supported)")
+        raise ModelError(
+            f"layer {index + 1} is {got_cls}, expected {cls} "
+            "(only the model card's architecture is supported)"
+        )
     for key, value in want.items():
         got = config.get(key)
         if isinstance(got, tuple):
@@ -148,8 +186,14 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
         raise ModelError(f"{path}: no such model file") from None
     except KeyError as exc:
         raise ModelError(f"{path.name}: not a Keras model file (missing {exc})") from None
-    except (OSError, zipfile.BadZipFile, ValueError, RecursionError, RuntimeError,
-            NotImplementedError) as exc:  # encrypted or unknown compression: the last two
+    except (
+        OSError,
+        zipfile.BadZipFile,
+        ValueError,
+        RecursionError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:  # encrypted or unknown compression: the last two
         detail = " ".join(str(exc).split())[:160]
         raise ModelError(f"{path.name}: not a readable .keras file ({detail})") from None
 
@@ -159,13 +203,16 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
     inner = config.get("config")
     raw_layers = inner.get("layers") if isinstance(inner, dict) else None
     if not isinstance(raw_layers, list) or not all(
-            isinstance(layer, dict) and isinstance(layer.get("config", {}), dict)
-            for layer in raw_layers):
+        isinstance(layer, dict) and isinstance(layer.get("config", {}), dict)
+        for layer in raw_layers
+    ):
         raise ModelError(f"{path.name}: its config holds no list of layers")
     layers = [layer for layer in raw_layers if layer.get("class_name") != "InputLayer"]
     if len(layers) != len(ARCHITECTURE):
-        raise ModelError(f"{path.name}: {len(layers)} layers, expected {len(ARCHITECTURE)} "
-                         "(only the model card's architecture is supported)")
+        raise ModelError(
+            f"{path.name}: {len(layers)} layers, expected {len(ARCHITECTURE)} "
+            "(only the model card's architecture is supported)"
+        )
     for index, (layer, expected) in enumerate(zip(layers, ARCHITECTURE)):
         try:
             _check_layer(index, layer, expected)
@@ -178,19 +225,25 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
             for index, shapes in WEIGHT_SHAPES.items():
                 name = _weights_group(layers, index)
                 try:
-                    values = [np.asarray(_dataset(h5, f"layers/{name}/vars/{i}", h5py),
-                                         dtype=np.float32) for i in range(2)]
+                    values = [
+                        np.asarray(_dataset(h5, f"layers/{name}/vars/{i}", h5py), dtype=np.float32)
+                        for i in range(2)
+                    ]
                 except ModelError as exc:
                     raise ModelError(f"{path.name}: {exc}") from None
                 for value, shape in zip(values, shapes):
                     if value.shape != shape:
-                        raise ModelError(f"{path.name}: weights of {name} have shape "
-                                         f"{value.shape}, expected {shape}")
+                        raise ModelError(
+                            f"{path.name}: weights of {name} have shape "
+                            f"{value.shape}, expected {shape}"
+                        )
                     if not np.isfinite(value).all():
                         raise ModelError(f"{path.name}: weights of {name} are not finite")
                     if value.size and float(np.abs(value).max()) > MAX_WEIGHT:
-                        raise ModelError(f"{path.name}: weights of {name} are out of range "
-                                         f"(beyond {MAX_WEIGHT:g})")
+                        raise ModelError(
+                            f"{path.name}: weights of {name} are out of range "
+                            f"(beyond {MAX_WEIGHT:g})"
+                        )
                 arrays[index] = values
     except ModelError:
         raise
@@ -220,8 +273,8 @@ def forward_features_many(members: Sequence[Weights], x: np.ndarray) -> list[np.
     x = _fields(x)
     outs = [np.empty((len(x), 1600), np.float32) for _ in members]
     for start in range(0, len(x), CHUNK):
-        for out, features in zip(outs, _features_chunk(members, x[start: start + CHUNK])):
-            out[start: start + CHUNK] = features
+        for out, features in zip(outs, _features_chunk(members, x[start : start + CHUNK])):
+            out[start : start + CHUNK] = features
     return outs
 
 
@@ -234,7 +287,7 @@ def _fields(x: np.ndarray) -> np.ndarray:
 
 def logits_from_features(weights: Weights, features: np.ndarray) -> np.ndarray:
     """(N, 1600) features -> the last layer's inputs to softmax, float32 (N, 10)."""
-    return features @ weights.w3 + weights.b3          # dropout: identity at inference
+    return features @ weights.w3 + weights.b3  # dropout: identity at inference
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -261,9 +314,13 @@ def _features_chunk(members: Sequence[Weights], x: np.ndarray) -> list[np.ndarra
     n = len(x)
     s0, s1, s2 = x.strides
     # (n * 13 * 13, 9) patches of the conv1 outputs at rows 2i + a, columns 2j + b.
-    patches = [np.lib.stride_tricks.as_strided(
-        x[:, a:, b:], shape=(n, 13, 13, 3, 3), strides=(s0, 2 * s1, 2 * s2, s1, s2)
-    ).reshape(n * 169, 9) for a in (0, 1) for b in (0, 1)]
+    patches = [
+        np.lib.stride_tricks.as_strided(
+            x[:, a:, b:], shape=(n, 13, 13, 3, 3), strides=(s0, 2 * s1, 2 * s2, s1, s2)
+        ).reshape(n * 169, 9)
+        for a in (0, 1)
+        for b in (0, 1)
+    ]
     cols = np.empty((n, 10, 10, 3, 3, 32), np.float32)
     out = []
     for w in members:
@@ -276,7 +333,7 @@ def _features_chunk(members: Sequence[Weights], x: np.ndarray) -> list[np.ndarra
         # conv2's patches in (dy, dx, channel) order, as Keras' (3, 3, 32, 64) kernel.
         for dy in range(3):
             for dx in range(3):
-                cols[:, :, :, dy, dx, :] = h[:, dy: dy + 10, dx: dx + 10, :]
+                cols[:, :, :, dy, dx, :] = h[:, dy : dy + 10, dx : dx + 10, :]
         g = (cols.reshape(n * 100, 288) @ w.k2).reshape(n, 5, 2, 5, 2, 64).max(axis=(2, 4))
         g += w.b2
         np.maximum(g, 0, out=g)
@@ -290,20 +347,23 @@ class DigitCheck:
     (fitted by training.digit_check), averaged over the networks; a score under
     ``threshold`` means "not a digit"."""
 
-    weights: np.ndarray   # float32 (M, 1600): one row per network
-    bias: np.ndarray      # float32 (M,)
+    weights: np.ndarray  # float32 (M, 1600): one row per network
+    bias: np.ndarray  # float32 (M,)
     threshold: float
 
     def scores(self, features: list[np.ndarray]) -> np.ndarray:
         """One float32 (N, 1600) per network -> float32 (N,): log-odds of being a digit."""
-        return np.mean([f @ w + b for f, w, b in zip(features, self.weights, self.bias)],
-                       axis=0)
+        return np.mean([f @ w + b for f, w, b in zip(features, self.weights, self.bias)], axis=0)
 
     def to_json(self) -> dict:
-        return {"method": "logistic regression on the 1,600 features the last layer reads",
-                "members": [{"weights": [round(float(v), 7) for v in w], "bias": float(b)}
-                            for w, b in zip(self.weights, self.bias)],
-                "threshold": float(self.threshold)}
+        return {
+            "method": "logistic regression on the 1,600 features the last layer reads",
+            "members": [
+                {"weights": [round(float(v), 7) for v in w], "bias": float(b)}
+                for w, b in zip(self.weights, self.bias)
+            ],
+            "threshold": float(self.threshold),
+        }
 
     @classmethod
     def from_json(cls, data: object, members: int) -> DigitCheck:
@@ -315,8 +375,12 @@ class DigitCheck:
         for item in data["members"]:
             weights = item.get("weights") if isinstance(item, dict) else None
             bias = item.get("bias") if isinstance(item, dict) else None
-            if not isinstance(weights, list) or len(weights) != 1600 or not all(
-                    _is_number(v) for v in weights) or not _is_number(bias):
+            if (
+                not isinstance(weights, list)
+                or len(weights) != 1600
+                or not all(_is_number(v) for v in weights)
+                or not _is_number(bias)
+            ):
                 raise ModelError("digit check: expected 1,600 weights and a bias per network")
             rows.append(weights)
             biases.append(bias)
@@ -325,8 +389,7 @@ class DigitCheck:
             raise ModelError(f"digit check: expected {members} networks and a threshold")
         with np.errstate(over="ignore"):  # too large for float32 -> inf, refused below
             weights, bias = np.asarray(rows, np.float32), np.asarray(biases, np.float32)
-        if not (np.isfinite(weights).all() and np.isfinite(bias).all()
-                and np.isfinite(threshold)):
+        if not (np.isfinite(weights).all() and np.isfinite(bias).all() and np.isfinite(threshold)):
             raise ModelError("digit check: values must be finite")
         return cls(weights, bias, float(threshold))
 
@@ -347,8 +410,13 @@ class Recognizer:
     networks' files (``members``), the first being the model file itself.
     """
 
-    def __init__(self, weights: Weights, path: Path, meta: dict | None = None,
-                 members: list[Weights] | None = None):
+    def __init__(
+        self,
+        weights: Weights,
+        path: Path,
+        meta: dict | None = None,
+        members: list[Weights] | None = None,
+    ):
         self.members = list(members) if members else [weights]
         self.weights = self.members[0]
         self.path = path
@@ -363,14 +431,20 @@ class Recognizer:
         atomic.finish_interrupted(path.parent)  # a training killed while moving files in
         weights, _ = read_keras(path)
         meta = None
-        sidecar = path.with_name("model.json") if path.name == "model.keras" else \
-            path.with_suffix(".json")
+        sidecar = (
+            path.with_name("model.json")
+            if path.name == "model.keras"
+            else path.with_suffix(".json")
+        )
         if sidecar.is_file():
             try:
                 meta = _read_sidecar(sidecar)
             except (OSError, ValueError, RecursionError) as exc:
-                log.warning("ignoring unreadable model metadata %s: %s", sidecar.name,
-                            " ".join(str(exc).split())[:200])
+                log.warning(
+                    "ignoring unreadable model metadata %s: %s",
+                    sidecar.name,
+                    " ".join(str(exc).split())[:200],
+                )
         members = [weights]
         for name in _member_files(meta, path)[1:]:
             member, _ = read_keras(path.with_name(name))
@@ -390,8 +464,7 @@ class Recognizer:
         p, likeness = self.read_scores(fields, check)
         return p, likeness >= 0
 
-    def read_scores(self, fields: np.ndarray,
-                    check: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def read_scores(self, fields: np.ndarray, check: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities float32 (N, 10) and float32 (N,): the digit check's log-odds over
         its threshold (negative: not a digit; all zeros without a check)."""
         fields = _fields(fields)
@@ -401,11 +474,11 @@ class Recognizer:
         # Chunk by chunk, straight to the last layer and the check: the 1,600 features of
         # each network are never kept for the whole batch.
         for start in range(0, len(fields), CHUNK):
-            chunk = _features_chunk(self.members, fields[start: start + CHUNK])
+            chunk = _features_chunk(self.members, fields[start : start + CHUNK])
             for w, f in zip(self.members, chunk):
-                p[start: start + CHUNK] += softmax(logits_from_features(w, f))
+                p[start : start + CHUNK] += softmax(logits_from_features(w, f))
             if check:
-                scores[start: start + CHUNK] = self.check.scores(chunk)
+                scores[start : start + CHUNK] = self.check.scores(chunk)
         p /= len(self.members)
         if self.temperature != 1.0:
             p = softmax(np.log(np.maximum(p, 1e-30)) / np.float32(self.temperature))
@@ -431,13 +504,22 @@ def _member_files(meta: dict | None, path: Path) -> list[str]:
     members = meta.get("members") if isinstance(meta, dict) else None
     if members is None:
         return []
-    names = [m.get("file") if isinstance(m, dict) else None for m in members] \
-        if isinstance(members, list) else None
-    if (not names or len(names) > MAX_MEMBERS
-            or not all(isinstance(n, str) and MEMBER_NAME.fullmatch(n) for n in names)
-            or len(set(names)) != len(names) or names[0] != path.name):
-        raise ModelError(f"{path.name}: its sidecar lists networks that cannot be used "
-                         f"(at most {MAX_MEMBERS} plain .keras file names, this file first)")
+    names = (
+        [m.get("file") if isinstance(m, dict) else None for m in members]
+        if isinstance(members, list)
+        else None
+    )
+    if (
+        not names
+        or len(names) > MAX_MEMBERS
+        or not all(isinstance(n, str) and MEMBER_NAME.fullmatch(n) for n in names)
+        or len(set(names)) != len(names)
+        or names[0] != path.name
+    ):
+        raise ModelError(
+            f"{path.name}: its sidecar lists networks that cannot be used "
+            f"(at most {MAX_MEMBERS} plain .keras file names, this file first)"
+        )
     return names
 
 
@@ -460,13 +542,14 @@ def _digit_check(meta: dict, path: Path, members: int) -> DigitCheck | None:
 
 # --- From inputs to answers -------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Digit:
     digit: int
     confidence: float
-    probabilities: np.ndarray            # float32 (10,)
-    box: tuple[int, int, int, int]       # x0, y0, x1, y1 in input pixels (canvas or image)
-    field: np.ndarray                    # float32 (28, 28): what the model saw
+    probabilities: np.ndarray  # float32 (10,)
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in input pixels (canvas or image)
+    field: np.ndarray  # float32 (28, 28): what the model saw
 
     @property
     def sure(self) -> bool:
@@ -474,10 +557,13 @@ class Digit:
         return self.confidence >= LOW_CONFIDENCE
 
     def to_json(self) -> dict:
-        return {"digit": self.digit, "confidence": round(float(self.confidence), 6),
-                "sure": self.sure,
-                "probabilities": [round(float(p), 6) for p in self.probabilities],
-                "box": list(self.box)}
+        return {
+            "digit": self.digit,
+            "confidence": round(float(self.confidence), 6),
+            "sure": self.sure,
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+            "box": list(self.box),
+        }
 
 
 NOT_A_DIGIT = "not a digit"
@@ -518,9 +604,12 @@ class Result:
         return "".join(str(d.digit) for d in self.digits)
 
     def to_json(self) -> dict:
-        return {"text": self.text, "digits": [d.to_json() for d in self.digits],
-                "rejected": [r.to_json() for r in self.rejected],
-                "marks": [m.to_json() for m in self.marks]}
+        return {
+            "text": self.text,
+            "digits": [d.to_json() for d in self.digits],
+            "rejected": [r.to_json() for r in self.rejected],
+            "marks": [m.to_json() for m in self.marks],
+        }
 
 
 EMPTY = Result(())
@@ -529,8 +618,9 @@ EMPTY = Result(())
 def _result(recognizer: Recognizer, fields: list, boxes: list) -> Result:
     """A Digit or a Rejected part per field and box, left to right as given; parts whose
     field is None (nothing to read) drop out."""
-    kept = [(f, tuple(int(round(v)) for v in box)) for f, box in zip(fields, boxes)
-            if f is not None]
+    kept = [
+        (f, tuple(int(round(v)) for v in box)) for f, box in zip(fields, boxes) if f is not None
+    ]
     if not kept:
         return EMPTY
     probs, digit_like = recognizer.read(np.stack([f for f, _ in kept]))
@@ -561,15 +651,16 @@ def recognize_drawing(recognizer: Recognizer, drawing, max_digits: int | None = 
     from digitpad.core.preprocess import drawing_to_field
 
     if len(drawing.strokes) > MAX_STROKES:  # drawings made in code skip the file's checks
-        raise DrawingError(f"too many strokes ({len(drawing.strokes):,}; "
-                           f"at most {MAX_STROKES:,})")
+        raise DrawingError(f"too many strokes ({len(drawing.strokes):,}; at most {MAX_STROKES:,})")
     parts = segment.split_drawing(drawing, max_digits, _drawing_judge(recognizer))
-    return _result(recognizer, [drawing_to_field(p.drawing) for p in parts],
-                   [_whole_box(p.box) for p in parts])
+    return _result(
+        recognizer, [drawing_to_field(p.drawing) for p in parts], [_whole_box(p.box) for p in parts]
+    )
 
 
-def recognize_image(recognizer: Recognizer, ink: np.ndarray,
-                    max_digits: int | None = None) -> Result:
+def recognize_image(
+    recognizer: Recognizer, ink: np.ndarray, max_digits: int | None = None
+) -> Result:
     """Grey float (H, W), ink bright -> Result with its digits left to right; EMPTY without ink.
 
     Boxes are in the array's pixels, end-exclusive. ``max_digits`` caps the count
@@ -580,8 +671,7 @@ def recognize_image(recognizer: Recognizer, ink: np.ndarray,
 
     parts = segment.split_image(ink, max_digits, _image_judge(recognizer))
     digits = [p for p in parts if not p.mark]
-    result = _result(recognizer, [image_to_field(p.crop) for p in digits],
-                     [p.box for p in digits])
+    result = _result(recognizer, [image_to_field(p.crop) for p in digits], [p.box for p in digits])
     marks = tuple(Mark(p.mark, p.box) for p in parts if p.mark)
     return dataclasses.replace(result, marks=marks) if marks else result
 
@@ -617,7 +707,8 @@ def _image_judge(recognizer: Recognizer):
         present = [k for k, f in enumerate(fields) if f is not None]
         if present:
             probs[present], likeness[present] = recognizer.read_scores(
-                np.stack([fields[k] for k in present]))
+                np.stack([fields[k] for k in present])
+            )
         return probs, likeness
 
     return judge

@@ -116,10 +116,13 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     # at several slopes; the single row it fills best breaks the tie.
     which = (cover * (sw + 1) + exact).argmax(axis=0)
     best = cover[which, np.arange(cover.shape[1])]
-    peaks = np.flatnonzero((best >= span) & (best >= np.roll(best, 1))
-                           & (best >= np.roll(best, -1)))
-    found = sorted(((int(best[r]), float(slopes[which[r]]), int(r) - pad) for r in peaks),
-                   key=lambda item: -item[0])
+    peaks = np.flatnonzero(
+        (best >= span) & (best >= np.roll(best, 1)) & (best >= np.roll(best, -1))
+    )
+    found = sorted(
+        ((int(best[r]), float(slopes[which[r]]), int(r) - pad) for r in peaks),
+        key=lambda item: -item[0],
+    )
     work = small.copy()
     lines: list[Line] = []
     cols = np.arange(sw)
@@ -177,8 +180,9 @@ def _longest_run(flags: np.ndarray, gap: int) -> tuple[int, int]:
     return int(starts[best]), int(ends[best])
 
 
-def _measure_line(mask: np.ndarray, factor: int, slope: float, row: int,
-                  start: int, end: int) -> Line | None:
+def _measure_line(
+    mask: np.ndarray, factor: int, slope: float, row: int, start: int, end: int
+) -> Line | None:
     """Fit a coarse find on the full mask: centre line, thickness, extent; or None.
 
     None when it is not thin and straight: most columns must show a short run of ink
@@ -229,9 +233,14 @@ def _measure_line(mask: np.ndarray, factor: int, slope: float, row: int,
     return Line(x0, x1, float(fit[0]), float(fit[1]), thickness)
 
 
-def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
-                 search: np.ndarray | None = None, *, speck_fraction: float,
-                 min_contrast: float) -> tuple[np.ndarray, np.ndarray]:
+def remove_rules(
+    mask: np.ndarray,
+    values: np.ndarray | None = None,
+    search: np.ndarray | None = None,
+    *,
+    speck_fraction: float,
+    min_contrast: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Drop ruled lines and box borders from a boolean ink mask.
 
     Returns (cleaned mask, removed pixels). A long straight thin line is a rule when
@@ -267,28 +276,40 @@ def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
         size = comps.box[:, 2:] - comps.box[:, :2]
         finest = max(line.thickness for line in horizontal + vertical)
         thin = (size.max(axis=1) >= LINE_ASPECT * size.min(axis=1)) | (
-            (size.max(axis=1) >= 4 * size.min(axis=1)) & (size.min(axis=1) <= 2 * finest + 1))
+            (size.max(axis=1) >= 4 * size.min(axis=1)) & (size.min(axis=1) <= 2 * finest + 1)
+        )
         big = comps.extent >= max(3, speck_fraction * min(h, w), 0.25 * comps.extent.max())
         rest = comps.mask_of(~thin & big)
 
-    tol = max(3.0, 0.02 * min(h, w),
-              2 * max(line.thickness for line in horizontal + vertical))
+    tol = max(3.0, 0.02 * min(h, w), 2 * max(line.thickness for line in horizontal + vertical))
     sides_v = [_meets_at_both_ends(v, horizontal, tol) for v in vertical]
-    sides_h = [any(s and _touches(v, hline, tol) for v, s in zip(vertical, sides_v))
-               for hline in horizontal]
+    sides_h = [
+        any(s and _touches(v, hline, tol) for v, s in zip(vertical, sides_v))
+        for hline in horizontal
+    ]
 
     sides_h_lines = [line for line, side in zip(horizontal, sides_h) if side]
     sides_v_lines = [line for line, side in zip(vertical, sides_v) if side]
     tall = _writing_height(rest)
-    rules_h = [line for line, side in zip(horizontal, sides_h)
-               if side or _apart(line, rest) or line.x1 - line.x0 > LONG_ACROSS * tall]
+    rules_h = [
+        line
+        for line, side in zip(horizontal, sides_h)
+        if side or _apart(line, rest) or line.x1 - line.x0 > LONG_ACROSS * tall
+    ]
     if rest.any():
-        rules_v = [line for line, side in zip(vertical, sides_v)
-                   if side or (_apart(line, rest.T) and not _like_a_one(line, rest, tall))
-                   or line.x1 - line.x0 > LONG_DOWN * tall]
+        rules_v = [
+            line
+            for line, side in zip(vertical, sides_v)
+            if side
+            or (_apart(line, rest.T) and not _like_a_one(line, rest, tall))
+            or line.x1 - line.x0 > LONG_DOWN * tall
+        ]
     else:
-        rules_v = [line for line, side in zip(vertical, sides_v)
-                   if side or _margin(line, vertical, h, w, bool(horizontal))]
+        rules_v = [
+            line
+            for line, side in zip(vertical, sides_v)
+            if side or _margin(line, vertical, h, w, bool(horizontal))
+        ]
     # How dark the writing is against the rules: where clearly darker, a stroke's
     # pixels on a rule can be told from the rule's.
     split = np.inf
@@ -304,8 +325,12 @@ def remove_rules(mask: np.ndarray, values: np.ndarray | None = None,
         ys, xs = _line_pixels(mask, _across(line, w, line in sides_h_lines), values, split)
         removed[ys, xs] = True
     for line in rules_v:
-        xs, ys = _line_pixels(mask.T, _across(line, h, line in sides_v_lines),
-                              None if values is None else values.T, split)
+        xs, ys = _line_pixels(
+            mask.T,
+            _across(line, h, line in sides_v_lines),
+            None if values is None else values.T,
+            split,
+        )
         removed[ys, xs] = True
     return mask & ~removed, removed
 
@@ -341,15 +366,20 @@ def _margin(line: Line, vertical: list[Line], h: int, w: int, ruled: bool) -> bo
     if ruled and line.x1 - line.x0 >= 0.9 * h:
         return True
     middle = (line.x0 + line.x1) / 2
-    return any(abs(other.y_at(middle) - line.y_at(middle)) >= 0.3 * w
-               for other in vertical if other is not line)
+    return any(
+        abs(other.y_at(middle) - line.y_at(middle)) >= 0.3 * w
+        for other in vertical
+        if other is not line
+    )
 
 
 def _like_a_one(line: Line, rest: np.ndarray, tall: float) -> bool:
     """Whether a vertical line (transposed coordinates) could be a 1 written beside the
     other digits: about as long as they are high, close to them, and level with them."""
-    if not math.isfinite(tall) or not ONE_LENGTH[0] * tall <= line.x1 - line.x0 <= \
-            ONE_LENGTH[1] * tall:
+    if (
+        not math.isfinite(tall)
+        or not ONE_LENGTH[0] * tall <= line.x1 - line.x0 <= ONE_LENGTH[1] * tall
+    ):
         return False
     rows, cols = np.flatnonzero(rest.any(axis=1)), np.flatnonzero(rest.any(axis=0))
     x = line.y_at((line.x0 + line.x1) / 2)
@@ -423,13 +453,15 @@ def _meets_at_both_ends(vertical: Line, horizontal: list[Line], tol: float) -> b
     hits = []
     for along, across in (top, bottom):
         x, y = across, along
-        hits.append(any(hl.x0 - tol <= x <= hl.x1 + tol and abs(hl.y_at(x) - y) <= tol
-                        for hl in horizontal))
+        hits.append(
+            any(hl.x0 - tol <= x <= hl.x1 + tol and abs(hl.y_at(x) - y) <= tol for hl in horizontal)
+        )
     return all(hits)
 
 
-def _line_pixels(mask: np.ndarray, line: Line, values: np.ndarray | None = None,
-                 darker_than: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def _line_pixels(
+    mask: np.ndarray, line: Line, values: np.ndarray | None = None, darker_than: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """(rows, columns) of the mask's pixels on a line, less the columns where a stroke
     crosses it and, given the contrast `values`, less the pixels above `darker_than`
     where a stroke touches it."""

@@ -29,12 +29,13 @@ def samples_dir() -> Path:
 class Sample:
     path: Path
     label: int
-    modified: float      # seconds since the epoch
+    modified: float  # seconds since the epoch
     drawing: Drawing
 
 
-def save_sample(drawing: Drawing, label: int, directory: Path | None = None,
-                replaces: Path | None = None) -> Path:
+def save_sample(
+    drawing: Drawing, label: int, directory: Path | None = None, replaces: Path | None = None
+) -> Path:
     """Write `drawing` labelled `label` (0-9) as a new sample file; its path.
 
     `replaces`: a sample written earlier for the same drawing (the user changed their

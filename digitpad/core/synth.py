@@ -34,18 +34,18 @@ from digitpad.core.pendigits import PenDigit
 
 Box = tuple[int, int, int, int]
 
-MAX_ANGLE = 10.0          # degrees, either way
-SCALES = (1.0, 4.5)       # MNIST pixels -> scan pixels, single digits (digits 20-90 px tall)
-ZIP_SCALES = (1.0, 3.5)   # the same for zip codes (digits 20-70 px tall)
-MARGINS = (0.2, 1.5)      # paper around the ink, in digit heights
-GAPS = (0.06, 0.45)       # ink-to-ink gap between neighbours, in digit heights
+MAX_ANGLE = 10.0  # degrees, either way
+SCALES = (1.0, 4.5)  # MNIST pixels -> scan pixels, single digits (digits 20-90 px tall)
+ZIP_SCALES = (1.0, 3.5)  # the same for zip codes (digits 20-70 px tall)
+MARGINS = (0.2, 1.5)  # paper around the ink, in digit heights
+GAPS = (0.06, 0.45)  # ink-to-ink gap between neighbours, in digit heights
 TOUCHING = (-0.015, 0.0)  # the same for a touching pair: the inks meet
-TOUCHING_SHARE = 0.1      # zip codes with one touching pair
-BASELINE_JITTER = 0.06    # vertical offset of each digit, in digit heights (either way)
-PEN_HEIGHT = 100.0        # canvas pixels
-PEN_HEIGHT_JITTER = 0.1   # each digit's height within +-10% of the common one
-PEN_GAPS = (0.1, 0.5)     # ink-to-ink gap between pen digits, in digit heights
-PROFILE_INK = 0.3         # ink level that counts when measuring gaps between digits
+TOUCHING_SHARE = 0.1  # zip codes with one touching pair
+BASELINE_JITTER = 0.06  # vertical offset of each digit, in digit heights (either way)
+PEN_HEIGHT = 100.0  # canvas pixels
+PEN_HEIGHT_JITTER = 0.1  # each digit's height within +-10% of the common one
+PEN_GAPS = (0.1, 0.5)  # ink-to-ink gap between pen digits, in digit heights
+PROFILE_INK = 0.3  # ink level that counts when measuring gaps between digits
 LUMA = np.array([[0.299], [0.587], [0.114]], np.float32)  # RGB -> grey
 
 
@@ -53,16 +53,16 @@ LUMA = np.array([[0.299], [0.587], [0.114]], np.float32)  # RGB -> grey
 class ScanStyle:
     """How a piece of paper is printed and photographed; shared by a number and its digits."""
 
-    paper: tuple[float, float, float]   # RGB, 0-255
+    paper: tuple[float, float, float]  # RGB, 0-255
     ink: tuple[float, float, float]
-    shading: float                      # depth of the illumination ramp, fraction of paper
-    shading_angle: float                # direction of the ramp, radians
-    blur: float                         # Gaussian radius, in MNIST pixels (scaled with the digit)
-    noise: float                        # standard deviation, grey levels
-    inverted: bool                      # light ink on dark paper
-    mode: str                           # "RGB", "L" or "I;16"
-    file_format: str                    # "JPEG", "PNG" or "TIFF"
-    quality: int                        # JPEG quality
+    shading: float  # depth of the illumination ramp, fraction of paper
+    shading_angle: float  # direction of the ramp, radians
+    blur: float  # Gaussian radius, in MNIST pixels (scaled with the digit)
+    noise: float  # standard deviation, grey levels
+    inverted: bool  # light ink on dark paper
+    mode: str  # "RGB", "L" or "I;16"
+    file_format: str  # "JPEG", "PNG" or "TIFF"
+    quality: int  # JPEG quality
 
 
 @dataclass(frozen=True)
@@ -70,16 +70,16 @@ class Scan:
     """An encoded image file and what it shows."""
 
     data: bytes
-    suffix: str                         # ".png", ".jpg", ".tif"
-    text: str                           # the digits, left to right
-    boxes: tuple[Box, ...]              # each digit's ink box, file pixels, end-exclusive
+    suffix: str  # ".png", ".jpg", ".tif"
+    text: str  # the digits, left to right
+    boxes: tuple[Box, ...]  # each digit's ink box, file pixels, end-exclusive
 
 
 @dataclass(frozen=True)
 class ZipCode:
-    scan: Scan                          # the whole number
-    digits: tuple[Scan, ...]            # the same digits, each scanned alone in the same style
-    touching: bool                      # whether one pair of neighbours touches
+    scan: Scan  # the whole number
+    digits: tuple[Scan, ...]  # the same digits, each scanned alone in the same style
+    touching: bool  # whether one pair of neighbours touches
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,11 @@ class PenNumber:
     drawing: Drawing
     text: str
     boxes: tuple[tuple[float, float, float, float], ...]  # each digit's points, canvas pixels
-    digits: tuple[Drawing, ...]         # each digit alone, as placed
+    digits: tuple[Drawing, ...]  # each digit alone, as placed
 
 
 # --- Scans ------------------------------------------------------------------------
+
 
 def random_style(rng: np.random.Generator) -> ScanStyle:
     paper_level = rng.uniform(185, 250)
@@ -106,10 +107,15 @@ def random_style(rng: np.random.Generator) -> ScanStyle:
     else:
         file_format = str(rng.choice(["JPEG", "PNG"], p=[0.6, 0.4]))
     return ScanStyle(
-        paper=paper, ink=tuple(float(v) for v in ink),
-        shading=float(rng.uniform(0, 0.3)), shading_angle=float(rng.uniform(0, 2 * np.pi)),
-        blur=float(rng.uniform(0, 0.6)), noise=float(rng.uniform(0, 10)),
-        inverted=bool(rng.random() < 0.2), mode=mode, file_format=file_format,
+        paper=paper,
+        ink=tuple(float(v) for v in ink),
+        shading=float(rng.uniform(0, 0.3)),
+        shading_angle=float(rng.uniform(0, 2 * np.pi)),
+        blur=float(rng.uniform(0, 0.6)),
+        noise=float(rng.uniform(0, 10)),
+        inverted=bool(rng.random() < 0.2),
+        mode=mode,
+        file_format=file_format,
         quality=int(rng.integers(40, 96)),
     )
 
@@ -135,8 +141,9 @@ def _ink_box(ink: np.ndarray, level: float = PROFILE_INK) -> Box | None:
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
-def print_scan(ink: np.ndarray, style: ScanStyle, scale: float,
-               rng: np.random.Generator) -> tuple[bytes, str]:
+def print_scan(
+    ink: np.ndarray, style: ScanStyle, scale: float, rng: np.random.Generator
+) -> tuple[bytes, str]:
     """Ink float (H, W) in [0, 1] -> the encoded file's bytes and suffix, printed in the style."""
     h, w = ink.shape
     paper = np.asarray(style.paper, np.float32)
@@ -145,12 +152,16 @@ def print_scan(ink: np.ndarray, style: ScanStyle, scale: float,
         paper, colour = paper[None] @ LUMA, colour[None] @ LUMA
     page = paper + (colour - paper) * ink[..., None]
     # Uneven illumination: a linear ramp of light across the sheet in some direction.
-    ramp = (np.cos(style.shading_angle) * np.arange(w, dtype=np.float32)[None, :] / max(w, 1)
-            + np.sin(style.shading_angle) * np.arange(h, dtype=np.float32)[:, None] / max(h, 1))
+    ramp = np.cos(style.shading_angle) * np.arange(w, dtype=np.float32)[None, :] / max(
+        w, 1
+    ) + np.sin(style.shading_angle) * np.arange(h, dtype=np.float32)[:, None] / max(h, 1)
     ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
     page *= (1 - style.shading * ramp)[..., None]
-    image = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8).squeeze(axis=2)
-                            if page.shape[2] == 1 else np.clip(page, 0, 255).astype(np.uint8))
+    image = Image.fromarray(
+        np.clip(page, 0, 255).astype(np.uint8).squeeze(axis=2)
+        if page.shape[2] == 1
+        else np.clip(page, 0, 255).astype(np.uint8)
+    )
     if style.blur > 0:
         image = image.filter(ImageFilter.GaussianBlur(style.blur * scale))
     pixels = np.asarray(image, dtype=np.float32)
@@ -177,8 +188,9 @@ def _margins(rng: np.random.Generator, height: float) -> np.ndarray:
     return np.round(rng.uniform(*MARGINS, size=4) * height).astype(int)  # left, top, right, bottom
 
 
-def _on_paper(patches: list[np.ndarray], xs: list[int], ys: list[int],
-              rng: np.random.Generator, height: float) -> tuple[np.ndarray, list[Box]]:
+def _on_paper(
+    patches: list[np.ndarray], xs: list[int], ys: list[int], rng: np.random.Generator, height: float
+) -> tuple[np.ndarray, list[Box]]:
     """Paste patches at (x, y) (any origin) onto one ink sheet with random margins."""
     boxes = [_ink_box(p) for p in patches]
     x0 = min(x + b[0] for x, b in zip(xs, boxes))
@@ -192,7 +204,7 @@ def _on_paper(patches: list[np.ndarray], xs: list[int], ys: list[int],
         # Paste only the patch's ink box: its empty field may reach past the margins.
         bx0, by0, bx1, by1 = box
         px, py = x + bx0 - x0 + left, y + by0 - y0 + top
-        region = sheet[py: py + by1 - by0, px: px + bx1 - bx0]
+        region = sheet[py : py + by1 - by0, px : px + bx1 - bx0]
         np.maximum(region, patch[by0:by1, bx0:bx1], out=region)
         placed.append((int(px), int(py), int(px + bx1 - bx0), int(py + by1 - by0)))
     return sheet, placed
@@ -212,8 +224,15 @@ def mnist_scans(images_: np.ndarray, labels: np.ndarray, count: int, seed: int =
         scale = rng.uniform(*SCALES)
         angle = rng.uniform(-MAX_ANGLE, MAX_ANGLE)
         style = random_style(rng)
-        scans.append(_scan_digit_patch(digit_patch(images_[index], scale, angle),
-                                       str(int(labels[index])), style, scale, rng))
+        scans.append(
+            _scan_digit_patch(
+                digit_patch(images_[index], scale, angle),
+                str(int(labels[index])),
+                style,
+                scale,
+                rng,
+            )
+        )
     return scans
 
 
@@ -241,8 +260,7 @@ def _profiles(patch: np.ndarray, y: int) -> dict[int, tuple[int, int]]:
     return out
 
 
-def _next_x(placed: list[tuple[int, dict]], profile: dict[int, tuple[int, int]],
-            gap: float) -> int:
+def _next_x(placed: list[tuple[int, dict]], profile: dict[int, tuple[int, int]], gap: float) -> int:
     """The x at which a patch's ink comes ``gap`` pixels (rows in common) after the others'."""
     need = -np.inf
     for x, other in placed:
@@ -255,8 +273,9 @@ def _next_x(placed: list[tuple[int, dict]], profile: dict[int, tuple[int, int]],
     return int(round(need))
 
 
-def zip_codes(images_: np.ndarray, labels: np.ndarray, count: int, seed: int = 0,
-              length: int = 5) -> list[ZipCode]:
+def zip_codes(
+    images_: np.ndarray, labels: np.ndarray, count: int, seed: int = 0, length: int = 5
+) -> list[ZipCode]:
     """``count`` numbers of ``length`` MNIST digits scanned as one line, and their digits alone.
 
     Gaps vary; each digit's centre moves up or down a little; a share of the numbers
@@ -276,20 +295,27 @@ def zip_codes(images_: np.ndarray, labels: np.ndarray, count: int, seed: int = 0
         touch_at = int(rng.integers(1, length)) if touching else -1
         patches = [digit_patch(images_[i], s, a) for i, s, a in zip(chosen, scales, angles)]
         offsets = rng.uniform(-BASELINE_JITTER, BASELINE_JITTER, size=length) * height
-        gaps = [rng.uniform(*(TOUCHING if k == touch_at else GAPS)) * height
-                for k in range(1, length)]
+        gaps = [
+            rng.uniform(*(TOUCHING if k == touch_at else GAPS)) * height for k in range(1, length)
+        ]
         sheet, boxes = line_of_digits(patches, gaps, offsets, rng, height)
         data, suffix = print_scan(sheet, style, scale, rng)
         text = "".join(str(int(labels[i])) for i in chosen)
-        singles = tuple(_scan_digit_patch(p, str(int(labels[i])), style, scale, rng)
-                        for p, i in zip(patches, chosen))
+        singles = tuple(
+            _scan_digit_patch(p, str(int(labels[i])), style, scale, rng)
+            for p, i in zip(patches, chosen)
+        )
         out.append(ZipCode(Scan(data, suffix, text, tuple(boxes)), singles, touching))
     return out
 
 
-def line_of_digits(patches: Sequence[np.ndarray], gaps: Sequence[float],
-                   offsets: Sequence[float], rng: np.random.Generator,
-                   height: float) -> tuple[np.ndarray, list[Box]]:
+def line_of_digits(
+    patches: Sequence[np.ndarray],
+    gaps: Sequence[float],
+    offsets: Sequence[float],
+    rng: np.random.Generator,
+    height: float,
+) -> tuple[np.ndarray, list[Box]]:
     """Digit patches (digit_patch) side by side on one ink sheet with random margins.
 
     ``gaps[k]`` is the ink-to-ink gap in pixels between digit k and k + 1, measured row
@@ -309,8 +335,9 @@ def line_of_digits(patches: Sequence[np.ndarray], gaps: Sequence[float],
     return _on_paper(list(patches), xs, ys, rng, height)
 
 
-def _scan_digit_patch(patch: np.ndarray, text: str, style: ScanStyle, scale: float,
-                      rng: np.random.Generator) -> Scan:
+def _scan_digit_patch(
+    patch: np.ndarray, text: str, style: ScanStyle, scale: float, rng: np.random.Generator
+) -> Scan:
     sheet, boxes = _on_paper([patch], [0], [0], rng, 20 * scale)
     data, suffix = print_scan(sheet, style, scale, rng)
     return Scan(data, suffix, text, tuple(boxes))
@@ -329,6 +356,7 @@ def load_scan(scan: Scan, directory: str | os.PathLike | None = None) -> np.ndar
 
 
 # --- Pen numbers ------------------------------------------------------------------
+
 
 def _dense(stroke: np.ndarray, step: float) -> np.ndarray:
     """The stroke's polyline resampled at ``step`` or finer: (K, 2)."""
@@ -353,8 +381,9 @@ def _pen_profile(strokes: list[np.ndarray], band: float) -> dict[int, tuple[floa
     return out
 
 
-def pen_numbers(digits: Sequence[PenDigit], count: int, seed: int = 0,
-                length: int = 5) -> list[PenNumber]:
+def pen_numbers(
+    digits: Sequence[PenDigit], count: int, seed: int = 0, length: int = 5
+) -> list[PenNumber]:
     """``count`` numbers, each of ``length`` digits by one writer, written left to right."""
     rng = np.random.default_rng(seed)
     by_writer: dict[int, dict[int, list[PenDigit]]] = {}
@@ -372,8 +401,12 @@ def pen_numbers(digits: Sequence[PenDigit], count: int, seed: int = 0,
     return out
 
 
-def write_number(digits: Sequence[Drawing], text: str, rng: np.random.Generator,
-                 gaps: Sequence[float] | None = None) -> PenNumber:
+def write_number(
+    digits: Sequence[Drawing],
+    text: str,
+    rng: np.random.Generator,
+    gaps: Sequence[float] | None = None,
+) -> PenNumber:
     """Digit drawings written side by side, as a person writes a number.
 
     Each digit is scaled to PEN_HEIGHT (within +-PEN_HEIGHT_JITTER), moved up or down
@@ -388,10 +421,13 @@ def write_number(digits: Sequence[Drawing], text: str, rng: np.random.Generator,
         x0, y0, x1, y1 = source.bounds()
         height = PEN_HEIGHT * rng.uniform(1 - PEN_HEIGHT_JITTER, 1 + PEN_HEIGHT_JITTER)
         scale = height / max(y1 - y0, 1e-6)
-        top = PEN_HEIGHT * rng.uniform(-BASELINE_JITTER, BASELINE_JITTER) \
-            + (PEN_HEIGHT - height) / 2
-        strokes = [np.column_stack([(s[:, 0] - x0) * scale, (s[:, 1] - y0) * scale + top,
-                                    s[:, 2]]) for s in source.strokes]
+        top = (
+            PEN_HEIGHT * rng.uniform(-BASELINE_JITTER, BASELINE_JITTER) + (PEN_HEIGHT - height) / 2
+        )
+        strokes = [
+            np.column_stack([(s[:, 0] - x0) * scale, (s[:, 1] - y0) * scale + top, s[:, 2]])
+            for s in source.strokes
+        ]
         profile = _pen_profile(strokes, band)
         if k:
             gap = (rng.uniform(*PEN_GAPS) if gaps is None else gaps[k - 1]) * PEN_HEIGHT
@@ -413,14 +449,24 @@ def write_number(digits: Sequence[Drawing], text: str, rng: np.random.Generator,
         boxes.append((*map(float, points.min(axis=0)), *map(float, points.max(axis=0))))
         singles.append(Drawing([m.copy() for m in moved], float(width), float(height)))
         everything += moved
-    return PenNumber(Drawing(everything, float(width), float(height)), text, tuple(boxes),
-                     tuple(singles))
+    return PenNumber(
+        Drawing(everything, float(width), float(height)), text, tuple(boxes), tuple(singles)
+    )
 
 
 # --- Page clutter -------------------------------------------------------------------
 
-CLUTTER_KINDS = ("hand-drawn frame", "printed box", "comb field", "scanner margin",
-                 "ruled lines", "shadow", "crease", "guilloche", "thin ballpoint")
+CLUTTER_KINDS = (
+    "hand-drawn frame",
+    "printed box",
+    "comb field",
+    "scanner margin",
+    "ruled lines",
+    "shadow",
+    "crease",
+    "guilloche",
+    "thin ballpoint",
+)
 
 
 @dataclass(frozen=True)
@@ -429,25 +475,28 @@ class ClutteredScan:
 
     pixels: np.ndarray
     text: str
-    clutter: str                        # one of CLUTTER_KINDS
-    box: Box                            # the digit's ink box
+    clutter: str  # one of CLUTTER_KINDS
+    box: Box  # the digit's ink box
 
 
-def cluttered_scans(images_: np.ndarray, labels: np.ndarray, count: int,
-                    seed: int = 0) -> list[ClutteredScan]:
+def cluttered_scans(
+    images_: np.ndarray, labels: np.ndarray, count: int, seed: int = 0
+) -> list[ClutteredScan]:
     """``count`` MNIST digits, each alone on a page with the clutter of real paper: the
     kinds in turn (hand-drawn frames, form boxes and comb fields, a scanner's black
     margin, ruled lines up to 10 degrees, a soft shadow, a crease, a security
     background of wavy lines, thin ballpoint strokes)."""
     rng = np.random.default_rng(seed)
     chosen = rng.choice(_usable(images_), size=min(count, len(images_)), replace=False)
-    return [_cluttered(images_[index], str(int(labels[index])),
-                       CLUTTER_KINDS[k % len(CLUTTER_KINDS)], rng)
-            for k, index in enumerate(chosen)]
+    return [
+        _cluttered(
+            images_[index], str(int(labels[index])), CLUTTER_KINDS[k % len(CLUTTER_KINDS)], rng
+        )
+        for k, index in enumerate(chosen)
+    ]
 
 
-def _cluttered(image: np.ndarray, text: str, kind: str,
-               rng: np.random.Generator) -> ClutteredScan:
+def _cluttered(image: np.ndarray, text: str, kind: str, rng: np.random.Generator) -> ClutteredScan:
     scale = rng.uniform(2.5, 4.5)
     patch = digit_patch(image, scale, rng.uniform(-MAX_ANGLE, MAX_ANGLE))
     if kind == "thin ballpoint":  # a 1-2 px line: only the core of the stroke, faint
@@ -458,7 +507,7 @@ def _cluttered(image: np.ndarray, text: str, kind: str,
     paper = rng.uniform(190, 245)
     contrast = rng.uniform(0.6, 0.85) * paper
     sheet = np.zeros((h, w), np.float32)
-    sheet[oy:oy + ph, ox:ox + pw] = patch
+    sheet[oy : oy + ph, ox : ox + pw] = patch
     page = Image.fromarray(np.full((h, w), paper, np.float32), mode="F")
     draw = ImageDraw.Draw(page)
     box = _ink_box(sheet)
@@ -496,8 +545,11 @@ def _cluttered(image: np.ndarray, text: str, kind: str,
         first = y1 - rng.uniform(0.0, 0.3) * (y1 - y0)
         for k in range(-3, 4):
             y = first + k * spacing
-            draw.line([(0, y - slope * w / 2), (w, y + slope * w / 2)],
-                      fill=paper - contrast * 0.5, width=max(1, line - 1))
+            draw.line(
+                [(0, y - slope * w / 2), (w, y + slope * w / 2)],
+                fill=paper - contrast * 0.5,
+                width=max(1, line - 1),
+            )
     elif kind == "crease":
         angle = rng.uniform(0, np.pi)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -514,8 +566,10 @@ def _cluttered(image: np.ndarray, text: str, kind: str,
     grey = np.asarray(page, np.float32)
     if kind == "shadow":  # a soft edge across the page, the far side much darker
         angle = rng.uniform(0, 2 * np.pi)
-        ramp = (np.cos(angle) * (np.arange(w)[None, :] - w / 2)
-                + np.sin(angle) * (np.arange(h)[:, None] - h / 2)) / (0.15 * max(h, w))
+        ramp = (
+            np.cos(angle) * (np.arange(w)[None, :] - w / 2)
+            + np.sin(angle) * (np.arange(h)[:, None] - h / 2)
+        ) / (0.15 * max(h, w))
         grey = grey * (1 - rng.uniform(0.35, 0.55) / (1 + np.exp(-ramp)))
     grey = grey - contrast * sheet * (grey / paper)  # ink darkens its own paper
     grey = grey + rng.normal(0, rng.uniform(1, 5), grey.shape)

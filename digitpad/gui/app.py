@@ -59,14 +59,20 @@ def binding_problem() -> str | None:
         probe.setObjectName("probe")
     if before - sys.getrefcount(None) < 16:
         return None
-    return (f"PySide6 {PySide6.__version__} does not work with Python "
-            f"{sys.version_info.major}.{sys.version_info.minor} (it loses references to None "
-            "and crashes); install PySide6-Essentials 6.11, or use Python 3.12.")
+    return (
+        f"PySide6 {PySide6.__version__} does not work with Python "
+        f"{sys.version_info.major}.{sys.version_info.minor} (it loses references to None "
+        "and crashes); install PySide6-Essentials 6.11, or use Python 3.12."
+    )
 
 
 def _no_display() -> bool:
-    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    )
 
 
 def wait_until_exposed(app, window, timeout_s: float = 5.0) -> float | None:
@@ -89,8 +95,11 @@ def run(smoke_test: bool = False) -> int:
     clock = LaunchClock()
     if _no_display():
         if not smoke_test:
-            print("digitpad: no display found (DISPLAY is not set); the sub-commands "
-                  "(digitpad --help) work without one.", file=sys.stderr)
+            print(
+                "digitpad: no display found (DISPLAY is not set); the sub-commands "
+                "(digitpad --help) work without one.",
+                file=sys.stderr,
+            )
             return 1
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
 

@@ -48,7 +48,7 @@ NO_PRESSURE = math.nan
 class Canvas(QWidget):
     """Strokes in logical pixels; `drawing()` is what recognition reads."""
 
-    stroke_moved = Signal()     # the stroke being drawn grew (live prediction while drawing)
+    stroke_moved = Signal()  # the stroke being drawn grew (live prediction while drawing)
     drawing_changed = Signal()  # a stroke ended, or undo, redo, clear or a loaded drawing
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -65,8 +65,9 @@ class Canvas(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setAccessibleName("Drawing canvas")
         self.setAccessibleDescription("Draw digits here with the mouse, a pen or a finger.")
-        self.setToolTip("Draw digits here: mouse, pen or touch. "
-                        "Ctrl+Z undoes a stroke, Esc clears.")
+        self.setToolTip(
+            "Draw digits here: mouse, pen or touch. Ctrl+Z undoes a stroke, Esc clears."
+        )
         self._update_cursor()
 
     # --- state -------------------------------------------------------------------
@@ -85,8 +86,9 @@ class Canvas(QWidget):
     def set_drawing(self, drawing: Drawing) -> None:
         """Show a loaded drawing, fitted to this canvas; undo brings back the previous one."""
         self.cancel_stroke(notify=False)
-        scale, dx, dy = fit_transform((drawing.width, drawing.height),
-                                      (max(1, self.width()), max(1, self.height())))
+        scale, dx, dy = fit_transform(
+            (drawing.width, drawing.height), (max(1, self.width()), max(1, self.height()))
+        )
         self._history.replace(tuple(transform_stroke(s, scale, dx, dy) for s in drawing.strokes))
         self._changed()
 
@@ -129,8 +131,9 @@ class Canvas(QWidget):
 
     # --- building strokes (every input device ends up here) ----------------------
 
-    def begin_stroke(self, pos: QPointF, pressure: float = NO_PRESSURE,
-                     source: str = "mouse") -> None:
+    def begin_stroke(
+        self, pos: QPointF, pressure: float = NO_PRESSURE, source: str = "mouse"
+    ) -> None:
         if self._points is not None:
             self.end_stroke()
         self._source = source
@@ -146,8 +149,11 @@ class Canvas(QWidget):
         self._pointer = point = self._point(pos, pressure)
         last = self._points[-1]
         if self._source != "tablet":
-            point = (last[0] + FOLLOW * (point[0] - last[0]),
-                     last[1] + FOLLOW * (point[1] - last[1]), point[2])
+            point = (
+                last[0] + FOLLOW * (point[0] - last[0]),
+                last[1] + FOLLOW * (point[1] - last[1]),
+                point[2],
+            )
         if not self._far_enough(point, last):
             return
         self._points.append(point)
@@ -156,7 +162,7 @@ class Canvas(QWidget):
 
     @staticmethod
     def _far_enough(a: tuple, b: tuple) -> bool:
-        return (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 >= MIN_STEP ** 2
+        return (a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2 >= MIN_STEP**2
 
     def end_stroke(self) -> None:
         if self._points is None:
@@ -192,22 +198,22 @@ class Canvas(QWidget):
 
     # --- input devices -----------------------------------------------------------
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def mousePressEvent(self, event) -> None:
         event.accept()
         if event.button() == Qt.MouseButton.LeftButton and self._source is None:
             self.begin_stroke(event.position(), NO_PRESSURE, "mouse")
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event) -> None:
         event.accept()
         if self._source == "mouse":
             self.extend_stroke(event.position())
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event) -> None:
         event.accept()
         if self._source == "mouse" and event.button() == Qt.MouseButton.LeftButton:
             self.end_stroke()
 
-    def tabletEvent(self, event) -> None:  # noqa: N802
+    def tabletEvent(self, event) -> None:
         # Accepting every tablet event stops Qt from synthesizing mouse events after it.
         event.accept()
         kind, pos, pressure = event.type(), event.position(), float(event.pressure())
@@ -232,8 +238,12 @@ class Canvas(QWidget):
         kind = event.type()
         if kind == QEvent.Type.DevicePixelRatioChange:  # moved to a screen of another density
             self._update_cursor()
-        touch = (QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate,
-                 QEvent.Type.TouchEnd, QEvent.Type.TouchCancel)
+        touch = (
+            QEvent.Type.TouchBegin,
+            QEvent.Type.TouchUpdate,
+            QEvent.Type.TouchEnd,
+            QEvent.Type.TouchCancel,
+        )
         # Touchpads send touch events too; only a touch screen draws.
         if kind in touch and event.device().type() == QInputDevice.DeviceType.TouchScreen:
             self._touch_event(event)
@@ -262,14 +272,13 @@ class Canvas(QWidget):
                 self._touch_id = None
                 self.end_stroke()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         # The paper scales with the window: the drawing is scaled uniformly and kept
         # centred, so a smaller window never cuts a digit off (the model does not mind:
         # it reads the strokes relative to their own size).
         old, new = event.oldSize(), event.size()
         if old.width() > 0 and old.height() > 0 and old != new:
-            scale, dx, dy = fit_transform((old.width(), old.height()),
-                                          (new.width(), new.height()))
+            scale, dx, dy = fit_transform((old.width(), old.height()), (new.width(), new.height()))
             self._history.transform(scale, dx, dy)
             if self._points:
                 self._points = [(x * scale + dx, y * scale + dy, p) for x, y, p in self._points]
@@ -279,7 +288,7 @@ class Canvas(QWidget):
 
     # --- painting ----------------------------------------------------------------
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
@@ -302,12 +311,18 @@ class Canvas(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.6)
         painter.setFont(font)
         rect = QRectF(self.rect())
-        painter.drawText(rect.adjusted(0, 0, 0, -rect.height() * 0.06),
-                         Qt.AlignmentFlag.AlignCenter, "Draw digits here")
+        painter.drawText(
+            rect.adjusted(0, 0, 0, -rect.height() * 0.06),
+            Qt.AlignmentFlag.AlignCenter,
+            "Draw digits here",
+        )
         font.setPointSizeF(font.pointSizeF() / 1.6)
         painter.setFont(font)
-        painter.drawText(rect.adjusted(0, rect.height() * 0.12, 0, 0), Qt.AlignmentFlag.AlignCenter,
-                         "mouse, pen or touch  ·  Ctrl+Z undoes  ·  Esc clears")
+        painter.drawText(
+            rect.adjusted(0, rect.height() * 0.12, 0, 0),
+            Qt.AlignmentFlag.AlignCenter,
+            "mouse, pen or touch  ·  Ctrl+Z undoes  ·  Esc clears",
+        )
 
     def _update_cursor(self) -> None:
         # A ring as wide as the brush; drawn at the screen's pixel density so it stays sharp.
@@ -325,10 +340,10 @@ class Canvas(QWidget):
         painter.end()
         self.setCursor(QCursor(pixmap))
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(560, 420)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         return QSize(240, 200)
 
 
@@ -348,8 +363,9 @@ def paint_stroke(painter: QPainter, stroke: Sequence, brush: float, ink: QColor)
         painter.drawEllipse(QPointF(rows[0][0], rows[0][1]), width / 2, width / 2)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         return
-    pen = QPen(ink, brush, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-               Qt.PenJoinStyle.RoundJoin)
+    pen = QPen(
+        ink, brush, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin
+    )
     varying = bool(given)
     points = [QPointF(x, y) for x, y, _ in rows]
     start = points[0]

@@ -20,8 +20,8 @@ from digitpad.gui.thumbnail_grid import thumbnail_grid
 if TYPE_CHECKING:
     from digitpad.gui.evaluation_data import Evaluation
 
-MAX_SHOWN = 240   # enough to see the pattern; a diagonal cell holds ~1,000
-ICON = 56         # 28 x 2: each MNIST pixel a 2x2 block
+MAX_SHOWN = 240  # enough to see the pattern; a diagonal cell holds ~1,000
+ICON = 56  # 28 x 2: each MNIST pixel a 2x2 block
 
 
 class CellImages(QWidget):
@@ -29,9 +29,12 @@ class CellImages(QWidget):
         super().__init__(parent)
         self._title = bold_label("")
         self._note = muted_label()
-        self.list = thumbnail_grid(ICON, QSize(ICON + 34, ICON + 38),
-                                   QAbstractItemView.SelectionMode.SingleSelection,
-                                   "Test images of the chosen cell")
+        self.list = thumbnail_grid(
+            ICON,
+            QSize(ICON + 34, ICON + 38),
+            QAbstractItemView.SelectionMode.SingleSelection,
+            "Test images of the chosen cell",
+        )
         self.list.setWordWrap(True)  # captions of two lines: digit and probability
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -48,8 +51,9 @@ class CellImages(QWidget):
 
     def indices(self) -> list[int]:
         """The test-set indices on show, in order."""
-        return [int(self.list.item(i).data(Qt.ItemDataRole.UserRole))
-                for i in range(self.list.count())]
+        return [
+            int(self.list.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.list.count())
+        ]
 
     def show_message(self, text: str, title: str = "") -> None:
         self.list.clear()
@@ -65,9 +69,11 @@ class CellImages(QWidget):
         found = evaluation.cell(true, predicted)
         count = int(evaluation.confusion[true][predicted])
         if not evaluation.has_images:
-            self.show_message("The test images are needed to show these; they are being "
-                              "read, or can be downloaded above.",
-                              f"{what} · {count:,}")
+            self.show_message(
+                "The test images are needed to show these; they are being "
+                "read, or can be downloaded above.",
+                f"{what} · {count:,}",
+            )
             return
         self.list.clear()
         self._title.setText(f"{what} · {len(found):,} image{'s' if len(found) != 1 else ''}")
@@ -78,8 +84,10 @@ class CellImages(QWidget):
             order = "surest mistakes" if true != predicted else "least sure answers"
             self._note.setText(f"Showing the {MAX_SHOWN} {order} of {len(found):,}.")
         elif true != predicted:
-            self._note.setText("Surest mistakes first. Under each image: the model's "
-                               "probability for what it read, then for the true digit.")
+            self._note.setText(
+                "Surest mistakes first. Under each image: the model's "
+                "probability for what it read, then for the true digit."
+            )
         else:
             self._note.setText("Least sure first.")
         self._note.setVisible(True)
@@ -89,14 +97,18 @@ class CellImages(QWidget):
             image = grey_to_qimage(evaluation.images[index])
             pixmap = QPixmap.fromImage(image.scaled(ICON, ICON))  # nearest: pixels stay crisp
             if true != predicted:
-                text = (f"{predicted}: {percent(float(probabilities[predicted]))}\n"
-                        f"{true}: {percent(float(probabilities[true]))}")
+                text = (
+                    f"{predicted}: {percent(float(probabilities[predicted]))}\n"
+                    f"{true}: {percent(float(probabilities[true]))}"
+                )
             else:
                 text = f"{true}: {percent(float(probabilities[true]))}"
             item = QListWidgetItem(QIcon(pixmap), text)
             top = sorted(range(10), key=lambda k: -float(probabilities[k]))[:3]
-            item.setToolTip(f"Test image #{int(index):,} (a {true})\n" + "\n".join(
-                f"{k}: {percent(float(probabilities[k]))}" for k in top))
+            item.setToolTip(
+                f"Test image #{int(index):,} (a {true})\n"
+                + "\n".join(f"{k}: {percent(float(probabilities[k]))}" for k in top)
+            )
             item.setData(Qt.ItemDataRole.UserRole, int(index))
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
             self.list.addItem(item)

@@ -27,7 +27,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 N = 10
-AXIS = 46          # room for the axis title and the digit labels, left and top
+AXIS = 46  # room for the axis title and the digit labels, left and top
 CENTRE = Qt.AlignmentFlag.AlignCenter
 
 HIT = QColor("#2f6fdb")
@@ -39,7 +39,7 @@ WORSE = QColor("#d6336c")
 @dataclass(frozen=True)
 class Colours:
     background: QColor
-    empty: QColor       # a cell with nothing in it
+    empty: QColor  # a cell with nothing in it
     text: QColor
     muted: QColor
     highlight: QColor
@@ -47,18 +47,28 @@ class Colours:
     @classmethod
     def from_palette(cls, palette: QPalette) -> Colours:
         window, text = palette.window().color(), palette.windowText().color()
-        return cls(window, _mix(palette.base().color(), text, 0.05), text,
-                   palette.placeholderText().color(), palette.highlight().color())
+        return cls(
+            window,
+            _mix(palette.base().color(), text, 0.05),
+            text,
+            palette.placeholderText().color(),
+            palette.highlight().color(),
+        )
 
     @classmethod
     def light(cls) -> Colours:
         """For exported pictures: the same on every screen."""
-        return cls(QColor("white"), QColor("#f3f4f6"), QColor("#1f2328"), QColor("#6b7280"),
-                   QColor("#1f2328"))
+        return cls(
+            QColor("white"),
+            QColor("#f3f4f6"),
+            QColor("#1f2328"),
+            QColor("#6b7280"),
+            QColor("#1f2328"),
+        )
 
 
 class ConfusionHeatmap(QWidget):
-    cell_selected = Signal(int, int)   # true digit, predicted digit
+    cell_selected = Signal(int, int)  # true digit, predicted digit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,26 +140,30 @@ class ConfusionHeatmap(QWidget):
         true = min(N - 1, int((pos.y() - grid.top()) / step))
         return true, predicted
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(AXIS + 40 * N + 8, AXIS + 40 * N + 8)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         return QSize(AXIS + 26 * N + 8, AXIS + 26 * N + 8)
 
     # --- input ---------------------------------------------------------------------
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         cell = self.cell_at(event.position())
         if event.button() == Qt.MouseButton.LeftButton and cell is not None:
             self.select_cell(*cell)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         over = self.cell_at(event.position()) is not None
         self.setCursor(Qt.CursorShape.PointingHandCursor if over else Qt.CursorShape.ArrowCursor)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        moves = {Qt.Key.Key_Left: (0, -1), Qt.Key.Key_Right: (0, 1),
-                 Qt.Key.Key_Up: (-1, 0), Qt.Key.Key_Down: (1, 0)}
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        moves = {
+            Qt.Key.Key_Left: (0, -1),
+            Qt.Key.Key_Right: (0, 1),
+            Qt.Key.Key_Up: (-1, 0),
+            Qt.Key.Key_Down: (1, 0),
+        }
         move = moves.get(Qt.Key(event.key()))
         if move is None:
             super().keyPressEvent(event)
@@ -183,23 +197,32 @@ class ConfusionHeatmap(QWidget):
 
     def _describe(self) -> None:
         if self._mode == "difference":
-            self.setAccessibleDescription("Change in the confusion matrix, new model minus "
-                                          "current; rows are the true digit.")
+            self.setAccessibleDescription(
+                "Change in the confusion matrix, new model minus current; rows are the true digit."
+            )
             return
         total = sum(map(sum, self._matrix))
         hits = sum(self._matrix[k][k] for k in range(N))
         self.setAccessibleDescription(
             f"Rows: true digit; columns: predicted digit. {hits:,} of {total:,} correct. "
-            "Arrow keys move between cells.")
+            "Arrow keys move between cells."
+        )
 
     # --- painting ------------------------------------------------------------------
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         colours = Colours.from_palette(self.palette())
-        paint_heatmap(painter, self.grid_rect(), self._matrix, self._mode, colours,
-                      self._selected, self.font())
+        paint_heatmap(
+            painter,
+            self.grid_rect(),
+            self._matrix,
+            self._mode,
+            colours,
+            self._selected,
+            self.font(),
+        )
         if self.hasFocus() and self._selected is not None:
             painter.setPen(QPen(colours.highlight, 1, Qt.PenStyle.DotLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -209,8 +232,9 @@ class ConfusionHeatmap(QWidget):
         """The heatmap as a picture for export: light colours, `title` above, at `scale`
         times a 460-pixel layout."""
         width, height = 460 + AXIS, 460 + AXIS + (36 if title else 0)
-        image = QImage(round(width * scale), round(height * scale),
-                       QImage.Format.Format_ARGB32_Premultiplied)
+        image = QImage(
+            round(width * scale), round(height * scale), QImage.Format.Format_ARGB32_Premultiplied
+        )
         colours = Colours.light()
         image.fill(colours.background)
         painter = QPainter(image)
@@ -226,8 +250,11 @@ class ConfusionHeatmap(QWidget):
             bold.setPointSizeF(11)
             painter.setFont(bold)
             painter.setPen(colours.text)
-            painter.drawText(QRectF(12, 6, width - 24, 28),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+            painter.drawText(
+                QRectF(12, 6, width - 24, 28),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                title,
+            )
             top = 36
         grid = QRectF(AXIS, top + AXIS, 450, 450)
         paint_heatmap(painter, grid, self._matrix, self._mode, colours, None, font)
@@ -235,8 +262,15 @@ class ConfusionHeatmap(QWidget):
         return image
 
 
-def paint_heatmap(painter: QPainter, grid: QRectF, matrix: list[list[int]], mode: str,
-                  colours: Colours, selected: tuple[int, int] | None, font: QFont) -> None:
+def paint_heatmap(
+    painter: QPainter,
+    grid: QRectF,
+    matrix: list[list[int]],
+    mode: str,
+    colours: Colours,
+    selected: tuple[int, int] | None,
+    font: QFont,
+) -> None:
     """Cells, counts, digit labels and axis titles; the labels go left of and above `grid`."""
     step = grid.width() / N
     off = [matrix[t][p] for t in range(N) for p in range(N) if t != p]
@@ -246,24 +280,23 @@ def paint_heatmap(painter: QPainter, grid: QRectF, matrix: list[list[int]], mode
     small = QFont(font)
     small.setPointSizeF(max(6.5, min(font.pointSizeF(), step * 0.30)))
     # The widest figure must fit its cell: "1,135" or "−135" in a small window.
-    widest = max((_cell_text(v, mode) for row in matrix
-                  for v in row), key=len)
-    while small.pointSizeF() > 6.0 and \
-            QFontMetricsF(small).horizontalAdvance(widest) > step - 5:
+    widest = max((_cell_text(v, mode) for row in matrix for v in row), key=len)
+    while small.pointSizeF() > 6.0 and QFontMetricsF(small).horizontalAdvance(widest) > step - 5:
         small.setPointSizeF(small.pointSizeF() - 0.5)
     label_font = QFont(font)
     label_font.setBold(True)
     painter.setFont(label_font)
     painter.setPen(colours.text)
     for k in range(N):
-        painter.drawText(QRectF(grid.left() + k * step, grid.top() - 22, step, 20), CENTRE,
-                         str(k))
-        painter.drawText(QRectF(grid.left() - 24, grid.top() + k * step, 20, step), CENTRE,
-                         str(k))
+        painter.drawText(QRectF(grid.left() + k * step, grid.top() - 22, step, 20), CENTRE, str(k))
+        painter.drawText(QRectF(grid.left() - 24, grid.top() + k * step, 20, step), CENTRE, str(k))
     painter.setFont(font)
     painter.setPen(colours.muted)
-    painter.drawText(QRectF(grid.left(), grid.top() - AXIS, grid.width(), 22), CENTRE,
-                     "Read as (predicted digit)")
+    painter.drawText(
+        QRectF(grid.left(), grid.top() - AXIS, grid.width(), 22),
+        CENTRE,
+        "Read as (predicted digit)",
+    )
     painter.save()
     painter.translate(grid.left() - AXIS + 2, grid.bottom())
     painter.rotate(-90)
@@ -275,8 +308,12 @@ def paint_heatmap(painter: QPainter, grid: QRectF, matrix: list[list[int]], mode
     for t in range(N):
         for p in range(N):
             value = matrix[t][p]
-            rect = QRectF(grid.left() + p * step + gap, grid.top() + t * step + gap,
-                          step - 2 * gap, step - 2 * gap)
+            rect = QRectF(
+                grid.left() + p * step + gap,
+                grid.top() + t * step + gap,
+                step - 2 * gap,
+                step - 2 * gap,
+            )
             if mode == "difference":
                 good = value > 0 if t == p else value < 0
                 strength = math.sqrt(abs(value) / largest_change) if value else 0.0
@@ -312,10 +349,12 @@ def _cell_text(value: int, mode: str) -> str:
 
 def _mix(a: QColor, b: QColor, t: float) -> QColor:
     t = min(max(t, 0.0), 1.0)
-    return QColor(round(a.red() + (b.red() - a.red()) * t),
-                  round(a.green() + (b.green() - a.green()) * t),
-                  round(a.blue() + (b.blue() - a.blue()) * t))
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )
 
 
 def _luminance(colour: QColor) -> float:
-    return (0.2126 * colour.redF() + 0.7152 * colour.greenF() + 0.0722 * colour.blueF())
+    return 0.2126 * colour.redF() + 0.7152 * colour.greenF() + 0.0722 * colour.blueF()

@@ -6,8 +6,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QWidget
 
-TIP = ("Read wrongly? Click the right digit (or press Ctrl+0…9): the drawing is saved as "
-       "a sample of it, and retraining with your samples teaches DigitPad your handwriting.")
+TIP = (
+    "Read wrongly? Click the right digit (or press Ctrl+0…9): the drawing is saved as "
+    "a sample of it, and retraining with your samples teaches DigitPad your handwriting."
+)
 
 
 class CorrectionBar(QWidget):
@@ -32,8 +34,9 @@ class CorrectionBar(QWidget):
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.setMinimumWidth(18)
-            button.setToolTip(f"It is a {digit} (Ctrl+{digit}): save this drawing as a "
-                              f"sample of {digit}")
+            button.setToolTip(
+                f"It is a {digit} (Ctrl+{digit}): save this drawing as a sample of {digit}"
+            )
             button.setAccessibleName(f"It is a {digit}")
             button.clicked.connect(lambda _=False, d=digit: self.digit_chosen.emit(d))
             self._group.addButton(button, digit)
@@ -41,9 +44,11 @@ class CorrectionBar(QWidget):
             self.buttons.append(button)
         self.setToolTip(TIP)
         # The chosen digit must stand out from its neighbours, in either palette.
-        self.setStyleSheet("QToolButton:checked { background: palette(highlight); "
-                           "color: palette(highlighted-text); border: 1px solid "
-                           "palette(highlight); border-radius: 3px; padding: 2px; }")
+        self.setStyleSheet(
+            "QToolButton:checked { background: palette(highlight); "
+            "color: palette(highlighted-text); border: 1px solid "
+            "palette(highlight); border-radius: 3px; padding: 2px; }"
+        )
         self.set_available(False)
 
     def caption(self) -> str:
@@ -67,5 +72,7 @@ class CorrectionBar(QWidget):
         for d, button in enumerate(self.buttons):
             button.setChecked(d == digit)
         self._caption.setText("Saved ✓")
-        self._caption.setToolTip(f"Saved as a sample of {digit} ({count} samples in all). "
-                                 "Click another digit to change it.")
+        self._caption.setToolTip(
+            f"Saved as a sample of {digit} ({count} samples in all). "
+            "Click another digit to change it."
+        )

@@ -27,14 +27,21 @@ def versions() -> list[tuple[str, str]]:
     import numpy
     import PIL
 
-    return [("DigitPad", __version__), ("Python", platform.python_version()),
-            ("Qt", qVersion()), ("PySide6", pyside_version), ("NumPy", numpy.__version__),
-            ("Pillow", PIL.__version__), ("Platform", f"{platform.system()} {platform.machine()}")]
+    return [
+        ("DigitPad", __version__),
+        ("Python", platform.python_version()),
+        ("Qt", qVersion()),
+        ("PySide6", pyside_version),
+        ("NumPy", numpy.__version__),
+        ("Pillow", PIL.__version__),
+        ("Platform", f"{platform.system()} {platform.machine()}"),
+    ]
 
 
 def show_about(parent: QWidget, recognizer: Recognizer | None) -> None:
-    rows = "".join(f"<tr><td>{escape(k)}</td><td>&nbsp;&nbsp;{escape(v)}</td></tr>"
-                   for k, v in versions())
+    rows = "".join(
+        f"<tr><td>{escape(k)}</td><td>&nbsp;&nbsp;{escape(v)}</td></tr>" for k, v in versions()
+    )
     model = "No model loaded."
     if recognizer is not None:
         meta = recognizer.meta if isinstance(recognizer.meta, dict) else {}
@@ -45,12 +52,17 @@ def show_about(parent: QWidget, recognizer: Recognizer | None) -> None:
         if meta.get("created"):
             model += f" on {escape(str(meta['created'])[:10])}"
         model += f"<br><small>{escape(str(recognizer.path))}</small>"
-    QMessageBox.about(parent, "About DigitPad", (
-        f"<h3>DigitPad {escape(__version__)}</h3>"
-        "<p>Draw digits, or open a scan or a photo, and DigitPad reads them "
-        "with a small convolutional network trained on MNIST.</p>"
-        f"<p><b>Model</b><br>{model}</p>"
-        f"<table>{rows}</table>"))
+    QMessageBox.about(
+        parent,
+        "About DigitPad",
+        (
+            f"<h3>DigitPad {escape(__version__)}</h3>"
+            "<p>Draw digits, or open a scan or a photo, and DigitPad reads them "
+            "with a small convolutional network trained on MNIST.</p>"
+            f"<p><b>Model</b><br>{model}</p>"
+            f"<table>{rows}</table>"
+        ),
+    )
 
 
 def model_card_path(recognizer: Recognizer | None) -> Path:

@@ -16,12 +16,13 @@ from digitpad.gui.canvas import paint_stroke
 if TYPE_CHECKING:
     from digitpad.core.drawing import Drawing
 
-PEN_SHARE = 0.12   # pen width as a share of the digit's longer side
-MARGIN = 0.14      # empty border, as a share of the picture
+PEN_SHARE = 0.12  # pen width as a share of the digit's longer side
+MARGIN = 0.14  # empty border, as a share of the picture
 
 
-def render_drawing(drawing: Drawing, size: int, ink: QColor, background: QColor,
-                   ratio: float = 1.0) -> QPixmap:
+def render_drawing(
+    drawing: Drawing, size: int, ink: QColor, background: QColor, ratio: float = 1.0
+) -> QPixmap:
     """A `size` x `size` (logical pixels) picture of the drawing; `ratio`: the screen's
     device pixel ratio, for a sharp picture on high-DPI screens."""
     pixmap = QPixmap(round(size * ratio), round(size * ratio))

@@ -30,14 +30,14 @@ class EvaluationCancelled(Exception):
 
 @dataclass(frozen=True)
 class Evaluation:
-    confusion: np.ndarray        # int64 (10, 10): rows true digit, columns predicted
-    accuracy: float              # in [0, 1]
-    loss: float | None           # mean cross-entropy; None when not known
-    precision: np.ndarray        # float64 (10,) per predicted class
-    recall: np.ndarray           # float64 (10,) per true class
-    measured: bool               # True: measured now; False: stored with the model
-    images: np.ndarray | None = None         # uint8 (N, 28, 28), ink = 255
-    labels: np.ndarray | None = None         # int64 (N,) true digits
+    confusion: np.ndarray  # int64 (10, 10): rows true digit, columns predicted
+    accuracy: float  # in [0, 1]
+    loss: float | None  # mean cross-entropy; None when not known
+    precision: np.ndarray  # float64 (10,) per predicted class
+    recall: np.ndarray  # float64 (10,) per true class
+    measured: bool  # True: measured now; False: stored with the model
+    images: np.ndarray | None = None  # uint8 (N, 28, 28), ink = 255
+    labels: np.ndarray | None = None  # int64 (N,) true digits
     probabilities: np.ndarray | None = None  # float32 (N, 10)
 
     @property
@@ -90,9 +90,14 @@ def from_meta(meta: dict | None) -> Evaluation | None:
     if not isinstance(accuracy, (int, float)):
         accuracy = float(np.trace(confusion) / confusion.sum())
     loss = test.get("loss")
-    return Evaluation(confusion, float(accuracy),
-                      float(loss) if isinstance(loss, (int, float)) else None,
-                      precision, recall, measured=False)
+    return Evaluation(
+        confusion,
+        float(accuracy),
+        float(loss) if isinstance(loss, (int, float)) else None,
+        precision,
+        recall,
+        measured=False,
+    )
 
 
 def find_test_set() -> Path:
@@ -100,18 +105,25 @@ def find_test_set() -> Path:
     return mnist.locate(download=False, splits=TEST_SPLIT)
 
 
-def fetch_test_set(progress: Callable[[str, int, int | None], None] | None = None,
-                   should_stop: ShouldStop | None = None) -> Path:
+def fetch_test_set(
+    progress: Callable[[str, int, int | None], None] | None = None,
+    should_stop: ShouldStop | None = None,
+) -> Path:
     """Download the test files into the cache (checked against their SHA-256).
 
     Raises mnist.DownloadCancelled when should_stop() says so, MnistError on failure.
     """
-    return mnist.locate(download=True, progress=progress, should_stop=should_stop,
-                        splits=TEST_SPLIT)
+    return mnist.locate(
+        download=True, progress=progress, should_stop=should_stop, splits=TEST_SPLIT
+    )
 
 
-def measure(predict: Callable[[np.ndarray], np.ndarray], directory: Path,
-            progress: Progress | None = None, should_stop: ShouldStop | None = None) -> Evaluation:
+def measure(
+    predict: Callable[[np.ndarray], np.ndarray],
+    directory: Path,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> Evaluation:
     """Read the test set in `directory` and run `predict` (float32 (N, 28, 28) in [0, 1]
     -> (N, 10)) over it in chunks, reporting progress(done, total) after each."""
     images, labels = mnist.load("test", directory)
@@ -121,27 +133,43 @@ def measure(predict: Callable[[np.ndarray], np.ndarray], directory: Path,
     for start in range(0, total, CHUNK):
         if should_stop is not None and should_stop():
             raise EvaluationCancelled()
-        chunk = images[start: start + CHUNK].astype(np.float32) / 255.0
-        probabilities[start: start + CHUNK] = predict(chunk)
+        chunk = images[start : start + CHUNK].astype(np.float32) / 255.0
+        probabilities[start : start + CHUNK] = predict(chunk)
         if progress is not None:
             progress(min(start + CHUNK, total), total)
     predicted = probabilities.argmax(axis=1)
     confusion = metrics.confusion_matrix(labels, predicted)
     precision, recall = metrics.precision_recall(confusion)
-    return Evaluation(confusion, float((predicted == labels).mean()),
-                      metrics.cross_entropy(probabilities, labels), precision, recall,
-                      measured=True, images=images, labels=labels, probabilities=probabilities)
+    return Evaluation(
+        confusion,
+        float((predicted == labels).mean()),
+        metrics.cross_entropy(probabilities, labels),
+        precision,
+        recall,
+        measured=True,
+        images=images,
+        labels=labels,
+        probabilities=probabilities,
+    )
 
 
 def to_csv(evaluation: Evaluation) -> str:
     """One row per true digit: its counts per predicted digit, total, precision, recall."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["true_digit", *(f"predicted_{k}" for k in range(10)), "total",
-                     "precision", "recall"])
+    writer.writerow(
+        ["true_digit", *(f"predicted_{k}" for k in range(10)), "total", "precision", "recall"]
+    )
     for k, row in enumerate(evaluation.confusion):
-        writer.writerow([k, *(int(v) for v in row), int(row.sum()),
-                         f"{evaluation.precision[k]:.6f}", f"{evaluation.recall[k]:.6f}"])
+        writer.writerow(
+            [
+                k,
+                *(int(v) for v in row),
+                int(row.sum()),
+                f"{evaluation.precision[k]:.6f}",
+                f"{evaluation.recall[k]:.6f}",
+            ]
+        )
     return out.getvalue()
 
 

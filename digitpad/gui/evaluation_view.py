@@ -51,11 +51,12 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 class EvaluationView(QDialog):
-    evaluation_changed = Signal()   # new figures on show (stored or measured)
-    state_changed = Signal(str)     # see state()
+    evaluation_changed = Signal()  # new figures on show (stored or measured)
+    state_changed = Signal(str)  # see state()
 
-    def __init__(self, recognizer: Recognizer | None, parent: QWidget | None = None,
-                 measure: bool = True) -> None:
+    def __init__(
+        self, recognizer: Recognizer | None, parent: QWidget | None = None, measure: bool = True
+    ) -> None:
         """`measure`: measure on the test set as soon as the files are found."""
         super().__init__(parent)
         self.setWindowTitle("Evaluation — DigitPad")
@@ -82,14 +83,18 @@ class EvaluationView(QDialog):
         self._banner_text.setTextFormat(Qt.TextFormat.RichText)
         self._banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.download_button = QPushButton("Download Test Images…")
-        self.download_button.setToolTip("Download the MNIST test set (about 1.6 MB) into "
-                                        "DigitPad's cache; each file is checked against its "
-                                        "published SHA-256")
+        self.download_button.setToolTip(
+            "Download the MNIST test set (about 1.6 MB) into "
+            "DigitPad's cache; each file is checked against its "
+            "published SHA-256"
+        )
         self.download_button.clicked.connect(self.download_test_set)
         self._banner = QFrame()
         self._banner.setObjectName("banner")
-        self._banner.setStyleSheet("#banner { background: palette(alternate-base); "
-                                   "border: 1px solid palette(mid); border-radius: 6px; }")
+        self._banner.setStyleSheet(
+            "#banner { background: palette(alternate-base); "
+            "border: 1px solid palette(mid); border-radius: 6px; }"
+        )
         banner_row = QHBoxLayout(self._banner)
         banner_row.setContentsMargins(12, 10, 12, 10)
         banner_row.addWidget(self._banner_text, 1)
@@ -117,8 +122,10 @@ class EvaluationView(QDialog):
 
         self.heatmap = ConfusionHeatmap()
         self.heatmap.cell_selected.connect(self._show_cell)
-        hint = muted_label("Rows: the true digit · columns: what the model read. "
-                           "Click a cell (or use the arrow keys) to see its images.")
+        hint = muted_label(
+            "Rows: the true digit · columns: what the model read. "
+            "Click a cell (or use the arrow keys) to see its images."
+        )
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -137,11 +144,16 @@ class EvaluationView(QDialog):
         self.per_class.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.per_class.verticalHeader().setDefaultSectionSize(24)
         self.per_class.setAccessibleName("Precision and recall of each digit")
-        self.per_class.setToolTip("Precision: of the images read as this digit, the share "
-                                  "that were this digit.\nRecall: of the images of this "
-                                  "digit, the share read as it.")
-        height = (self.per_class.horizontalHeader().sizeHint().height()
-                  + 10 * self.per_class.verticalHeader().defaultSectionSize() + 4)
+        self.per_class.setToolTip(
+            "Precision: of the images read as this digit, the share "
+            "that were this digit.\nRecall: of the images of this "
+            "digit, the share read as it."
+        )
+        height = (
+            self.per_class.horizontalHeader().sizeHint().height()
+            + 10 * self.per_class.verticalHeader().defaultSectionSize()
+            + 4
+        )
         self.per_class.setFixedHeight(height)
         self.cell_images = CellImages()
 
@@ -165,8 +177,9 @@ class EvaluationView(QDialog):
         self.export_png_button.setToolTip("Save the confusion matrix as a picture")
         self.export_png_button.clicked.connect(self.export_png_dialog)
         self.export_csv_button = QPushButton("Export CSV…")
-        self.export_csv_button.setToolTip("Save the confusion matrix with precision and "
-                                          "recall as a spreadsheet (CSV)")
+        self.export_csv_button.setToolTip(
+            "Save the confusion matrix with precision and recall as a spreadsheet (CSV)"
+        )
         self.export_csv_button.clicked.connect(self.export_csv_dialog)
         self.measure_button = QPushButton("Measure Again")
         self.measure_button.setToolTip("Measure on the 10,000 MNIST test images now")
@@ -200,8 +213,11 @@ class EvaluationView(QDialog):
         """Show the stored figures of `recognizer`'s model; then measure them if possible."""
         from digitpad.gui import evaluation_data, model_loading
 
-        if recognizer is not None and recognizer is self._recognizer and \
-                self._state in ("measured", "measuring"):
+        if (
+            recognizer is not None
+            and recognizer is self._recognizer
+            and self._state in ("measured", "measuring")
+        ):
             return  # already measured (or being measured) for this very model
         self._cancel_task()
         self._recognizer = recognizer
@@ -210,8 +226,9 @@ class EvaluationView(QDialog):
             self._show(None)
             self._set_state("empty")
             return
-        self._title.setText(f"{model_loading.model_name(recognizer).capitalize()} on the "
-                            "MNIST test set")
+        self._title.setText(
+            f"{model_loading.model_name(recognizer).capitalize()} on the MNIST test set"
+        )
         self._show(evaluation_data.from_meta(recognizer.meta))
         self._set_state("stored")
         if self._auto_measure:
@@ -249,14 +266,17 @@ class EvaluationView(QDialog):
 
         def job(state: TaskState) -> Evaluation:
             return evaluation_data.measure(
-                predict, directory,
+                predict,
+                directory,
                 progress=lambda done, total: state.set_progress(done, total),
-                should_stop=state.is_interruption_requested)
+                should_stop=state.is_interruption_requested,
+            )
 
         task = self._task = TaskThread(job)
         # A task cancelled for a newer one may still answer: only the current one counts.
         task.progress_changed.connect(
-            lambda percent, _: task is self._task and self._progress.setValue(percent))
+            lambda percent, _: task is self._task and self._progress.setValue(percent)
+        )
         task.succeeded.connect(lambda value: task is self._task and self._on_measured(value))
         task.failed.connect(lambda text: task is self._task and self._on_measure_failed(text))
         task.finished.connect(lambda: task is self._task and self._on_task_ended())
@@ -309,20 +329,23 @@ class EvaluationView(QDialog):
         return True
 
     def export_png_dialog(self) -> None:
-        path = self._ask_path("Export Confusion Matrix", "confusion-matrix.png",
-                              "PNG pictures (*.png)", ".png")
+        path = self._ask_path(
+            "Export Confusion Matrix", "confusion-matrix.png", "PNG pictures (*.png)", ".png"
+        )
         if path and self.export_png(path):
             self._source.setText(f"Saved {Path(path).name}")
 
     def export_csv_dialog(self) -> None:
-        path = self._ask_path("Export Confusion Matrix", "confusion-matrix.csv",
-                              "CSV spreadsheets (*.csv)", ".csv")
+        path = self._ask_path(
+            "Export Confusion Matrix", "confusion-matrix.csv", "CSV spreadsheets (*.csv)", ".csv"
+        )
         if path and self.export_csv(path):
             self._source.setText(f"Saved {Path(path).name}")
 
     def _ask_path(self, title: str, name: str, file_filter: str, suffix: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._last_dir) / name),
-                                              file_filter)
+        path, _ = QFileDialog.getSaveFileName(
+            self, title, str(Path(self._last_dir) / name), file_filter
+        )
         if not path:
             return ""
         if not path.lower().endswith(suffix):
@@ -357,15 +380,22 @@ class EvaluationView(QDialog):
         self._loss.set_value("unknown" if evaluation.loss is None else f"{evaluation.loss:.4f}")
         self._errors.set_value(f"{evaluation.errors:,} of {evaluation.count:,}")
         if evaluation.measured:
-            self._source.setText(f"Measured just now on the {evaluation.count:,} MNIST test "
-                                 "images.")
+            self._source.setText(
+                f"Measured just now on the {evaluation.count:,} MNIST test images."
+            )
         else:
-            self._source.setText(f"As stored with the model when it was trained "
-                                 f"({evaluation.count:,} MNIST test images).")
+            self._source.setText(
+                f"As stored with the model when it was trained "
+                f"({evaluation.count:,} MNIST test images)."
+            )
         worst = min(evaluation.recall)
         for k in range(10):
-            cells = [str(k), f"{int(evaluation.confusion[k].sum()):,}",
-                     f"{evaluation.precision[k]:.2%}", f"{evaluation.recall[k]:.2%}"]
+            cells = [
+                str(k),
+                f"{int(evaluation.confusion[k].sum()):,}",
+                f"{evaluation.precision[k]:.2%}",
+                f"{evaluation.recall[k]:.2%}",
+            ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(RIGHT if column else Qt.AlignmentFlag.AlignCenter)
@@ -389,12 +419,14 @@ class EvaluationView(QDialog):
         if not self._evaluation.has_images and self._state in ("no-data", "failed"):
             self.cell_images.show_message(
                 "The test images are not on this computer: see above to get them.",
-                self.cell_images.title() or f"True {true}, read as {predicted}")
+                self.cell_images.title() or f"True {true}, read as {predicted}",
+            )
 
     def _set_state(self, state: str) -> None:
         self._state = state
-        self.measure_button.setEnabled(state in ("stored", "measured", "failed", "no-data")
-                                       and self._recognizer is not None)
+        self.measure_button.setEnabled(
+            state in ("stored", "measured", "failed", "no-data") and self._recognizer is not None
+        )
         self.state_changed.emit(state)
 
     def _offer_download(self, reason: str, lead: str = "") -> None:
@@ -404,20 +436,24 @@ class EvaluationView(QDialog):
 
         env = os.environ.get(MNIST_DIR_ENV)
         if env:
-            text = (f"<b>The MNIST test images could not be read.</b> {escape(reason)}.<br>"
-                    f"Point <code>{MNIST_DIR_ENV}</code> at a folder holding "
-                    "<code>t10k-images-idx3-ubyte.gz</code> and "
-                    "<code>t10k-labels-idx1-ubyte.gz</code> (or unset it to download them), "
-                    "then start DigitPad again. The figures shown are those stored with the "
-                    "model.")
+            text = (
+                f"<b>The MNIST test images could not be read.</b> {escape(reason)}.<br>"
+                f"Point <code>{MNIST_DIR_ENV}</code> at a folder holding "
+                "<code>t10k-images-idx3-ubyte.gz</code> and "
+                "<code>t10k-labels-idx1-ubyte.gz</code> (or unset it to download them), "
+                "then start DigitPad again. The figures shown are those stored with the "
+                "model."
+            )
             self.download_button.hide()
         else:
-            text = (f"{lead}<b>The MNIST test images are not on this computer</b>, so the figures "
-                    "shown are those stored with the model, and a cell cannot show its "
-                    "images. Download them (about 1.6 MB), or, offline, set "
-                    f"<code>{MNIST_DIR_ENV}</code> to a folder holding "
-                    "<code>t10k-images-idx3-ubyte.gz</code> and "
-                    "<code>t10k-labels-idx1-ubyte.gz</code> and start DigitPad again.")
+            text = (
+                f"{lead}<b>The MNIST test images are not on this computer</b>, so the figures "
+                "shown are those stored with the model, and a cell cannot show its "
+                "images. Download them (about 1.6 MB), or, offline, set "
+                f"<code>{MNIST_DIR_ENV}</code> to a folder holding "
+                "<code>t10k-images-idx3-ubyte.gz</code> and "
+                "<code>t10k-labels-idx1-ubyte.gz</code> and start DigitPad again."
+            )
             self.download_button.show()
             self.download_button.setEnabled(True)
         self._banner_text.setText(text)
@@ -470,9 +506,8 @@ class EvaluationView(QDialog):
         self._cancel_task()
         self._download.cancel()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._cancel_task()
         if self._state == "measuring":
             self._set_state("stored")
         super().closeEvent(event)
-

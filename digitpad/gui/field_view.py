@@ -40,23 +40,24 @@ class FieldView(QWidget):
 
     def set_selected(self, selected: bool, selectable: bool = True) -> None:
         self._selected, self._selectable = selected, selectable
-        self.setCursor(Qt.CursorShape.PointingHandCursor if selectable
-                       else Qt.CursorShape.ArrowCursor)
+        self.setCursor(
+            Qt.CursorShape.PointingHandCursor if selectable else Qt.CursorShape.ArrowCursor
+        )
         self.update()
 
     def set_scale(self, scale: int) -> None:
         self._scale = scale
         self.setFixedSize(self.sizeHint())
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         side = FIELD * self._scale + 4
         return QSize(side, side)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._selectable:
             self.clicked.emit()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         palette = self.palette()
         inner = QRectF(2, 2, FIELD * self._scale, FIELD * self._scale)

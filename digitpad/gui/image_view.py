@@ -28,8 +28,9 @@ class ImageView(QWidget):
         self.setAccessibleName("Loaded image")
         self.setToolTip("The image and the digits found in it. Esc goes back to the canvas.")
 
-    def set_image(self, image: QImage | None, size: tuple[int, int], result: Result,
-                  name: str) -> None:
+    def set_image(
+        self, image: QImage | None, size: tuple[int, int], result: Result, name: str
+    ) -> None:
         """`size` is the (width, height) that the result's boxes are measured in."""
         self._pixmap = QPixmap.fromImage(image) if image is not None else None
         self._size = (max(1, size[0]), max(1, size[1]))
@@ -38,7 +39,8 @@ class ImageView(QWidget):
         self.setAccessibleDescription(
             f"{name}: {count} digit{'s' if count != 1 else ''} found"
             + (f", read as {result.text}" if count else "")
-            + (f", {len(result.rejected)} not a digit" if result.rejected else ""))
+            + (f", {len(result.rejected)} not a digit" if result.rejected else "")
+        )
         self.update()
 
     def name(self) -> str:
@@ -49,28 +51,37 @@ class ImageView(QWidget):
         area = QRectF(self.rect()).adjusted(MARGIN, MARGIN + CAPTION_HEIGHT, -MARGIN, -MARGIN)
         w, h = self._size
         scale = min(area.width() / w, area.height() / h, 8.0)
-        return QRectF(area.center().x() - w * scale / 2, area.center().y() - h * scale / 2,
-                      w * scale, h * scale)
+        return QRectF(
+            area.center().x() - w * scale / 2,
+            area.center().y() - h * scale / 2,
+            w * scale,
+            h * scale,
+        )
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(560, 420)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         painter.fillRect(self.rect(), palette.alternateBase())
         painter.setPen(palette.windowText().color())
         caption = QRectF(MARGIN, 6, self.width() - 2 * MARGIN, CAPTION_HEIGHT)
-        painter.drawText(caption, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                         self._name)
+        painter.drawText(
+            caption, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._name
+        )
         painter.setPen(palette.placeholderText().color())
-        painter.drawText(caption, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         "Esc: back to the canvas")
+        painter.drawText(
+            caption,
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            "Esc: back to the canvas",
+        )
         target = self.image_rect()
         if self._pixmap is not None:
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
-                                  target.width() < self._pixmap.width() * 2)
+            painter.setRenderHint(
+                QPainter.RenderHint.SmoothPixmapTransform, target.width() < self._pixmap.width() * 2
+            )
             painter.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
         else:
             painter.setPen(QPen(palette.mid().color(), 1, Qt.PenStyle.DashLine))
@@ -81,15 +92,28 @@ class ImageView(QWidget):
     def _paint_boxes(self, painter: QPainter, target: QRectF) -> None:
         scale = target.width() / self._size[0]
         metrics = QFontMetricsF(painter.font())
-        parts = [(d.box, f"{d.digit}  {d.confidence:.0%}",
-                  warning_colour(self.palette()) if d.confidence < low_confidence()
-                  else self.palette().highlight().color(), Qt.PenStyle.SolidLine)
-                 for d in self._result.digits]
-        parts += [(r.box, "not a digit", self.palette().mid().color(), Qt.PenStyle.DashLine)
-                  for r in self._result.rejected]
+        parts = [
+            (
+                d.box,
+                f"{d.digit}  {d.confidence:.0%}",
+                warning_colour(self.palette())
+                if d.confidence < low_confidence()
+                else self.palette().highlight().color(),
+                Qt.PenStyle.SolidLine,
+            )
+            for d in self._result.digits
+        ]
+        parts += [
+            (r.box, "not a digit", self.palette().mid().color(), Qt.PenStyle.DashLine)
+            for r in self._result.rejected
+        ]
         for (x0, y0, x1, y1), label, colour, line in parts:
-            box = QRectF(target.left() + x0 * scale, target.top() + y0 * scale,
-                         (x1 - x0) * scale, (y1 - y0) * scale).adjusted(-3, -3, 3, 3)
+            box = QRectF(
+                target.left() + x0 * scale,
+                target.top() + y0 * scale,
+                (x1 - x0) * scale,
+                (y1 - y0) * scale,
+            ).adjusted(-3, -3, 3, 3)
             painter.setPen(QPen(colour, 2, line))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(box, 3, 3)

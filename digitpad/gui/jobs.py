@@ -20,14 +20,15 @@ DISPLAY_SIZE = 2400
 
 @dataclass(frozen=True)
 class ImageOutcome:
-    name: str                    # what to call it: the file name, or "pasted image"
-    result: Result               # boxes in the full, upright image's pixels
-    image: QImage | None         # for display, possibly reduced; None if Qt cannot decode it
-    size: tuple[int, int]        # (width, height) of the full upright image
+    name: str  # what to call it: the file name, or "pasted image"
+    result: Result  # boxes in the full, upright image's pixels
+    image: QImage | None  # for display, possibly reduced; None if Qt cannot decode it
+    size: tuple[int, int]  # (width, height) of the full upright image
 
 
-def recognize_file(recognizer: Recognizer, path: str, name: str,
-                   delete_after: bool = False) -> ImageOutcome:
+def recognize_file(
+    recognizer: Recognizer, path: str, name: str, delete_after: bool = False
+) -> ImageOutcome:
     """Recognise an image file the way `digitpad predict` does, and decode it for display."""
     from digitpad.core.api import recognize_path
 
@@ -43,8 +44,12 @@ def recognize_file(recognizer: Recognizer, path: str, name: str,
         return ImageOutcome(name, result, None, _result_extent(result))
     size = (image.width(), image.height())
     if max(size) > DISPLAY_SIZE:
-        image = image.scaled(DISPLAY_SIZE, DISPLAY_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
-                             Qt.TransformationMode.SmoothTransformation)
+        image = image.scaled(
+            DISPLAY_SIZE,
+            DISPLAY_SIZE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
     return ImageOutcome(name, result, image, size)
 
 

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 # Image formats as core reads them; written out here because importing core.images
 # (Pillow, NumPy) before the window shows would slow the start-up.
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
-IMAGE_FILTER = ("Images (" + " ".join(f"*{s}" for s in SUFFIXES) + ");;All files (*)")
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUFFIXES) + ");;All files (*)"
 DRAWING_FILTER = "DigitPad drawings (*.json);;All files (*)"
 MESSAGE_MS = 8000
 
@@ -43,8 +43,13 @@ MESSAGE_MS = 8000
 class MainWindow(QMainWindow):
     result_shown = Signal(object)  # the Result now on show; None when there is none
 
-    def __init__(self, model_path: str | None = None, remember: bool = True,
-                 load_model: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str | None = None,
+        remember: bool = True,
+        load_model: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
         """`model_path`: a .keras file (default: the one in the settings, else the bundled
         one). `remember`: write settings (geometry and options on close, the last folder
         used). `load_model`: start reading the model now, rather than when `load_model()`
@@ -201,8 +206,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{outcome.name} — DigitPad")
         self._display(outcome.result)
         found = outcome.result.text
-        self.show_message(f"{outcome.name}: read as {found}" if found
-                          else f"{outcome.name}: no digit found")
+        self.show_message(
+            f"{outcome.name}: read as {found}" if found else f"{outcome.name}: no digit found"
+        )
 
     def back_to_canvas(self) -> None:
         if not self._showing_image:
@@ -235,8 +241,9 @@ class MainWindow(QMainWindow):
 
     def set_brush(self, width: int) -> None:
         self.canvas.set_brush_width(width)
-        self.brush_slider.setToolTip(f"Brush width: {self.canvas.brush_width()} px "
-                                     "(does not change what the model reads)")
+        self.brush_slider.setToolTip(
+            f"Brush width: {self.canvas.brush_width()} px (does not change what the model reads)"
+        )
 
     def copy_number(self) -> None:
         text = self._result.text if self._result is not None else ""
@@ -271,8 +278,9 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_drawing_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open Drawing", self._last_dir(),
-                                              DRAWING_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open Drawing", self._last_dir(), DRAWING_FILTER
+        )
         if path:
             self.open_path(path)
 
@@ -347,15 +355,15 @@ class MainWindow(QMainWindow):
 
     # --- drag and drop ---------------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if _openable(_local_files(event.mimeData().urls())):
             event.acceptProposedAction()
 
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
+    def dragMoveEvent(self, event) -> None:
         if _openable(_local_files(event.mimeData().urls())):
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         files = _openable(_local_files(event.mimeData().urls()))
         if files:
             event.acceptProposedAction()
@@ -395,7 +403,7 @@ class MainWindow(QMainWindow):
         s.setValue(keys.BRUSH_WIDTH, self.canvas.brush_width())
         s.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self._remember:
             self.save_settings()
         self.tools.shutdown()

@@ -20,53 +20,99 @@ Theme = QIcon.ThemeIcon
 
 # name: (text, shortcuts, tooltip, icon from the desktop's theme)
 ACTIONS = {
-    "open_image": ("&Open Image…", [Key.Open], "Open an image of digits (PNG, JPEG, TIFF…)",
-                   Theme.DocumentOpen),
-    "open_drawing": ("Open &Drawing…", ["Ctrl+Shift+O"], "Open a saved drawing (.json)",
-                     None),
-    "save_drawing": ("&Save Drawing…", [Key.Save], "Save the strokes as a drawing file (.json)",
-                     Theme.DocumentSave),
+    "open_image": (
+        "&Open Image…",
+        [Key.Open],
+        "Open an image of digits (PNG, JPEG, TIFF…)",
+        Theme.DocumentOpen,
+    ),
+    "open_drawing": ("Open &Drawing…", ["Ctrl+Shift+O"], "Open a saved drawing (.json)", None),
+    "save_drawing": (
+        "&Save Drawing…",
+        [Key.Save],
+        "Save the strokes as a drawing file (.json)",
+        Theme.DocumentSave,
+    ),
     "quit": ("&Quit", [Key.Quit, "Ctrl+Q"], "Quit DigitPad", Theme.ApplicationExit),
     "undo": ("&Undo Stroke", [Key.Undo], "Undo the last stroke", Theme.EditUndo),
-    "redo": ("&Redo Stroke", ["Ctrl+Shift+Z", Key.Redo], "Redo the stroke undone last",
-             Theme.EditRedo),
-    "clear": ("C&lear", ["Esc", "Delete"], "Clear the canvas, or close the image on show",
-              Theme.EditClear),
-    "copy": ("&Copy Number", [Key.Copy], "Copy the recognised number to the clipboard",
-             Theme.EditCopy),
-    "paste": ("&Paste Image", [Key.Paste], "Read an image from the clipboard",
-              Theme.EditPaste),
+    "redo": (
+        "&Redo Stroke",
+        ["Ctrl+Shift+Z", Key.Redo],
+        "Redo the stroke undone last",
+        Theme.EditRedo,
+    ),
+    "clear": (
+        "C&lear",
+        ["Esc", "Delete"],
+        "Clear the canvas, or close the image on show",
+        Theme.EditClear,
+    ),
+    "copy": (
+        "&Copy Number",
+        [Key.Copy],
+        "Copy the recognised number to the clipboard",
+        Theme.EditCopy,
+    ),
+    "paste": ("&Paste Image", [Key.Paste], "Read an image from the clipboard", Theme.EditPaste),
     "thinner": ("&Thinner Brush", ["["], "Make the brush thinner", None),
     "thicker": ("T&hicker Brush", ["]"], "Make the brush thicker", None),
-    "evaluate": ("&Evaluate Model", ["Ctrl+E"],
-                 "The model's confusion matrix, accuracy and mistakes on the MNIST test set",
-                 None),
-    "retrain": ("&Retrain Model…", ["Ctrl+R"],
-                "Train a new model in the background, optionally with your samples", None),
-    "samples": ("My &Samples…", ["Ctrl+Shift+M"], "Look through and delete your samples",
-                None),
-    "revert": ("Revert to &Bundled Model", ["Ctrl+Shift+B"],
-               "Use the model that came with DigitPad again", None),
-    **{f"teach_{d}": (f"It Is a &{d}", [f"Ctrl+{d}"],
-                      f"Save the drawing as a sample of {d}, to teach DigitPad your handwriting",
-                      None) for d in range(10)},
-    "model_card": ("&Model Card", [Key.HelpContents, "F1"],
-                   "How the model was made and how well it does", Theme.HelpFaq),
-    "about": ("&About DigitPad", ["Ctrl+F1"], "Versions and the model in use",
-              Theme.HelpAbout),
+    "evaluate": (
+        "&Evaluate Model",
+        ["Ctrl+E"],
+        "The model's confusion matrix, accuracy and mistakes on the MNIST test set",
+        None,
+    ),
+    "retrain": (
+        "&Retrain Model…",
+        ["Ctrl+R"],
+        "Train a new model in the background, optionally with your samples",
+        None,
+    ),
+    "samples": ("My &Samples…", ["Ctrl+Shift+M"], "Look through and delete your samples", None),
+    "revert": (
+        "Revert to &Bundled Model",
+        ["Ctrl+Shift+B"],
+        "Use the model that came with DigitPad again",
+        None,
+    ),
+    **{
+        f"teach_{d}": (
+            f"It Is a &{d}",
+            [f"Ctrl+{d}"],
+            f"Save the drawing as a sample of {d}, to teach DigitPad your handwriting",
+            None,
+        )
+        for d in range(10)
+    },
+    "model_card": (
+        "&Model Card",
+        [Key.HelpContents, "F1"],
+        "How the model was made and how well it does",
+        Theme.HelpFaq,
+    ),
+    "about": ("&About DigitPad", ["Ctrl+F1"], "Versions and the model in use", Theme.HelpAbout),
 }
 
 
 def make_actions(window) -> dict[str, QAction]:
     slots = {
-        "open_image": window.open_image_dialog, "open_drawing": window.open_drawing_dialog,
-        "save_drawing": window.save_drawing_dialog, "quit": window.close,
-        "undo": window.undo, "redo": window.redo, "clear": window.clear,
-        "copy": window.copy_number, "paste": window.paste,
-        "thinner": lambda: window.change_brush(-2), "thicker": lambda: window.change_brush(2),
-        "model_card": window.show_model_card, "about": window.show_about,
-        "evaluate": window.tools.evaluate, "retrain": window.tools.retrain,
-        "samples": window.tools.show_samples, "revert": window.tools.revert_to_bundled_model,
+        "open_image": window.open_image_dialog,
+        "open_drawing": window.open_drawing_dialog,
+        "save_drawing": window.save_drawing_dialog,
+        "quit": window.close,
+        "undo": window.undo,
+        "redo": window.redo,
+        "clear": window.clear,
+        "copy": window.copy_number,
+        "paste": window.paste,
+        "thinner": lambda: window.change_brush(-2),
+        "thicker": lambda: window.change_brush(2),
+        "model_card": window.show_model_card,
+        "about": window.show_about,
+        "evaluate": window.tools.evaluate,
+        "retrain": window.tools.retrain,
+        "samples": window.tools.show_samples,
+        "revert": window.tools.revert_to_bundled_model,
         **{f"teach_{d}": (lambda _=False, d=d: window.tools.teach(d)) for d in range(10)},
     }
     actions = {}
@@ -74,8 +120,11 @@ def make_actions(window) -> dict[str, QAction]:
         action = QAction(text, window)
         sequences = []
         for shortcut in shortcuts:
-            found = (QKeySequence.keyBindings(shortcut) if isinstance(shortcut, Key)
-                     else [QKeySequence(shortcut)])
+            found = (
+                QKeySequence.keyBindings(shortcut)
+                if isinstance(shortcut, Key)
+                else [QKeySequence(shortcut)]
+            )
             sequences += [s for s in found if s not in sequences]
         action.setShortcuts(sequences)
         if sequences:
@@ -95,12 +144,13 @@ def make_actions(window) -> dict[str, QAction]:
 def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) -> QSlider:
     """Menus, the toolbar and its brush-width slider (returned)."""
     bar = window.menuBar()
-    for title, names in (("&File", ["open_image", "open_drawing", "save_drawing", None, "quit"]),
-                         ("&Edit", ["undo", "redo", "clear", None, "copy", "paste"]),
-                         ("&View", ["thinner", "thicker"]),
-                         ("&Tools", ["evaluate", "retrain", None, "teach", "samples", None,
-                                     "versions", "revert"]),
-                         ("&Help", ["model_card", None, "about"])):
+    for title, names in (
+        ("&File", ["open_image", "open_drawing", "save_drawing", None, "quit"]),
+        ("&Edit", ["undo", "redo", "clear", None, "copy", "paste"]),
+        ("&View", ["thinner", "thicker"]),
+        ("&Tools", ["evaluate", "retrain", None, "teach", "samples", None, "versions", "revert"]),
+        ("&Help", ["model_card", None, "about"]),
+    ):
         menu = bar.addMenu(title)
         for name in names:
             if name is None:
@@ -124,14 +174,22 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
     # Icons only when the desktop's theme has them all: a mix of styles looks worse
     # than plain words.
     iconic = all(not actions[n].icon().isNull() for n in on_toolbar if n is not None)
-    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon if iconic
-                               else Qt.ToolButtonStyle.ToolButtonTextOnly)
+    toolbar.setToolButtonStyle(
+        Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        if iconic
+        else Qt.ToolButtonStyle.ToolButtonTextOnly
+    )
     toolbar.setIconSize(toolbar.iconSize() * 0.75)
     for name in on_toolbar:
         toolbar.addSeparator() if name is None else toolbar.addAction(actions[name])
-    for name, short in (("open_image", "Open Image"), ("save_drawing", "Save"),
-                        ("undo", "Undo"), ("redo", "Redo"), ("clear", "Clear"),
-                        ("copy", "Copy")):
+    for name, short in (
+        ("open_image", "Open Image"),
+        ("save_drawing", "Save"),
+        ("undo", "Undo"),
+        ("redo", "Redo"),
+        ("clear", "Clear"),
+        ("copy", "Copy"),
+    ):
         actions[name].setIconText(short)
     spacer = QWidget()
     spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)

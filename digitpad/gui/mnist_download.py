@@ -14,8 +14,8 @@ from digitpad.gui.task_thread import TaskState, TaskThread
 
 
 class MnistDownload(QObject):
-    downloaded = Signal(str)    # the folder now holding the test files
-    failed = Signal(str)        # one plain sentence
+    downloaded = Signal(str)  # the folder now holding the test files
+    failed = Signal(str)  # one plain sentence
     cancelled = Signal()
 
     def __init__(self, parent: QWidget) -> None:
@@ -35,12 +35,12 @@ class MnistDownload(QObject):
 
         def job(state: TaskState) -> str:
             def progress(name: str, done: int, total: int | None) -> None:
-                size = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total else \
-                    f"{done / 1e6:.1f} MB"
+                size = (
+                    f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
+                )
                 state.set_progress(done, total, f"Downloading {name}.gz… {size}")
 
-            return str(evaluation_data.fetch_test_set(progress,
-                                                      state.is_interruption_requested))
+            return str(evaluation_data.fetch_test_set(progress, state.is_interruption_requested))
 
         dialog = QProgressDialog("Connecting…", "Cancel", 0, 100, self._parent)
         dialog.setWindowTitle("Downloading the MNIST Test Set")

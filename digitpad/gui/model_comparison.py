@@ -22,12 +22,18 @@ def samples_summary(meta: dict | None) -> dict | None:
 
     def number(key: str) -> float | None:
         value = samples.get(key)
-        return float(value) if isinstance(value, (int, float)) and \
-            not isinstance(value, bool) else None
+        return (
+            float(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else None
+        )
 
-    return {"count": int(number("count") or 0), "held_out": int(number("held_out") or 0),
-            "accuracy_before": number("accuracy_before"),
-            "accuracy_after": number("accuracy_after")}
+    return {
+        "count": int(number("count") or 0),
+        "held_out": int(number("held_out") or 0),
+        "accuracy_before": number("accuracy_before"),
+        "accuracy_after": number("accuracy_after"),
+    }
 
 
 class ModelComparison(QWidget):
@@ -55,15 +61,17 @@ class ModelComparison(QWidget):
         label = self._cells.get((row, column))
         return label.text() if label is not None else ""
 
-    def set_models(self, current_name: str, current_meta: dict | None, new_name: str,
-                   new_meta: dict | None) -> None:
+    def set_models(
+        self, current_name: str, current_meta: dict | None, new_name: str, new_meta: dict | None
+    ) -> None:
         while self._grid.count():
             item = self._grid.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
         self._cells.clear()
-        for column, (head, sub) in enumerate((("Current model", current_name),
-                                              ("New model", new_name), ("Change", ""))):
+        for column, (head, sub) in enumerate(
+            (("Current model", current_name), ("New model", new_name), ("Change", ""))
+        ):
             header = bold_label(head)
             header.setAlignment(RIGHT)
             self._grid.addWidget(header, 0, column + 1)
@@ -74,27 +82,56 @@ class ModelComparison(QWidget):
 
         rows = []
         old_acc, new_acc = test_metric(current_meta, "accuracy"), test_metric(new_meta, "accuracy")
-        rows.append(("accuracy", "MNIST test accuracy", _pct(old_acc), _pct(new_acc),
-                     *_change(old_acc, new_acc, points=True)))
+        rows.append(
+            (
+                "accuracy",
+                "MNIST test accuracy",
+                _pct(old_acc),
+                _pct(new_acc),
+                *_change(old_acc, new_acc, points=True),
+            )
+        )
         old_loss, new_loss = test_metric(current_meta, "loss"), test_metric(new_meta, "loss")
-        rows.append(("loss", "MNIST test loss", _fixed(old_loss), _fixed(new_loss),
-                     *_change(old_loss, new_loss, points=False, lower_is_better=True)))
+        rows.append(
+            (
+                "loss",
+                "MNIST test loss",
+                _fixed(old_loss),
+                _fixed(new_loss),
+                *_change(old_loss, new_loss, points=False, lower_is_better=True),
+            )
+        )
         old_cm, new_cm = _confusion(current_meta), _confusion(new_meta)
         old_miss, new_miss = _mistakes(old_cm), _mistakes(new_cm)
         count = _total(new_cm) or _total(old_cm)
-        rows.append(("mistakes", f"Mistakes (of {count:,})" if count else "Mistakes",
-                     _whole(old_miss), _whole(new_miss),
-                     *_change(old_miss, new_miss, points=False, lower_is_better=True,
-                              whole=True)))
+        rows.append(
+            (
+                "mistakes",
+                f"Mistakes (of {count:,})" if count else "Mistakes",
+                _whole(old_miss),
+                _whole(new_miss),
+                *_change(old_miss, new_miss, points=False, lower_is_better=True, whole=True),
+            )
+        )
         samples = samples_summary(new_meta)
         if samples is not None:
             held = samples["held_out"]
-            label = (f"Your samples ({held} held out of {samples['count']})" if held
-                     else f"Your samples ({samples['count']})")
+            label = (
+                f"Your samples ({held} held out of {samples['count']})"
+                if held
+                else f"Your samples ({samples['count']})"
+            )
             before, after = samples["accuracy_before"], samples["accuracy_after"]
             if held:
-                rows.append(("samples", label, _pct(before), _pct(after),
-                             *_change(before, after, points=True)))
+                rows.append(
+                    (
+                        "samples",
+                        label,
+                        _pct(before),
+                        _pct(after),
+                        *_change(before, after, points=True),
+                    )
+                )
             else:
                 rows.append(("samples", label, "–", "–", "too few to hold some out", None))
 
@@ -102,8 +139,9 @@ class ModelComparison(QWidget):
             title = QLabel(name)
             title.setAlignment(LEFT)
             self._grid.addWidget(title, r, 0)
-            for c, (column, text) in enumerate((("current", old), ("new", new),
-                                                ("change", change)), start=1):
+            for c, (column, text) in enumerate(
+                (("current", old), ("new", new), ("change", change)), start=1
+            ):
                 cell = bold_label(text) if column == "new" else QLabel(text)
                 cell.setAlignment(RIGHT)
                 if column == "change" and good is not None:
@@ -117,7 +155,8 @@ class ModelComparison(QWidget):
             self.heatmap.set_matrix(difference, mode="difference")
             self._heatmap_note.setText(
                 "Green: the new model does better there (more right on the diagonal, fewer "
-                "mistakes off it); red: worse; empty: no change.")
+                "mistakes off it); red: worse; empty: no change."
+            )
             self.heatmap.show()
         else:
             self._heatmap_note.setText("One of the models has no stored confusion matrix.")
@@ -159,8 +198,9 @@ def _whole(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
-def _change(old, new, points: bool, lower_is_better: bool = False,
-            whole: bool = False) -> tuple[str, bool | None]:
+def _change(
+    old, new, points: bool, lower_is_better: bool = False, whole: bool = False
+) -> tuple[str, bool | None]:
     """('+0.12 points', True): the change and whether it is for the better (None: same
     or unknown)."""
     if old is None or new is None:
@@ -176,4 +216,3 @@ def _change(old, new, points: bool, lower_is_better: bool = False,
     if abs(delta) < 1e-12:
         return "no change", None
     return text, (delta < 0) if lower_is_better else (delta > 0)
-

@@ -32,9 +32,9 @@ class ModelTools(QObject):
         self.evaluation_view: EvaluationView | None = None
         self.training_dialog: TrainingDialog | None = None
         self.samples_dialog: SamplesDialog | None = None
-        self.training_command: list[str] | None = None       # None: `digitpad train`
+        self.training_command: list[str] | None = None  # None: `digitpad train`
         self.training_extra_arguments: list[str] = []
-        self._taught: Path | None = None   # the sample saved from the drawing on show
+        self._taught: Path | None = None  # the sample saved from the drawing on show
 
     # --- evaluation ----------------------------------------------------------------------
 
@@ -57,15 +57,19 @@ class ModelTools(QObject):
         from digitpad.gui.training_dialog import TrainingDialog
 
         dialog = self.training_dialog
-        if dialog is not None and (dialog.isVisible()
-                                   or dialog.state() in ("running", "stopping", "done")):
+        if dialog is not None and (
+            dialog.isVisible() or dialog.state() in ("running", "stopping", "done")
+        ):
             _raise(dialog)  # a run, or its result, is on show: never start a second one
             return
         if dialog is not None:
             dialog.deleteLater()
-        dialog = TrainingDialog(self._window.recognition.recognizer, self._window,
-                                command=self.training_command,
-                                extra_arguments=self.training_extra_arguments)
+        dialog = TrainingDialog(
+            self._window.recognition.recognizer,
+            self._window,
+            command=self.training_command,
+            extra_arguments=self.training_extra_arguments,
+        )
         dialog.model_chosen.connect(self._use_trained_model)
         self.training_dialog = dialog
         _raise(dialog)
@@ -100,13 +104,14 @@ class ModelTools(QObject):
             recipe = version.meta.get("recipe", "")
             text = version.name + (f"  ·  {accuracy:.2%}" if accuracy is not None else "")
             action = menu.addAction(text)
-            action.setToolTip(f"{recipe} recipe, {version.folder}" if recipe
-                              else str(version.folder))
+            action.setToolTip(
+                f"{recipe} recipe, {version.folder}" if recipe else str(version.folder)
+            )
             action.setCheckable(True)
-            action.setChecked(in_use is not None
-                              and version.model_path.resolve() == in_use)
-            action.triggered.connect(lambda _=False, p=str(version.model_path):
-                                     self._use_trained_model(p))
+            action.setChecked(in_use is not None and version.model_path.resolve() == in_use)
+            action.triggered.connect(
+                lambda _=False, p=str(version.model_path): self._use_trained_model(p)
+            )
             group.addAction(action)
         if not versions:
             note = menu.addAction("No retrained models yet")
@@ -118,8 +123,12 @@ class ModelTools(QObject):
         """A correction makes sense for one digit drawn on the canvas."""
         window = self._window
         result = window.current_result()
-        return (not window.is_showing_image() and not window.canvas.is_empty()
-                and result is not None and len(result.digits) == 1)
+        return (
+            not window.is_showing_image()
+            and not window.canvas.is_empty()
+            and result is not None
+            and len(result.digits) == 1
+        )
 
     def teach(self, digit: int) -> None:
         """Save the drawing on the canvas as a sample of `digit`."""
@@ -128,12 +137,13 @@ class ModelTools(QObject):
 
         window = self._window
         if not self.can_teach():
-            window.show_error("Draw a single digit on the canvas to teach DigitPad; "
-                              "pictures and several digits cannot be samples.")
+            window.show_error(
+                "Draw a single digit on the canvas to teach DigitPad; "
+                "pictures and several digits cannot be samples."
+            )
             return
         try:
-            path = sample_store.save_sample(window.canvas.drawing(), digit,
-                                            replaces=self._taught)
+            path = sample_store.save_sample(window.canvas.drawing(), digit, replaces=self._taught)
         except (OSError, DrawingError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             window.show_error(f"Could not save the sample: {reason}")
@@ -145,8 +155,10 @@ class ModelTools(QObject):
         if read == str(digit):
             window.show_message(f"Saved as a sample of {digit}.")
         else:
-            window.show_message(f"Saved as a sample of {digit} (read as {read}). Retrain "
-                                "with your samples to teach it (Ctrl+R).")
+            window.show_message(
+                f"Saved as a sample of {digit} (read as {read}). Retrain "
+                "with your samples to teach it (Ctrl+R)."
+            )
         if self.samples_dialog is not None and self.samples_dialog.isVisible():
             self.samples_dialog.reload()
 
@@ -174,7 +186,8 @@ class ModelTools(QObject):
         # A chosen model that failed to load still counts: reverting is how to stop
         # being warned about it at every start.
         self._window.actions_by_name["revert"].setEnabled(
-            not model_loading.is_bundled(recognizer) or bool(self._window.model_path()))
+            not model_loading.is_bundled(recognizer) or bool(self._window.model_path())
+        )
         view = self.evaluation_view
         if view is not None and view.isVisible():
             view.set_recognizer(recognizer)

@@ -38,8 +38,9 @@ class ProbabilityBars(QWidget):
 
         `muted` marks the leading bar as a "not sure" answer.
         """
-        self._probabilities = (None if probabilities is None
-                               else [min(max(float(p), 0.0), 1.0) for p in probabilities])
+        self._probabilities = (
+            None if probabilities is None else [min(max(float(p), 0.0), 1.0) for p in probabilities]
+        )
         self._muted = muted
         self._describe()
         self.update()
@@ -55,13 +56,13 @@ class ProbabilityBars(QWidget):
         self.setAccessibleDescription(text)
         self.setToolTip("How sure the model is of each digit.\n" + text.replace(", ", "\n"))
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(260, ROW_HEIGHT * 10)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         return QSize(180, ROW_HEIGHT * 10)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
@@ -100,6 +101,8 @@ class ProbabilityBars(QWidget):
 
 
 def _blend(a: QColor, b: QColor, t: float) -> QColor:
-    return QColor(round(a.red() + (b.red() - a.red()) * t),
-                  round(a.green() + (b.green() - a.green()) * t),
-                  round(a.blue() + (b.blue() - a.blue()) * t))
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )

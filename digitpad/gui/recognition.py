@@ -33,11 +33,11 @@ THROTTLE_MS = 70
 
 
 class Recognition(QObject):
-    model_ready = Signal(object, str)   # Recognizer, warning ("" when none)
-    model_failed = Signal(str)          # one line: no model at all
-    drawing_result = Signal(object)     # Result
-    image_result = Signal(object)       # jobs.ImageOutcome
-    failed = Signal(str)                # one line about an image or drawing
+    model_ready = Signal(object, str)  # Recognizer, warning ("" when none)
+    model_failed = Signal(str)  # one line: no model at all
+    drawing_result = Signal(object)  # Result
+    image_result = Signal(object)  # jobs.ImageOutcome
+    failed = Signal(str)  # one line about an image or drawing
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -82,9 +82,12 @@ class Recognition(QObject):
 
     def busy(self) -> bool:
         """Whether a drawing or image request is still waiting for its answer."""
-        return (self._timer.isActive() or self._drawing_source is not None
-                or self._image_request is not None
-                or any(self._submitted[k] > self._shown[k] for k in self._shown))
+        return (
+            self._timer.isActive()
+            or self._drawing_source is not None
+            or self._image_request is not None
+            or any(self._submitted[k] > self._shown[k] for k in self._shown)
+        )
 
     def stop(self) -> None:
         self._timer.stop()
@@ -118,8 +121,9 @@ class Recognition(QObject):
         (path, name, delete_after), self._image_request = self._image_request, None
         recognizer = self.recognizer
         job_id = self._submitted["image"] = next(self._ids)
-        self._thread.submit("image", job_id, lambda: _recognize_file(
-            recognizer, path, name, delete_after))
+        self._thread.submit(
+            "image", job_id, lambda: _recognize_file(recognizer, path, name, delete_after)
+        )
 
     def _on_done(self, kind: str, job_id: int, value: object) -> None:
         if kind == "model":

@@ -131,8 +131,10 @@ class ResultPanel(QWidget):
         status = self._confidence_text(unsure)
         if self._result.rejected:
             left_out = len(self._result.rejected)
-            status += (f" · {left_out} mark{'s' if left_out > 1 else ''} that "
-                       f"{'are' if left_out > 1 else 'is'} not a digit left out")
+            status += (
+                f" · {left_out} mark{'s' if left_out > 1 else ''} that "
+                f"{'are' if left_out > 1 else 'is'} not a digit left out"
+            )
         self._show_status(status, "warn" if unsure else "muted")
         self._set_fields([d.field for d in digits])
         self.select_digit(self._selected)
@@ -147,8 +149,7 @@ class ResultPanel(QWidget):
             self._bars_title.setText(f"Probabilities · digit {index + 1} of {len(digits)}")
         else:
             self._bars_title.setText("Probabilities")
-        self._bars.set_probabilities(digit.probabilities,
-                                     muted=digit.confidence < low_confidence())
+        self._bars.set_probabilities(digit.probabilities, muted=digit.confidence < low_confidence())
         for i, view in enumerate(self._views):
             view.set_selected(i == index and len(digits) > 1, selectable=len(digits) > 1)
         self.digit_selected.emit(index)
@@ -176,8 +177,10 @@ class ResultPanel(QWidget):
             if not unsure:
                 return f"{percent(d.confidence)} sure"
             runner_up = sorted(range(10), key=lambda k: float(d.probabilities[k]))[-2]
-            return (f"Not sure ({percent(d.confidence)}): it could also be a {runner_up}. "
-                    "Try drawing it larger or more clearly.")
+            return (
+                f"Not sure ({percent(d.confidence)}): it could also be a {runner_up}. "
+                "Try drawing it larger or more clearly."
+            )
         if not unsure:
             lowest = min(d.confidence for d in digits)
             if percent(lowest) == "100%":
@@ -195,8 +198,10 @@ class ResultPanel(QWidget):
     def _show_number(self, text: str, muted: bool, warn: bool = False) -> None:
         points = NUMBER_POINTS
         available = max(120, self.width() - 48)
-        while points > 16 and QFontMetrics(self._number_font(points)).horizontalAdvance(text) \
-                > available:
+        while (
+            points > 16
+            and QFontMetrics(self._number_font(points)).horizontalAdvance(text) > available
+        ):
             points -= 2
         self._number.setFont(self._number_font(points, bold=not muted))
         self._number.setText(text)
@@ -211,8 +216,10 @@ class ResultPanel(QWidget):
             colour = warning_colour(self.palette())
             tint = QColor(colour)
             tint.setAlpha(38)
-            self._status.setStyleSheet(f"color: {_css(colour)}; background: {_css(tint)};"
-                                       "border-radius: 6px; padding: 6px 8px;")
+            self._status.setStyleSheet(
+                f"color: {_css(colour)}; background: {_css(tint)};"
+                "border-radius: 6px; padding: 6px 8px;"
+            )
         else:
             muted = self.palette().placeholderText().color()
             self._status.setStyleSheet(f"color: {_css(muted)}; padding: 6px 8px;")
@@ -236,7 +243,7 @@ class ResultPanel(QWidget):
         height = self._views[0].sizeHint().height()
         self._scroll.setFixedHeight(height + (16 if len(fields) > 3 else 2))
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_status_tone"):
             # Colours chosen from the palette must follow a light/dark switch.
@@ -249,5 +256,3 @@ class ResultPanel(QWidget):
 def _css(colour: QColor) -> str:
     """A colour for a style sheet, alpha included (a name() would drop it)."""
     return f"rgba({colour.red()}, {colour.green()}, {colour.blue()}, {colour.alpha()})"
-
-

@@ -32,7 +32,7 @@ ALL = -1
 
 
 class SamplesDialog(QDialog):
-    samples_changed = Signal(int)   # how many samples there are now
+    samples_changed = Signal(int)  # how many samples there are now
 
     def __init__(self, directory: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,9 +42,11 @@ class SamplesDialog(QDialog):
         self._samples: list[sample_store.Sample] = []
 
         title = title_label("My samples")
-        intro = muted_label("Drawings you corrected, each saved with the right digit. "
-                            "Retraining with “Include my samples” (Tools › Retrain Model…) "
-                            "fine-tunes the model on them.")
+        intro = muted_label(
+            "Drawings you corrected, each saved with the right digit. "
+            "Retraining with “Include my samples” (Tools › Retrain Model…) "
+            "fine-tunes the model on them."
+        )
         self.filter = QComboBox()
         self.filter.addItem("All digits", ALL)
         for digit in range(10):
@@ -57,8 +59,12 @@ class SamplesDialog(QDialog):
         top.addWidget(self._summary, 1)
         top.addWidget(self.filter)
 
-        self.list = thumbnail_grid(THUMB, QSize(THUMB + 22, THUMB + 30),
-                                   QAbstractItemView.SelectionMode.ExtendedSelection, "Samples")
+        self.list = thumbnail_grid(
+            THUMB,
+            QSize(THUMB + 22, THUMB + 30),
+            QAbstractItemView.SelectionMode.ExtendedSelection,
+            "Samples",
+        )
         self.list.itemSelectionChanged.connect(self._show_preview)
 
         self._preview = QLabel()
@@ -116,8 +122,9 @@ class SamplesDialog(QDialog):
 
     def sample_paths(self) -> list[Path]:
         """The samples listed (after the filter), in order."""
-        return [Path(self.list.item(i).data(Qt.ItemDataRole.UserRole))
-                for i in range(self.list.count())]
+        return [
+            Path(self.list.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.list.count())
+        ]
 
     def select_paths(self, paths: list[Path]) -> None:
         wanted = {str(p) for p in paths}
@@ -139,8 +146,9 @@ class SamplesDialog(QDialog):
         if not paths:
             return
         if len(paths) > 1:
-            answer = QMessageBox.question(self, "Delete Samples",
-                                          f"Delete these {len(paths)} samples?")
+            answer = QMessageBox.question(
+                self, "Delete Samples", f"Delete these {len(paths)} samples?"
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.delete_samples(paths)
@@ -164,9 +172,11 @@ class SamplesDialog(QDialog):
         counts = [sum(s.label == d for s in self._samples) for d in range(10)]
         total = len(self._samples)
         if total == 0:
-            self._summary.setText("No samples yet. When DigitPad reads a drawing wrongly, "
-                                  "click the right digit under the answer (or press "
-                                  "Ctrl+0…9) to save it here.")
+            self._summary.setText(
+                "No samples yet. When DigitPad reads a drawing wrongly, "
+                "click the right digit under the answer (or press "
+                "Ctrl+0…9) to save it here."
+            )
         else:
             per_digit = " · ".join(f"{d}: {n}" for d, n in enumerate(counts) if n)
             self._summary.setText(f"{total} sample{'s' if total != 1 else ''}  ({per_digit})")
@@ -177,20 +187,29 @@ class SamplesDialog(QDialog):
     def _show_preview(self) -> None:
         selected = self.selected_paths()
         self.delete_button.setEnabled(bool(selected))
-        self.delete_button.setText(f"Delete {len(selected)} Samples" if len(selected) > 1
-                                   else "Delete")
+        self.delete_button.setText(
+            f"Delete {len(selected)} Samples" if len(selected) > 1 else "Delete"
+        )
         sample = next((s for s in self._samples if selected and s.path == selected[0]), None)
         if sample is None:
             self._preview.clear()
             self._preview_text.setText("")
             return
         palette = self.palette()
-        self._preview.setPixmap(render_drawing(sample.drawing, PREVIEW - 4,
-                                               palette.text().color(), palette.base().color(),
-                                               self.devicePixelRatioF()))
-        self._preview_text.setText(f"<b>A sample of {sample.label}</b><br>"
-                                   f"saved {_when(sample.modified)}<br>"
-                                   f"<small>{sample.path.name}</small>")
+        self._preview.setPixmap(
+            render_drawing(
+                sample.drawing,
+                PREVIEW - 4,
+                palette.text().color(),
+                palette.base().color(),
+                self.devicePixelRatioF(),
+            )
+        )
+        self._preview_text.setText(
+            f"<b>A sample of {sample.label}</b><br>"
+            f"saved {_when(sample.modified)}<br>"
+            f"<small>{sample.path.name}</small>"
+        )
 
     def _open_folder(self) -> None:
         self._directory.mkdir(parents=True, exist_ok=True)

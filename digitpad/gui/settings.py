@@ -26,8 +26,9 @@ def open_settings() -> QSettings:
     The names are given explicitly (not taken from the running QApplication) so that
     tests and tools that create their own application read and write the same store.
     """
-    return QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope,
-                     ORGANIZATION, APPLICATION)
+    return QSettings(
+        QSettings.defaultFormat(), QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+    )
 
 
 def read_int(settings: QSettings, key: str, default: int, low: int, high: int) -> int:

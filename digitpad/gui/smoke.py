@@ -22,8 +22,17 @@ if TYPE_CHECKING:
     from digitpad.gui.app import LaunchClock
 
 # A hand-drawn "7" in the unit square: the bar, then the stem with a slight curve.
-SEVEN = [[(0.30, 0.24), (0.50, 0.23), (0.70, 0.22), (0.67, 0.34), (0.61, 0.50),
-          (0.55, 0.66), (0.50, 0.80)]]
+SEVEN = [
+    [
+        (0.30, 0.24),
+        (0.50, 0.23),
+        (0.70, 0.22),
+        (0.67, 0.34),
+        (0.61, 0.50),
+        (0.55, 0.66),
+        (0.50, 0.80),
+    ]
+]
 EXPECTED = "7"
 TIMEOUT_MS = 20_000
 STEP_PX = 4.0
@@ -43,10 +52,14 @@ def stroke_points(stroke: list[tuple[float, float]], width: int, height: int) ->
 
 def send_mouse(widget, kind: QEvent.Type, pos: QPointF) -> None:
     button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
-    buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease \
+    buttons = (
+        Qt.MouseButton.NoButton
+        if kind == QEvent.Type.MouseButtonRelease
         else Qt.MouseButton.LeftButton
-    event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
+    )
+    event = QMouseEvent(
+        kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier
+    )
     QCoreApplication.sendEvent(widget, event)
 
 
@@ -61,8 +74,9 @@ def draw(window: MainWindow, strokes: list) -> None:
         send_mouse(canvas, QEvent.Type.MouseButtonRelease, points[-1])
 
 
-def wait_for(app: QApplication, condition: Callable[[], bool],
-             timeout_ms: int = TIMEOUT_MS) -> bool:
+def wait_for(
+    app: QApplication, condition: Callable[[], bool], timeout_ms: int = TIMEOUT_MS
+) -> bool:
     timer = QElapsedTimer()
     timer.start()
     while not condition():
@@ -73,11 +87,14 @@ def wait_for(app: QApplication, condition: Callable[[], bool],
     return True
 
 
-def run_smoke_test(app: QApplication, window: MainWindow, clock: LaunchClock,
-                   visible_at: float | None) -> int:
+def run_smoke_test(
+    app: QApplication, window: MainWindow, clock: LaunchClock, visible_at: float | None
+) -> int:
     """Prints one JSON line; 0 when the built-in drawing was read correctly."""
-    report: dict = {"platform": app.platformName(),
-                    "clock": "process start" if clock.since_process_start else "app start"}
+    report: dict = {
+        "platform": app.platformName(),
+        "clock": "process start" if clock.since_process_start else "app start",
+    }
     shown: list = []
     window.result_shown.connect(lambda result: shown.append((clock(), result)))
     try:
@@ -88,12 +105,16 @@ def run_smoke_test(app: QApplication, window: MainWindow, clock: LaunchClock,
         report["drawn_s"] = round(clock(), 3)
 
         def answered() -> bool:
-            return (window.recognition.recognizer is not None and bool(shown)
-                    and not window.recognition.busy())
+            return (
+                window.recognition.recognizer is not None
+                and bool(shown)
+                and not window.recognition.busy()
+            )
 
         if not wait_for(app, answered):
-            raise RuntimeError("no prediction within 20 s: "
-                               + (window.message_text() or "the model did not load"))
+            raise RuntimeError(
+                "no prediction within 20 s: " + (window.message_text() or "the model did not load")
+            )
         report["model_ready_s"] = round(clock(window.recognition.model_ready_at), 3)
         report["first_prediction_s"] = round(shown[-1][0], 3)
         final = window.current_result()

@@ -63,6 +63,7 @@ class StrokeHistory:
         Applied to the undo and redo states too, so that undoing after the canvas
         was resized brings strokes back where they now belong.
         """
+
         def move(state: State) -> State:
             return tuple(transform_stroke(s, scale, dx, dy) for s in state)
 

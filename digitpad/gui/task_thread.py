@@ -35,13 +35,12 @@ class TaskState:
 
 
 class TaskThread(QThread):
-    progress_changed = Signal(int, str)   # percent 0-100 (-1: unknown), a short line
-    succeeded = Signal(object)            # the job's return value
-    failed = Signal(str)                  # one plain sentence
-    interrupted = Signal()                # stopped on request
+    progress_changed = Signal(int, str)  # percent 0-100 (-1: unknown), a short line
+    succeeded = Signal(object)  # the job's return value
+    failed = Signal(str)  # one plain sentence
+    interrupted = Signal()  # stopped on request
 
-    def __init__(self, job: Callable[[TaskState], object],
-                 parent: QObject | None = None) -> None:
+    def __init__(self, job: Callable[[TaskState], object], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._job = job
 

@@ -34,13 +34,26 @@ def apply(app: QApplication) -> None:
 def dark_palette() -> QPalette:
     role, group = QPalette.ColorRole, QPalette.ColorGroup
     colours = {
-        role.Window: "#25272b", role.WindowText: "#e6e6e6", role.Base: "#1c1d20",
-        role.AlternateBase: "#2c2e33", role.ToolTipBase: "#2c2e33", role.ToolTipText: "#e6e6e6",
-        role.PlaceholderText: "#8c8f96", role.Text: "#e6e6e6", role.Button: "#303237",
-        role.ButtonText: "#e6e6e6", role.BrightText: "#ff6b6b", role.Light: "#3d4046",
-        role.Midlight: "#34363b", role.Mid: "#4a4d54", role.Dark: "#15161a",
-        role.Shadow: "#0b0b0d", role.Highlight: "#4f8ff7", role.HighlightedText: "#ffffff",
-        role.Link: "#7fb0ff", role.LinkVisited: "#b89cff",
+        role.Window: "#25272b",
+        role.WindowText: "#e6e6e6",
+        role.Base: "#1c1d20",
+        role.AlternateBase: "#2c2e33",
+        role.ToolTipBase: "#2c2e33",
+        role.ToolTipText: "#e6e6e6",
+        role.PlaceholderText: "#8c8f96",
+        role.Text: "#e6e6e6",
+        role.Button: "#303237",
+        role.ButtonText: "#e6e6e6",
+        role.BrightText: "#ff6b6b",
+        role.Light: "#3d4046",
+        role.Midlight: "#34363b",
+        role.Mid: "#4a4d54",
+        role.Dark: "#15161a",
+        role.Shadow: "#0b0b0d",
+        role.Highlight: "#4f8ff7",
+        role.HighlightedText: "#ffffff",
+        role.Link: "#7fb0ff",
+        role.LinkVisited: "#b89cff",
     }
     palette = QPalette()
     for colour_role, value in colours.items():

@@ -6,8 +6,9 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QAbstractItemView, QListWidget
 
 
-def thumbnail_grid(icon: int, cell: QSize, selection: QAbstractItemView.SelectionMode,
-                   name: str) -> QListWidget:
+def thumbnail_grid(
+    icon: int, cell: QSize, selection: QAbstractItemView.SelectionMode, name: str
+) -> QListWidget:
     """`icon`: the thumbnails' side in pixels; `cell`: the room each takes with its caption."""
     grid = QListWidget()
     grid.setViewMode(QListWidget.ViewMode.IconMode)

@@ -18,15 +18,15 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 TRAIN = QColor("#3b7ddd")
 VALIDATION = QColor("#e8590c")
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 30, 28
-SKIP_EARLY = 0.08   # the first 8% of the run does not set the zoom (its figures are wild)
-SMOOTHING = 2       # the bold line averages each point with this many on either side
+SKIP_EARLY = 0.08  # the first 8% of the run does not set the zoom (its figures are wild)
+SMOOTHING = 2  # the bold line averages each point with this many on either side
 
 
 class TrainingCurves(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._epochs = 1
-        self._train: list[tuple[float, float, float]] = []       # x, loss, accuracy
+        self._train: list[tuple[float, float, float]] = []  # x, loss, accuracy
         self._validation: list[tuple[float, float, float]] = []  # epoch, loss, accuracy
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Loss and accuracy curves")
@@ -60,10 +60,10 @@ class TrainingCurves(QWidget):
         """(training points, validation points) on show."""
         return len(self._train), len(self._validation)
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(640, 230)
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
+    def minimumSizeHint(self) -> QSize:
         return QSize(360, 160)
 
     def _describe(self) -> None:
@@ -79,23 +79,25 @@ class TrainingCurves(QWidget):
 
     # --- painting ------------------------------------------------------------------
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         half = (self.width() - 12) / 2
         self._chart(painter, QRectF(0, 0, half, self.height()), "Loss", 1, log=True)
-        self._chart(painter, QRectF(half + 12, 0, half, self.height()), "Accuracy", 2,
-                    log=False)
+        self._chart(painter, QRectF(half + 12, 0, half, self.height()), "Accuracy", 2, log=False)
 
-    def _chart(self, painter: QPainter, box: QRectF, title: str, column: int,
-               log: bool) -> None:
+    def _chart(self, painter: QPainter, box: QRectF, title: str, column: int, log: bool) -> None:
         palette = self.palette()
         text = palette.windowText().color()
         muted = palette.placeholderText().color()
         grid_colour = QColor(text)
         grid_colour.setAlpha(28)
-        plot = QRectF(box.left() + LEFT, box.top() + TOP, box.width() - LEFT - RIGHT,
-                      box.height() - TOP - BOTTOM)
+        plot = QRectF(
+            box.left() + LEFT,
+            box.top() + TOP,
+            box.width() - LEFT - RIGHT,
+            box.height() - TOP - BOTTOM,
+        )
         if plot.width() < 20 or plot.height() < 20:
             return
         painter.fillRect(plot, palette.base())
@@ -104,13 +106,16 @@ class TrainingCurves(QWidget):
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(text)
-        painter.drawText(QRectF(box.left() + 4, box.top(), 120, TOP - 6),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        painter.drawText(
+            QRectF(box.left() + 4, box.top(), 120, TOP - 6),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            title,
+        )
         painter.setFont(self.font())
         self._legend(painter, QRectF(box.left() + 90, box.top(), box.width() - 94, TOP - 6))
 
         values = self._values(column)
-        low, high = (_log_range(values) if log else _accuracy_range(values))
+        low, high = _log_range(values) if log else _accuracy_range(values)
         ticks = _log_ticks(low, high) if log else _linear_ticks(low, high)
 
         def y_of(v: float) -> float:
@@ -132,19 +137,31 @@ class TrainingCurves(QWidget):
             painter.setPen(QPen(grid_colour, 1))
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(muted)
-            label = _format_loss(value) if log else f"{value:.0%}" if high - low >= 0.1 \
+            label = (
+                _format_loss(value)
+                if log
+                else f"{value:.0%}"
+                if high - low >= 0.1
                 else f"{value:.1%}"
-            painter.drawText(QRectF(box.left(), y - 9, LEFT - 6, 18),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            )
+            painter.drawText(
+                QRectF(box.left(), y - 9, LEFT - 6, 18),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                label,
+            )
         for epoch in _epoch_ticks(self._epochs):
             x = x_of(epoch)
             painter.setPen(QPen(grid_colour, 1))
             painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
             painter.setPen(muted)
-            painter.drawText(QRectF(x - 20, plot.bottom() + 2, 40, 16),
-                             Qt.AlignmentFlag.AlignCenter, str(epoch))
-        painter.drawText(QRectF(plot.left(), plot.bottom() + 12, plot.width(), 16),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "epoch")
+            painter.drawText(
+                QRectF(x - 20, plot.bottom() + 2, 40, 16), Qt.AlignmentFlag.AlignCenter, str(epoch)
+            )
+        painter.drawText(
+            QRectF(plot.left(), plot.bottom() + 12, plot.width(), 16),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            "epoch",
+        )
         painter.setPen(QPen(palette.mid().color(), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(plot)
@@ -186,8 +203,11 @@ class TrainingCurves(QWidget):
             width = metrics.horizontalAdvance(name)
             x -= width
             painter.setPen(muted)
-            painter.drawText(QRectF(x, rect.top(), width + 2, rect.height()),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+            painter.drawText(
+                QRectF(x, rect.top(), width + 2, rect.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                name,
+            )
             x -= 22
             if dots:
                 painter.setPen(Qt.PenStyle.NoPen)
@@ -213,7 +233,7 @@ def _smooth(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     out = []
     for i, (x, _) in enumerate(points):
         reach = min(SMOOTHING, i, len(points) - 1 - i)
-        window = points[i - reach: i + reach + 1]
+        window = points[i - reach : i + reach + 1]
         out.append((x, sum(v for _, v in window) / len(window)))
     return out
 
@@ -224,8 +244,11 @@ def _log_range(values: list[float]) -> tuple[float, float]:
         return 0.01, 3.0
     smallest = min(positive)
     decade = 10 ** math.floor(math.log10(smallest))
-    low = max(step * decade for step in (1, 2, 5) if step * decade <= smallest * 0.98) \
-        if smallest * 0.98 >= decade else decade / 2
+    low = (
+        max(step * decade for step in (1, 2, 5) if step * decade <= smallest * 0.98)
+        if smallest * 0.98 >= decade
+        else decade / 2
+    )
     high = max(positive)
     for step in (1, 2, 5, 10):
         top = step * 10 ** math.floor(math.log10(high))
@@ -240,11 +263,12 @@ def _log_range(values: list[float]) -> tuple[float, float]:
 def _log_ticks(low: float, high: float) -> list[float]:
     """1-2-5 steps between low and high; fewer (1-5, then powers of ten) when crowded."""
     for steps in ((1, 2, 5), (1, 5), (1,)):
-        ticks = [float(f"{step}e{exponent}")
-                 for exponent in range(math.floor(math.log10(low)),
-                                       math.ceil(math.log10(high)) + 1)
-                 for step in steps
-                 if low * 0.9999 <= step * 10.0 ** exponent <= high * 1.0001]
+        ticks = [
+            float(f"{step}e{exponent}")
+            for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+            for step in steps
+            if low * 0.9999 <= step * 10.0**exponent <= high * 1.0001
+        ]
         if len(ticks) <= 7:
             break
     return ticks

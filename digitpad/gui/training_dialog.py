@@ -56,12 +56,17 @@ def format_duration(seconds: float) -> str:
 
 
 class TrainingDialog(QDialog):
-    model_chosen = Signal(str)     # the new model.keras, to use from now on
-    state_changed = Signal(str)    # see state()
+    model_chosen = Signal(str)  # the new model.keras, to use from now on
+    state_changed = Signal(str)  # see state()
 
-    def __init__(self, current: Recognizer | None, parent: QWidget | None = None,
-                 command: Sequence[str] | None = None, extra_arguments: Sequence[str] = (),
-                 samples_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        current: Recognizer | None,
+        parent: QWidget | None = None,
+        command: Sequence[str] | None = None,
+        extra_arguments: Sequence[str] = (),
+        samples_dir: Path | None = None,
+    ) -> None:
         """`current`: the model in use (compared with, and fine-tuned from with samples).
         `command`: the trainer before its arguments (default: this program's `train`
         sub-command); `extra_arguments` go after the dialog's own."""
@@ -73,8 +78,7 @@ class TrainingDialog(QDialog):
         self._current = current
         self._command = list(command) if command is not None else default_command()
         self._extra = list(extra_arguments)
-        self._samples_dir = samples_dir if samples_dir is not None else \
-            sample_store.samples_dir()
+        self._samples_dir = samples_dir if samples_dir is not None else sample_store.samples_dir()
         self._output: Path | None = None
         self._state = "options"
         self._close_when_stopped = False
@@ -115,8 +119,14 @@ class TrainingDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for button in (self.discard_button, self.back_button, self.close_button,
-                       self.cancel_button, self.start_button, self.use_button):
+        for button in (
+            self.discard_button,
+            self.back_button,
+            self.close_button,
+            self.cancel_button,
+            self.start_button,
+            self.use_button,
+        ):
             buttons.addWidget(button)
 
         layout = QVBoxLayout(self)
@@ -174,8 +184,7 @@ class TrainingDialog(QDialog):
         self._failed_title = title_label("The training failed")
         self._failed_message = QLabel()
         self._failed_message.setWordWrap(True)
-        self._failed_message.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._failed_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -221,12 +230,19 @@ class TrainingDialog(QDialog):
         self._pages.setCurrentIndex(page)
         visible = {
             "options": (self.close_button, self.start_button),
-            "running": (self.cancel_button,), "stopping": (self.cancel_button,),
+            "running": (self.cancel_button,),
+            "stopping": (self.cancel_button,),
             "done": (self.discard_button, self.use_button),
             "failed": (self.back_button, self.close_button),
         }[state]
-        for button in (self.start_button, self.cancel_button, self.use_button,
-                       self.discard_button, self.back_button, self.close_button):
+        for button in (
+            self.start_button,
+            self.cancel_button,
+            self.use_button,
+            self.discard_button,
+            self.back_button,
+            self.close_button,
+        ):
             button.setVisible(button in visible)
         self.cancel_button.setEnabled(state == "running")
         self.cancel_button.setText("Stopping…" if state == "stopping" else "Cancel Training")
@@ -283,18 +299,24 @@ class TrainingDialog(QDialog):
     def _on_batch(self, position: float, loss: float, accuracy: float) -> None:
         self.curves.add_batch(position, loss, accuracy)
         epochs = self.options().epochs
-        self._phase.setText(f"Epoch {min(int(position) + 1, epochs)} of {epochs}"
-                            if self._state == "running" else self._phase.text())
-        self._figures.setText(f"Training loss {loss:.4f} · accuracy {accuracy:.2%}"
-                              + self._validation_text())
+        self._phase.setText(
+            f"Epoch {min(int(position) + 1, epochs)} of {epochs}"
+            if self._state == "running"
+            else self._phase.text()
+        )
+        self._figures.setText(
+            f"Training loss {loss:.4f} · accuracy {accuracy:.2%}" + self._validation_text()
+        )
 
-    def _on_epoch(self, epoch: int, loss: float, accuracy: float, val_loss: float,
-                  val_accuracy: float) -> None:
+    def _on_epoch(
+        self, epoch: int, loss: float, accuracy: float, val_loss: float, val_accuracy: float
+    ) -> None:
         self.curves.add_epoch(epoch, val_loss, val_accuracy)
         self._last_validation = (val_loss, val_accuracy)
         if math.isfinite(loss) and math.isfinite(accuracy):
-            self._figures.setText(f"Training loss {loss:.4f} · accuracy {accuracy:.2%}"
-                                  + self._validation_text())
+            self._figures.setText(
+                f"Training loss {loss:.4f} · accuracy {accuracy:.2%}" + self._validation_text()
+            )
 
     def _validation_text(self) -> str:
         val_loss, val_accuracy = self._last_validation
@@ -314,13 +336,15 @@ class TrainingDialog(QDialog):
         new = model_versions.test_metric(meta, "accuracy")
         old = model_versions.test_metric(current_meta, "accuracy")
         if new is not None:
-            self._result_title.setText(f"The new model reads {new:.2%} of the MNIST test set"
-                                       + (f" (the current one: {old:.2%})" if old is not None
-                                          else ""))
+            self._result_title.setText(
+                f"The new model reads {new:.2%} of the MNIST test set"
+                + (f" (the current one: {old:.2%})" if old is not None else "")
+            )
         self._result_note.setText(
             f"Trained in {format_duration(seconds)}. “Use New Model” switches to it (it is "
             "kept as a version, and Tools › Revert to Bundled Model goes back); “Discard” "
-            "deletes it.")
+            "deletes it."
+        )
         self._set_state("done")
 
     def _on_cancelled(self) -> None:
@@ -353,8 +377,7 @@ class TrainingDialog(QDialog):
             return
         name = self._output.name if self._output is not None else ""
         self._remove_output()
-        self.form.show_status(f"Discarded the new model {name}. The model in use has not "
-                              "changed.")
+        self.form.show_status(f"Discarded the new model {name}. The model in use has not changed.")
         self._set_state("options")
 
     def _remove_output(self) -> None:
@@ -377,7 +400,7 @@ class TrainingDialog(QDialog):
             return
         super().reject()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self._state in ("running", "stopping"):
             self._close_when_stopped = True
             self.cancel()

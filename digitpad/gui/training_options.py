@@ -35,12 +35,26 @@ class TrainingOptions:
     include_samples: bool = False
 
 
-def build_arguments(options: TrainingOptions, output: Path, samples_dir: Path | None = None,
-                    init_model: Path | None = None, extra: Sequence[str] = ()) -> list[str]:
+def build_arguments(
+    options: TrainingOptions,
+    output: Path,
+    samples_dir: Path | None = None,
+    init_model: Path | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
     """The `digitpad train` arguments for these options (without the program)."""
-    arguments = ["--recipe", options.recipe, "--epochs", str(options.epochs),
-                 "--batch-size", str(options.batch_size), "--output", str(output),
-                 "--progress", "json"]
+    arguments = [
+        "--recipe",
+        options.recipe,
+        "--epochs",
+        str(options.epochs),
+        "--batch-size",
+        str(options.batch_size),
+        "--output",
+        str(output),
+        "--progress",
+        "json",
+    ]
     if not options.augment and RECIPES[options.recipe].augments:
         arguments.append("--no-augment")
     if options.include_samples and samples_dir is not None:
@@ -72,17 +86,22 @@ class TrainingOptionsForm(QWidget):
         self.batch_size.setAccessibleName("Batch size")
         self.batch_size.setToolTip("Images per training step")
         self.augment = QCheckBox("Augment the training images")
-        self.augment.setToolTip("Random rotation, zoom, stretch, shear, shift and stroke "
-                                "thickness: slower, but reads real handwriting better")
+        self.augment.setToolTip(
+            "Random rotation, zoom, stretch, shear, shift and stroke "
+            "thickness: slower, but reads real handwriting better"
+        )
         count = sample_count
-        self.include_samples = QCheckBox(f"Include my samples ({count})" if count
-                                         else "Include my samples (none yet)")
+        self.include_samples = QCheckBox(
+            f"Include my samples ({count})" if count else "Include my samples (none yet)"
+        )
         self.include_samples.setEnabled(count > 0)
         samples_note = muted_label(
             "Fine-tunes the model in use with your corrected drawings mixed into MNIST; a "
             "few are held out to measure it on your handwriting before and after."
-            if count else "Correct a wrong answer (the digit buttons under the result, or "
-            "Ctrl+0…9) and the drawing becomes a sample.")
+            if count
+            else "Correct a wrong answer (the digit buttons under the result, or "
+            "Ctrl+0…9) and the drawing becomes a sample."
+        )
 
         # A wrapped label in a form row is given the height it needs at its narrowest;
         # a set width keeps that height and the text's width in step.
@@ -102,23 +121,30 @@ class TrainingOptionsForm(QWidget):
         self.status_note = QLabel()
         self.status_note.setWordWrap(True)
         self.status_note.setObjectName("note")
-        self.status_note.setStyleSheet("#note { background: palette(alternate-base); border: "
-                                       "1px solid palette(mid); border-radius: 6px; "
-                                       "padding: 8px 10px; }")
+        self.status_note.setStyleSheet(
+            "#note { background: palette(alternate-base); border: "
+            "1px solid palette(mid); border-radius: 6px; "
+            "padding: 8px 10px; }"
+        )
         self.status_note.setAccessibleName("Training status")
         self.status_note.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(title_label("Train a new model"))
-        layout.addWidget(muted_label(
-            "The training runs in the background as a separate process and saves the new "
-            "model as a version of its own. The model in use stays until you choose the new "
-            "one."))
+        layout.addWidget(
+            muted_label(
+                "The training runs in the background as a separate process and saves the new "
+                "model as a version of its own. The model in use stays until you choose the new "
+                "one."
+            )
+        )
         layout.addSpacing(10)
         layout.addLayout(form)
         if not getattr(sys, "frozen", False) and importlib.util.find_spec("tensorflow") is None:
-            warning = QLabel("TensorFlow is not installed in this Python, so the training "
-                             "will fail: install it (pip install tensorflow) first.")
+            warning = QLabel(
+                "TensorFlow is not installed in this Python, so the training "
+                "will fail: install it (pip install tensorflow) first."
+            )
             warning.setWordWrap(True)
             warning.setStyleSheet("color: #d9480f;")
             layout.addWidget(warning)
@@ -130,9 +156,12 @@ class TrainingOptionsForm(QWidget):
     def options(self) -> TrainingOptions:
         recipe = self.recipe.currentData()
         return TrainingOptions(
-            recipe=recipe, epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+            recipe=recipe,
+            epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(),
             augment=self.augment.isChecked() and RECIPES[recipe].augments,
-            include_samples=self.include_samples.isChecked() and self._sample_count > 0)
+            include_samples=self.include_samples.isChecked() and self._sample_count > 0,
+        )
 
     def sample_count(self) -> int:
         return self._sample_count
@@ -161,20 +190,24 @@ class TrainingOptionsForm(QWidget):
         self.batch_size.setValue(choice.batch_size)
         self.augment.setEnabled(choice.augments)
         self.augment.setChecked(choice.augments)
-        self.augment.setToolTip("" if choice.augments else
-                                "The model card's recipe trains without augmentation")
+        self.augment.setToolTip(
+            "" if choice.augments else "The model card's recipe trains without augmentation"
+        )
 
     def _restore(self) -> None:
         s = self._settings
         recipe = str(s.value(keys.TRAIN_RECIPE, "default"))
-        self.recipe.setCurrentIndex(self.recipe.findData(recipe if recipe in RECIPES
-                                                         else "default"))
+        self.recipe.setCurrentIndex(
+            self.recipe.findData(recipe if recipe in RECIPES else "default")
+        )
         self._on_recipe_changed()
         choice = RECIPES[self.recipe.currentData()]
         self.epochs.setValue(keys.read_int(s, keys.TRAIN_EPOCHS, choice.epochs, 1, 200))
-        self.batch_size.setValue(keys.read_int(s, keys.TRAIN_BATCH_SIZE, choice.batch_size,
-                                               8, 4096))
+        self.batch_size.setValue(
+            keys.read_int(s, keys.TRAIN_BATCH_SIZE, choice.batch_size, 8, 4096)
+        )
         if choice.augments:
             self.augment.setChecked(keys.read_bool(s, keys.TRAIN_AUGMENT, True))
-        self.include_samples.setChecked(self._sample_count > 0
-                                        and keys.read_bool(s, keys.TRAIN_SAMPLES, True))
+        self.include_samples.setChecked(
+            self._sample_count > 0 and keys.read_bool(s, keys.TRAIN_SAMPLES, True)
+        )

@@ -22,10 +22,14 @@ from digitpad.core import paths
 log = logging.getLogger(__name__)
 
 CANCELLED_EXIT = 130
-KILL_AFTER_MS = 20_000   # a trainer that ignores SIGTERM this long is killed
-LOG_LIMIT = 200_000      # characters of stderr kept for the crash report
-PHASES = {"loading": "Loading MNIST…", "preparing": "Preparing the training images…",
-          "start": "Training…", "evaluating": "Evaluating on the MNIST test set…"}
+KILL_AFTER_MS = 20_000  # a trainer that ignores SIGTERM this long is killed
+LOG_LIMIT = 200_000  # characters of stderr kept for the crash report
+PHASES = {
+    "loading": "Loading MNIST…",
+    "preparing": "Preparing the training images…",
+    "start": "Training…",
+    "evaluating": "Evaluating on the MNIST test set…",
+}
 
 
 def default_command() -> list[str]:
@@ -34,16 +38,16 @@ def default_command() -> list[str]:
 
 
 class TrainingProcess(QObject):
-    phase_changed = Signal(str)                    # a short line: loading, training…
-    run_started = Signal(int, int)                 # epochs, batches per epoch
-    progress_changed = Signal(float, float)        # done in [0, 1], seconds left (NaN: unknown)
-    batch_measured = Signal(float, float, float)   # position in epochs, loss, accuracy of
+    phase_changed = Signal(str)  # a short line: loading, training…
+    run_started = Signal(int, int)  # epochs, batches per epoch
+    progress_changed = Signal(float, float)  # done in [0, 1], seconds left (NaN: unknown)
+    batch_measured = Signal(float, float, float)  # position in epochs, loss, accuracy of
     #                                                 the batches since the last report
     epoch_measured = Signal(int, float, float, float, float)  # epoch, loss, accuracy,
     #                                                 val_loss, val_accuracy (NaN: none)
-    succeeded = Signal(str)                        # the output folder
+    succeeded = Signal(str)  # the output folder
     cancelled = Signal()
-    failed = Signal(str, str)                      # one plain sentence, the log (stderr)
+    failed = Signal(str, str)  # one plain sentence, the log (stderr)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -88,8 +92,9 @@ class TrainingProcess(QObject):
         process.start(program, [*rest, *arguments])
 
     def is_running(self) -> bool:
-        return self._process is not None and \
-            self._process.state() != QProcess.ProcessState.NotRunning
+        return (
+            self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning
+        )
 
     def cancel(self) -> None:
         """Ask the trainer to stop (SIGTERM); it is killed if it has not within 20 s."""
@@ -148,8 +153,9 @@ class TrainingProcess(QObject):
         kind = event.get("event")
         if kind in PHASES:
             message = event.get("message")
-            self.phase_changed.emit(str(message) + "…" if kind == "preparing" and message
-                                    else PHASES[kind])
+            self.phase_changed.emit(
+                str(message) + "…" if kind == "preparing" and message else PHASES[kind]
+            )
         if kind == "start":
             self._epochs = _int(event.get("epochs"))
             self._batches = _int(event.get("batches"))
@@ -159,21 +165,23 @@ class TrainingProcess(QObject):
             batch, batches = _int(event.get("batch")), _int(event.get("batches")) or self._batches
             if epochs and batches:
                 done = ((epoch - 1) * batches + batch) / (epochs * batches)
-                self.progress_changed.emit(min(max(done, 0.0), 1.0),
-                                           _number(event.get("eta_s")))
-                loss, accuracy = self._since_last_report(epoch, batch,
-                                                         _number(event.get("loss")),
-                                                         _number(event.get("accuracy")))
+                self.progress_changed.emit(min(max(done, 0.0), 1.0), _number(event.get("eta_s")))
+                loss, accuracy = self._since_last_report(
+                    epoch, batch, _number(event.get("loss")), _number(event.get("accuracy"))
+                )
                 self.batch_measured.emit(epoch - 1 + batch / batches, loss, accuracy)
         elif kind == "epoch":
             epoch = _int(event.get("epoch"))
             epochs = _int(event.get("epochs")) or self._epochs
             if epochs:
                 self.progress_changed.emit(min(epoch / epochs, 1.0), _number(event.get("eta_s")))
-            self.epoch_measured.emit(epoch, _number(event.get("loss")),
-                                     _number(event.get("accuracy")),
-                                     _number(event.get("val_loss")),
-                                     _number(event.get("val_accuracy")))
+            self.epoch_measured.emit(
+                epoch,
+                _number(event.get("loss")),
+                _number(event.get("accuracy")),
+                _number(event.get("val_loss")),
+                _number(event.get("val_accuracy")),
+            )
         elif kind == "done":
             self._done_output = str(event.get("output") or "")
         elif kind == "error":
@@ -181,8 +189,9 @@ class TrainingProcess(QObject):
         elif kind == "cancelled":
             self._cancelling = True
 
-    def _since_last_report(self, epoch: int, batch: int, loss: float,
-                           accuracy: float) -> tuple[float, float]:
+    def _since_last_report(
+        self, epoch: int, batch: int, loss: float, accuracy: float
+    ) -> tuple[float, float]:
         """Keras reports the mean since the epoch began, which jumps back at every new
         epoch; the mean over the batches since the previous report does not."""
         last_epoch, last_batch, last_loss, last_accuracy = self._last_batch
@@ -190,8 +199,10 @@ class TrainingProcess(QObject):
         if epoch != last_epoch or not 0 < last_batch < batch:
             return loss, accuracy
         span = batch - last_batch
-        return ((loss * batch - last_loss * last_batch) / span,
-                (accuracy * batch - last_accuracy * last_batch) / span)
+        return (
+            (loss * batch - last_loss * last_batch) / span,
+            (accuracy * batch - last_accuracy * last_batch) / span,
+        )
 
     # --- the end -------------------------------------------------------------------------
 
@@ -210,8 +221,13 @@ class TrainingProcess(QObject):
             self.cancelled.emit()
             return
         output = self._output
-        if not crashed and exit_code == 0 and output is not None and \
-                (output / "model.keras").is_file() and (output / "model.json").is_file():
+        if (
+            not crashed
+            and exit_code == 0
+            and output is not None
+            and (output / "model.keras").is_file()
+            and (output / "model.json").is_file()
+        ):
             self.succeeded.emit(str(output))
             return
         if self._error_message:
@@ -230,8 +246,9 @@ class TrainingProcess(QObject):
             if self._process is not None:
                 self._process.deleteLater()
             self._process = None
-            self.failed.emit(f"The training process could not be started ({program})",
-                             self.log_text())
+            self.failed.emit(
+                f"The training process could not be started ({program})", self.log_text()
+            )
 
     def _kill(self) -> None:
         if self.is_running():
@@ -240,10 +257,12 @@ class TrainingProcess(QObject):
 
 
 def _number(value: object) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+    return (
+        float(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
         else math.nan
+    )
 
 
 def _int(value: object) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
-

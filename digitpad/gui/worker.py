@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 
 
 class RecognitionThread(QThread):
-    job_done = Signal(str, int, object)   # kind, job id, the job's return value
-    job_failed = Signal(str, int, str)    # kind, job id, one plain line
+    job_done = Signal(str, int, object)  # kind, job id, the job's return value
+    job_failed = Signal(str, int, str)  # kind, job id, one plain line
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

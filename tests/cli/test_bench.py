@@ -16,17 +16,30 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_bench_reports_every_figure(mnist_dir):
     env = {**os.environ, "DIGITPAD_MNIST_DIR": str(mnist_dir), "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-m", "digitpad", "bench", "--quick", "--json"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "digitpad", "bench", "--quick", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
     figures = {f["name"]: f for f in report["figures"]}
     accuracy = figures["MNIST test accuracy (10,000)"]
     assert accuracy["value"] >= 0.992  # a guard; the 0.995 target is the figure's own
     names = " ".join(figures)
-    for expected in ("MNIST test loss", "10,000 MNIST test images", "whole process",
-                     "app window visible", "app first prediction", "zip codes",
-                     "non-digit drawings said not a digit", "non-digits scanned"):
+    for expected in (
+        "MNIST test loss",
+        "10,000 MNIST test images",
+        "whole process",
+        "app window visible",
+        "app first prediction",
+        "zip codes",
+        "non-digit drawings said not a digit",
+        "non-digits scanned",
+    ):
         assert expected in names, expected
     for figure in report["figures"]:  # measured, not skipped (timings may miss on a busy machine)
         if any(k in figure["name"] for k in ("pen", "ARDIS")) and figure["value"] is None:

@@ -34,10 +34,17 @@ def _seed_images() -> dict[str, bytes]:
     base = Image.fromarray(ink)
     out = {}
     for mode in ("L", "RGB", "RGBA", "LA", "P", "1", "I;16"):
-        image = base.convert(mode) if mode != "I;16" else Image.fromarray(
-            ink.astype(np.uint16) * 257)
-        for fmt, suffix in (("PNG", ".png"), ("TIFF", ".tif"), ("BMP", ".bmp"),
-                            ("GIF", ".gif"), ("WEBP", ".webp"), ("JPEG", ".jpg")):
+        image = (
+            base.convert(mode) if mode != "I;16" else Image.fromarray(ink.astype(np.uint16) * 257)
+        )
+        for fmt, suffix in (
+            ("PNG", ".png"),
+            ("TIFF", ".tif"),
+            ("BMP", ".bmp"),
+            ("GIF", ".gif"),
+            ("WEBP", ".webp"),
+            ("JPEG", ".jpg"),
+        ):
             buffer = io.BytesIO()
             try:
                 image.save(buffer, fmt)
@@ -52,8 +59,13 @@ def _seed_images() -> dict[str, bytes]:
 
 
 def _seed_drawings() -> dict[str, bytes]:
-    drawing = {"format": "digitpad-drawing", "version": 1, "width": 280, "height": 280,
-               "strokes": [[[140, 40], [138, 240]], [[100, 50, 0.5], [180, 60, 0.7]]]}
+    drawing = {
+        "format": "digitpad-drawing",
+        "version": 1,
+        "width": 280,
+        "height": 280,
+        "strokes": [[[140, 40], [138, 240]], [[100, 50, 0.5], [180, 60, 0.7]]],
+    }
     return {"one.json": json.dumps(drawing).encode()}
 
 
@@ -67,14 +79,15 @@ def _mutate(data: bytes, rng: np.random.Generator) -> bytes:
         buf = buf[: int(rng.integers(1, len(buf)))]
     elif kind == 2 and len(buf) > 8:  # delete a run
         start = int(rng.integers(len(buf) - 4))
-        del buf[start: start + int(rng.integers(1, min(200, len(buf) - start)))]
+        del buf[start : start + int(rng.integers(1, min(200, len(buf) - start)))]
     elif kind == 3 and buf:  # repeat a run
         start = int(rng.integers(len(buf)))
-        buf[start:start] = buf[start: start + 64] * int(rng.integers(2, 50))
+        buf[start:start] = buf[start : start + 64] * int(rng.integers(2, 50))
     else:  # the header, then random bytes
         keep = min(len(buf), 32)
-        buf = buf[:keep] + bytearray(rng.integers(0, 256, int(rng.integers(1, 4000)),
-                                                  dtype=np.uint8).tobytes())
+        buf = buf[:keep] + bytearray(
+            rng.integers(0, 256, int(rng.integers(1, 4000)), dtype=np.uint8).tobytes()
+        )
     return bytes(buf)
 
 
@@ -92,21 +105,34 @@ def test_mutated_inputs_each_get_one_json_line(tmp_path):
     count = len(list(folder.iterdir()))
     home = tmp_path / "home"
     home.mkdir()
-    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
-           "XDG_DATA_HOME": str(home / "data"), "DIGITPAD_DATA_DIR": str(home / "dp")}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "DIGITPAD_DATA_DIR": str(home / "dp"),
+    }
     before = _checkout_state()
     # The CLI in a Python that reports its own memory peak (VmHWM) when it is done.
-    script = ("import atexit, sys\n"
-              "from digitpad.__main__ import main\n"
-              "def peak():\n"
-              "    for line in open('/proc/self/status'):\n"
-              "        if line.startswith('VmHWM'):\n"
-              "            print('PEAK', line.split()[1], file=sys.stderr)\n"
-              "if sys.platform.startswith('linux'):\n"
-              "    atexit.register(peak)\n"
-              "sys.exit(main(sys.argv[1:]))")
-    out = subprocess.run([sys.executable, "-c", script, "predict", "--json", str(folder)],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    script = (
+        "import atexit, sys\n"
+        "from digitpad.__main__ import main\n"
+        "def peak():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM'):\n"
+        "            print('PEAK', line.split()[1], file=sys.stderr)\n"
+        "if sys.platform.startswith('linux'):\n"
+        "    atexit.register(peak)\n"
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, "predict", "--json", str(folder)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
     assert len(lines) == count, out.stderr[-2000:]
     assert "Traceback" not in out.stderr
@@ -123,8 +149,7 @@ def test_mutated_inputs_each_get_one_json_line(tmp_path):
 
 
 def _checkout_state() -> str:
-    out = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True)
     return out.stdout if out.returncode == 0 else ""
 
 
@@ -148,9 +173,22 @@ def test_mutated_model_files_each_give_one_line(tmp_path):
                     archive.writestr(name, _mutate(data, rng) if name == target else data)
         models.append(path)
     for path in models:
-        out = subprocess.run([sys.executable, "-m", "digitpad", "predict", "--json",
-                              str(drawing), "--model", str(path)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "digitpad",
+                "predict",
+                "--json",
+                str(drawing),
+                "--model",
+                str(path),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert "Traceback" not in out.stderr, (path.name, out.stderr[-1500:])
         if out.returncode == 0:
             assert len(out.stdout.splitlines()) == 1  # a mutation the model survived

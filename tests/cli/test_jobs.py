@@ -31,8 +31,14 @@ def _images(folder: Path, mnist_test, count: int) -> list[Path]:
 
 
 def _predict(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "digitpad", "predict", *map(str, args)],
-                          cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "digitpad", "predict", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("mode", [["--json"], []], ids=["json", "text"])
@@ -50,8 +56,10 @@ def test_jobs_give_the_same_lines_in_input_order(tmp_path, mnist_test, mode):
         assert [line.split('"path": "')[1].split('"')[0] for line in lines] == expected
 
 
-@pytest.mark.skipif(multiprocessing.get_start_method() != "fork",
-                    reason="needs fork to hand the test's reader to the workers")
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork",
+    reason="needs fork to hand the test's reader to the workers",
+)
 def test_the_first_answer_is_printed_before_the_batch_ends(tmp_path, mnist_test, monkeypatch):
     """The last input waits until the first answer is out (or 60 s): if predict held
     its output back until the batch was done, it would come out marked as late."""
@@ -77,8 +85,9 @@ def test_the_first_answer_is_printed_before_the_batch_ends(tmp_path, mnist_test,
     out = Out()
     monkeypatch.setattr(commands, "recognize_path", slow_last)
     monkeypatch.setattr(sys, "stdout", out)
-    code = commands.predict(Namespace(model=None, paths=[str(p) for p in paths], json=True,
-                                      max_digits=None, jobs=2))
+    code = commands.predict(
+        Namespace(model=None, paths=[str(p) for p in paths], json=True, max_digits=None, jobs=2)
+    )
     assert code == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 3 and "late" not in out.getvalue()
@@ -90,6 +99,10 @@ def test_one_input_never_starts_workers(tmp_path, mnist_test, monkeypatch):
     monkeypatch.setattr(multiprocessing, "get_context", lambda *a: pytest.fail("pool started"))
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
-    assert commands.predict(Namespace(model=None, paths=[str(paths[0])], json=False,
-                                      max_digits=None, jobs=4)) == 0
+    assert (
+        commands.predict(
+            Namespace(model=None, paths=[str(paths[0])], json=False, max_digits=None, jobs=4)
+        )
+        == 0
+    )
     assert out.getvalue().startswith(str(paths[0]))

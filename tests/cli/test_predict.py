@@ -29,10 +29,15 @@ STROKE = 6
 
 # --- Running the command ------------------------------------------------------------
 
+
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [sys.executable, "-m", "digitpad", *map(str, args)],
-        cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
@@ -89,6 +94,7 @@ def check_error(record: dict, path: str | Path) -> None:
 
 # --- Making inputs --------------------------------------------------------------------
 
+
 def seven_image(ink: int = 255, paper: int = 0, size=SIZE, points=SEVEN, width=STROKE):
     image = Image.new("L", size, paper)
     ImageDraw.Draw(image).line(points, fill=ink, width=width)
@@ -103,8 +109,14 @@ def ink_bounds(image: Image.Image, paper: int) -> tuple[int, int, int, int]:
 
 
 def drawing(strokes, width=280, height=280, **extra) -> dict:
-    return {"format": "digitpad-drawing", "version": 1, "width": width, "height": height,
-            "strokes": strokes, **extra}
+    return {
+        "format": "digitpad-drawing",
+        "version": 1,
+        "width": width,
+        "height": height,
+        "strokes": strokes,
+        **extra,
+    }
 
 
 def write_json(path: Path, data) -> Path:
@@ -114,14 +126,19 @@ def write_json(path: Path, data) -> Path:
 
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A 1-bit grey PNG declaring width x height, with a tiny (short) compressed stream."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     row = b"\x00" * (1 + (width + 7) // 8)
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(row * 16, 9)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * 16, 9))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -159,12 +176,17 @@ def good_images(tmp_path_factory) -> list[tuple[Path, tuple[int, int, int, int],
     add("transparent_rgba.webp", rgba, ink_bounds(rgba.getchannel("A"), 0), 4, lossless=True)
     # Palette image whose background index is transparent.
     palette = seven_image(0, 255).convert("P")
-    add("transparent_palette.png", palette, ink_bounds(seven_image(0, 255), 255),
-        transparency=palette.getpixel((0, 0)))
+    add(
+        "transparent_palette.png",
+        palette,
+        ink_bounds(seven_image(0, 255), 255),
+        transparency=palette.getpixel((0, 0)),
+    )
     return out
 
 
 # --- Good inputs ----------------------------------------------------------------------
+
 
 def test_every_image_format_gives_one_digit_with_a_box_around_the_ink(good_images):
     paths = [p for p, _, _ in good_images]
@@ -182,9 +204,12 @@ def test_every_image_format_gives_one_digit_with_a_box_around_the_ink(good_image
 
 def test_blank_images_have_no_digit(tmp_path):
     paths = []
-    for name, mode, colour in (("white.png", "L", 255), ("black.png", "L", 0),
-                               ("white.jpg", "RGB", (255, 255, 255)),
-                               ("clear.png", "RGBA", (0, 0, 0, 0))):
+    for name, mode, colour in (
+        ("white.png", "L", 255),
+        ("black.png", "L", 0),
+        ("white.jpg", "RGB", (255, 255, 255)),
+        ("clear.png", "RGBA", (0, 0, 0, 0)),
+    ):
         path = tmp_path / name
         Image.new(mode, SIZE, colour).save(path)
         paths.append(path)
@@ -228,12 +253,15 @@ def test_boxes_are_in_the_files_pixels_for_large_and_rotated_images(tmp_path):
 def test_drawing_gives_one_digit_with_a_box_in_canvas_coordinates(tmp_path):
     points = [[100, 50], [180, 50], [130, 230]]
     plain = write_json(tmp_path / "seven.json", drawing([points]))
-    pressure = write_json(tmp_path / "pressure.json",
-                          drawing([[[x, y, 0.6] for x, y in points]], 400, 300, label=7))
-    floats = write_json(tmp_path / "floats.json",
-                        drawing([[[x + 0.25, y + 0.5] for x, y in points]], 280.0, 280.0))
-    two_strokes = write_json(tmp_path / "two.json",
-                             drawing([[[100, 50], [180, 50]], [[180, 50], [130, 230]]]))
+    pressure = write_json(
+        tmp_path / "pressure.json", drawing([[[x, y, 0.6] for x, y in points]], 400, 300, label=7)
+    )
+    floats = write_json(
+        tmp_path / "floats.json", drawing([[[x + 0.25, y + 0.5] for x, y in points]], 280.0, 280.0)
+    )
+    two_strokes = write_json(
+        tmp_path / "two.json", drawing([[[100, 50], [180, 50]], [[180, 50], [130, 230]]])
+    )
     empty = write_json(tmp_path / "empty.json", drawing([]))
     empty_strokes = write_json(tmp_path / "empty_strokes.json", drawing([[], []]))
 
@@ -257,8 +285,13 @@ def test_folders_expand_recursively_in_sorted_order(tmp_path):
     root = tmp_path / "inputs"
     (root / "sub" / "deeper").mkdir(parents=True)
     (root / "nothing").mkdir()
-    files = [root / "a.png", root / "sub" / "b.bmp", root / "sub" / "deeper" / "c.GIF",
-             root / "sub" / "deeper" / "d.webp", root / "z.json"]
+    files = [
+        root / "a.png",
+        root / "sub" / "b.bmp",
+        root / "sub" / "deeper" / "c.GIF",
+        root / "sub" / "deeper" / "d.webp",
+        root / "z.json",
+    ]
     for path in files:
         if path.suffix == ".json":
             write_json(path, drawing([[[100, 50], [180, 50], [130, 230]]]))
@@ -280,8 +313,9 @@ def test_folders_expand_recursively_in_sorted_order(tmp_path):
 def test_max_digits_and_explicit_model_are_accepted(tmp_path):
     path = tmp_path / "seven.png"
     seven_image().save(path)
-    proc, records = run_json("--max-digits", "1", "--model", REPO / "resources" / "model.keras",
-                             path)
+    proc, records = run_json(
+        "--max-digits", "1", "--model", REPO / "resources" / "model.keras", path
+    )
     assert proc.returncode == 0, proc.stderr
     assert len(records) == 1
     check_result(records[0], SIZE)
@@ -301,7 +335,7 @@ def test_text_mode_prints_one_line_per_input(tmp_path):
     assert len(out) == 3, proc.stdout
     for line, path in zip(out, (seven, blank, sketch)):
         assert line.startswith(f"{path}: "), line
-    assert out[0][len(f"{seven}: "):][:1].isdigit()
+    assert out[0][len(f"{seven}: ") :][:1].isdigit()
     assert out[1] == f"{blank}: no digit"
     err = proc.stderr.splitlines()
     assert len(err) == 1 and str(missing) in err[0], proc.stderr
@@ -312,6 +346,7 @@ def test_text_mode_prints_one_line_per_input(tmp_path):
 
 
 # --- Bad inputs -----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def bad_inputs(tmp_path_factory) -> list[Path]:
@@ -332,8 +367,14 @@ def bad_inputs(tmp_path_factory) -> list[Path]:
     add_bytes("random.png", rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
     add_bytes("random.jpg", b"\xff\xd8\xff\xe0" + rng.integers(0, 256, 4096, np.uint8).tobytes())
     noisy = Image.fromarray(rng.integers(0, 256, (96, 96), dtype=np.uint8))
-    for fmt, ext in (("PNG", "png"), ("JPEG", "jpg"), ("TIFF", "tif"), ("GIF", "gif"),
-                     ("WEBP", "webp"), ("BMP", "bmp")):
+    for fmt, ext in (
+        ("PNG", "png"),
+        ("JPEG", "jpg"),
+        ("TIFF", "tif"),
+        ("GIF", "gif"),
+        ("WEBP", "webp"),
+        ("BMP", "bmp"),
+    ):
         path = folder / f"whole.{ext}"
         noisy.save(path, format=fmt)
         data = path.read_bytes()
@@ -372,7 +413,8 @@ def bad_inputs(tmp_path_factory) -> list[Path]:
     add_json("zero_height.json", drawing([ok], height=0))
     add_json("bad_label.json", drawing([ok], label=12))
     (folder / "huge_integer.json").write_text(
-        json.dumps(drawing([[[0, 0], [1, 1]]])).replace("[1, 1]", "[1" + "0" * 400 + ", 1]"))
+        json.dumps(drawing([[[0, 0], [1, 1]]])).replace("[1, 1]", "[1" + "0" * 400 + ", 1]")
+    )
     bad.append(folder / "huge_integer.json")
     add_bytes("not_json.json", b"{this is not json")
     add_bytes("zero_bytes.json", b"")
@@ -386,8 +428,13 @@ def test_bad_inputs_each_fail_alone_with_one_json_line(tmp_path, bad_inputs):
     seven_image().save(good)
     sketch = write_json(tmp_path / "good.json", drawing([[[100, 50], [180, 50], [130, 230]]]))
     # Good inputs before, between and after the bad ones.
-    args = [good, *bad_inputs[: len(bad_inputs) // 2], sketch,
-            *bad_inputs[len(bad_inputs) // 2:], good]
+    args = [
+        good,
+        *bad_inputs[: len(bad_inputs) // 2],
+        sketch,
+        *bad_inputs[len(bad_inputs) // 2 :],
+        good,
+    ]
 
     start = time.monotonic()
     proc, records = run_json(*args)
@@ -438,8 +485,7 @@ def test_a_million_points_and_a_pixel_bomb_fail_quickly(tmp_path):
 def test_absurd_but_finite_coordinates_never_crash(tmp_path):
     paths = [
         write_json(tmp_path / "span_overflows.json", drawing([[[1e308, 0], [-1e308, 0]]])),
-        write_json(tmp_path / "both_overflow.json",
-                   drawing([[[1e308, 1e308], [-1e308, -1e308]]])),
+        write_json(tmp_path / "both_overflow.json", drawing([[[1e308, 1e308], [-1e308, -1e308]]])),
         write_json(tmp_path / "split.json", drawing([[[1e308, 0]], [[-1e308, 0]]])),
         write_json(tmp_path / "huge.json", drawing([[[1e300, 0], [0, 1e300]]])),
         write_json(tmp_path / "tiny.json", drawing([[[0, 0], [1e-300, 1e-300]]], 1e-300, 1e-300)),
@@ -457,12 +503,16 @@ def test_absurd_but_finite_coordinates_never_crash(tmp_path):
 
 # --- Models and usage -----------------------------------------------------------------
 
-@pytest.mark.parametrize("content", [
-    None,                                             # no such file
-    b"",                                              # empty
-    b"definitely not a zip archive\n",
-    b"PK\x05\x06" + b"\x00" * 18,                     # an empty zip
-])
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,  # no such file
+        b"",  # empty
+        b"definitely not a zip archive\n",
+        b"PK\x05\x06" + b"\x00" * 18,  # an empty zip
+    ],
+)
 def test_a_broken_model_is_one_line_and_exit_1(tmp_path, content):
     model = tmp_path / "broken.keras"
     if content is not None:
@@ -477,17 +527,19 @@ def test_a_broken_model_is_one_line_and_exit_1(tmp_path, content):
         assert len(err) == 1 and "broken.keras" in err[0], proc.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["predict"],
-    ["predict", "--json"],
-    ["predict", "--max-digits", "0", "x.png"],
-    ["predict", "--max-digits", "-3", "x.png"],
-    ["predict", "--max-digits", "two", "x.png"],
-    ["predict", "--no-such-option", "x.png"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["predict"],
+        ["predict", "--json"],
+        ["predict", "--max-digits", "0", "x.png"],
+        ["predict", "--max-digits", "-3", "x.png"],
+        ["predict", "--max-digits", "two", "x.png"],
+        ["predict", "--no-such-option", "x.png"],
+    ],
+)
 def test_usage_errors_exit_2(args):
     proc = run_cli(*args)
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert proc.stdout == ""
     assert "usage" in proc.stderr.lower()
-

@@ -44,8 +44,9 @@ def test_fit_temperature_recovers_the_temperature_that_made_the_data():
     np.testing.assert_allclose(calibrated, _logits_to_probs(true_logits), atol=0.03)
     np.testing.assert_array_equal(calibrated.argmax(axis=1), over.argmax(axis=1))
     before = metrics.expected_calibration_error(over.max(axis=1), over.argmax(axis=1) == labels)
-    after = metrics.expected_calibration_error(calibrated.max(axis=1),
-                                               calibrated.argmax(axis=1) == labels)
+    after = metrics.expected_calibration_error(
+        calibrated.max(axis=1), calibrated.argmax(axis=1) == labels
+    )
     assert after < 0.02 < before
 
 
@@ -53,7 +54,7 @@ def test_fit_temperature_weights_the_sets():
     rng = np.random.default_rng(1)
     z = rng.normal(0, 3.0, (4000, 10))
     labels = z.argmax(axis=1)  # always right: wants a low temperature
-    wrong = (labels + 1) % 10   # always wrong: wants a high one
+    wrong = (labels + 1) % 10  # always wrong: wants a high one
     probs = _logits_to_probs(z)
     both = np.concatenate([probs, probs])
     y = np.concatenate([labels, wrong])

@@ -17,8 +17,13 @@ def write(tmp_path, data, name="d.json"):
 
 
 def valid(**changes):
-    data = {"format": "digitpad-drawing", "version": 1, "width": 280, "height": 280,
-            "strokes": [[[10, 20], [30, 40, 0.5]], [[50, 60]]]}
+    data = {
+        "format": "digitpad-drawing",
+        "version": 1,
+        "width": 280,
+        "height": 280,
+        "strokes": [[[10, 20], [30, 40, 0.5]], [[50, 60]]],
+    }
     data.update(changes)
     return data
 
@@ -35,19 +40,22 @@ def test_round_trip_keeps_points_pressure_and_label(tmp_path):
     assert list(tmp_path.iterdir()) == [tmp_path / "a.json"]  # no temp file left
 
 
-@pytest.mark.parametrize("data, words", [
-    ([], "JSON object"),
-    (valid(format="other"), "format"),
-    (valid(version=2), "version"),
-    (valid(width=0), "width"),
-    (valid(height="big"), "height"),
-    (valid(strokes={}), "strokes"),
-    (valid(strokes=[5]), "stroke 0"),
-    (valid(strokes=[[[1]]]), "point 0"),
-    (valid(strokes=[[["1", "2"]]]), "point 0"),
-    (valid(strokes=[[[1, 2, 3, 4]]]), "point 0"),
-    (valid(label=12), "label"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ([], "JSON object"),
+        (valid(format="other"), "format"),
+        (valid(version=2), "version"),
+        (valid(width=0), "width"),
+        (valid(height="big"), "height"),
+        (valid(strokes={}), "strokes"),
+        (valid(strokes=[5]), "stroke 0"),
+        (valid(strokes=[[[1]]]), "point 0"),
+        (valid(strokes=[[["1", "2"]]]), "point 0"),
+        (valid(strokes=[[[1, 2, 3, 4]]]), "point 0"),
+        (valid(label=12), "label"),
+    ],
+)
 def test_wrong_structure_gives_one_line(tmp_path, data, words):
     with pytest.raises(DrawingError) as err:
         Drawing.load(write(tmp_path, data))
@@ -83,8 +91,17 @@ def test_too_many_strokes_is_one_line_and_a_full_allowance_is_read(tmp_path):
 
     many = [[[i * 30.0, 100.0], [i * 30.0 + 5, 160.0]] for i in range(MAX_STROKES + 1)]
     path = tmp_path / "many.json"
-    path.write_text(json.dumps({"format": "digitpad-drawing", "version": 1,
-                                "width": 31_000, "height": 280, "strokes": many}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": "digitpad-drawing",
+                "version": 1,
+                "width": 31_000,
+                "height": 280,
+                "strokes": many,
+            }
+        )
+    )
     with pytest.raises(DrawingError, match="too many strokes"):
         Drawing.load(path)
     recognizer = Recognizer.load()
@@ -95,12 +112,15 @@ def test_too_many_strokes_is_one_line_and_a_full_allowance_is_read(tmp_path):
         recognize_drawing(recognizer, built)
 
 
-@pytest.mark.parametrize("content", [
-    b"\xff\xfe not utf-8",
-    b"[" * 100_000 + b"]" * 100_000,
-    b'{"format": "digitpad-drawing", "version": 1, "width": 280, "height": 280, '
-    b'"strokes": [[[1' + b"0" * 400 + b', 2]]]}',
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe not utf-8",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"format": "digitpad-drawing", "version": 1, "width": 280, "height": 280, '
+        b'"strokes": [[[1' + b"0" * 400 + b", 2]]]}",
+    ],
+)
 def test_hostile_drawing_files_give_one_plain_line(tmp_path, content):
     path = tmp_path / "bad.json"
     path.write_bytes(content)

@@ -25,8 +25,11 @@ def _fields(n=20, seed=0):
 
 
 def test_an_ensemble_averages_its_networks(tmp_path):
-    path = _folder(tmp_path, {"members": [{"file": "model.keras"}, {"file": "member-2.keras"}]},
-                   ("model.keras", "member-2.keras"))
+    path = _folder(
+        tmp_path,
+        {"members": [{"file": "model.keras"}, {"file": "member-2.keras"}]},
+        ("model.keras", "member-2.keras"),
+    )
     ensemble = Recognizer.load(path)
     single = Recognizer.load(paths.bundled_model_path())
     assert len(ensemble.members) == 2 and len(single.members) >= 1
@@ -36,8 +39,10 @@ def test_an_ensemble_averages_its_networks(tmp_path):
 
 
 def test_an_ensemble_temperature_softens_the_average(tmp_path):
-    meta = {"members": [{"file": "model.keras"}, {"file": "member-2.keras"}],
-            "calibration": {"ensemble_temperature": 2.0}}
+    meta = {
+        "members": [{"file": "model.keras"}, {"file": "member-2.keras"}],
+        "calibration": {"ensemble_temperature": 2.0},
+    }
     warm = Recognizer.load(_folder(tmp_path, meta, ("model.keras", "member-2.keras")))
     plain = Recognizer(Recognizer.load(paths.bundled_model_path()).members[0], tmp_path)
     x = _fields()
@@ -45,14 +50,20 @@ def test_an_ensemble_temperature_softens_the_average(tmp_path):
     np.testing.assert_array_equal(warm.predict(x).argmax(axis=1), plain.predict(x).argmax(axis=1))
 
 
-@pytest.mark.parametrize("members", [
-    [{"file": "../model.keras"}],
-    [{"file": "/etc/passwd"}],
-    [{"file": "model.keras"}, {"file": "model.keras"}],
-    [{"file": "member-2.keras"}],                      # the model file must come first
-    [{"file": "model.keras"}] + [{"file": f"m{k}.keras"} for k in range(6)],
-    "model.keras", [], [None], [{"file": 3}],
-])
+@pytest.mark.parametrize(
+    "members",
+    [
+        [{"file": "../model.keras"}],
+        [{"file": "/etc/passwd"}],
+        [{"file": "model.keras"}, {"file": "model.keras"}],
+        [{"file": "member-2.keras"}],  # the model file must come first
+        [{"file": "model.keras"}] + [{"file": f"m{k}.keras"} for k in range(6)],
+        "model.keras",
+        [],
+        [None],
+        [{"file": 3}],
+    ],
+)
 def test_a_sidecar_listing_unusable_networks_is_refused_in_one_line(tmp_path, members):
     path = _folder(tmp_path, {"members": members})
     with pytest.raises(ModelError) as info:
@@ -80,12 +91,17 @@ def test_the_digit_check_rejects_by_its_threshold(tmp_path):
     assert not digit_like.any()
 
 
-@pytest.mark.parametrize("check", [
-    [], {"members": []}, {"members": [{"weights": [0.0] * 10, "bias": 0}], "threshold": 0},
-    {"members": [{"weights": [0.0] * 1600, "bias": "x"}], "threshold": 0},
-    {"members": [{"weights": [0.0] * 1600, "bias": 0}], "threshold": None},
-    {"members": [{"weights": [1e39] * 1600, "bias": 0}], "threshold": 0},
-])
+@pytest.mark.parametrize(
+    "check",
+    [
+        [],
+        {"members": []},
+        {"members": [{"weights": [0.0] * 10, "bias": 0}], "threshold": 0},
+        {"members": [{"weights": [0.0] * 1600, "bias": "x"}], "threshold": 0},
+        {"members": [{"weights": [0.0] * 1600, "bias": 0}], "threshold": None},
+        {"members": [{"weights": [1e39] * 1600, "bias": 0}], "threshold": 0},
+    ],
+)
 def test_an_unusable_digit_check_is_ignored_with_a_warning(tmp_path, check, caplog):
     path = _folder(tmp_path, {"digit_check": check})
     with caplog.at_level(logging.WARNING):

@@ -30,6 +30,7 @@ PAPER, INK = 0.92, 0.12
 
 # --- Making pages ---------------------------------------------------------------------
 
+
 def digit(kind: str = "3", size=SIZE, box=BOX, width: float = 12, supersample: int = 4):
     """float32 (H, W): ink coverage in [0, 1] of a digit drawn with a round pen."""
     w, h = size
@@ -43,8 +44,9 @@ def digit(kind: str = "3", size=SIZE, box=BOX, width: float = 12, supersample: i
         draw.arc([x0, y0, x1, middle + pen / 2], 200, 90, fill=255, width=pen)
         draw.arc([x0, middle - pen / 2, x1, y1], 270, 160, fill=255, width=pen)
     elif kind == "7":
-        draw.line([(x0, y0), (x1, y0), (x0 + (x1 - x0) * 0.35, y1)], fill=255, width=pen,
-                  joint="curve")
+        draw.line(
+            [(x0, y0), (x1, y0), (x0 + (x1 - x0) * 0.35, y1)], fill=255, width=pen, joint="curve"
+        )
     elif kind == "4":
         stem = x1 - (x1 - x0) * 0.3
         bar = y0 + (y1 - y0) * 0.65
@@ -98,8 +100,7 @@ def grow(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
-def check_found(out: np.ndarray, ink: np.ndarray, *, recall: float = 0.97,
-                stray: int = 20) -> None:
+def check_found(out: np.ndarray, ink: np.ndarray, *, recall: float = 0.97, stray: int = 20) -> None:
     """The strokes are found (their cores bright) and little else is lit.
 
     stray: pixels lit (above 0.1) more than two pixels away from the drawn ink.
@@ -114,6 +115,7 @@ def check_found(out: np.ndarray, ink: np.ndarray, *, recall: float = 0.97,
 
 
 # --- The pipeline on arrays -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", ["3", "7", "4", "0", "1"])
 def test_clean_dark_ink_is_found_with_its_grey_edges(kind):
@@ -178,10 +180,12 @@ def test_noise_and_jpeg_artefacts():
 @pytest.mark.parametrize("where", ["through", "under", "tilted"])
 def test_a_ruled_line_goes_and_the_digit_stays(where):
     ink = digit("3")
-    y0, y1, width = {"through": (150, 153, 3), "under": (243, 238, 3),
-                     "tilted": (110, 131, 2)}[where]  # tilted: 3 degrees
-    rule = drawn(SIZE, lambda d, s: d.line([(0, y0 * s), (SIZE[0] * s, y1 * s)], fill=255,
-                                           width=width * s))
+    y0, y1, width = {"through": (150, 153, 3), "under": (243, 238, 3), "tilted": (110, 131, 2)}[
+        where
+    ]  # tilted: 3 degrees
+    rule = drawn(
+        SIZE, lambda d, s: d.line([(0, y0 * s), (SIZE[0] * s, y1 * s)], fill=255, width=width * s)
+    )
     out = ink_from_grey(on_paper(np.maximum(ink, 0.8 * rule)))
     check_found(out, ink, recall=0.98, stray=15)
     assert correlation(out, ink) > 0.99
@@ -205,8 +209,10 @@ def test_a_ruled_page_and_its_margin_go():
 def test_box_borders_of_a_form_go():
     for kind in ("3", "1"):  # a 1 inside a box is not a box's side
         ink = digit(kind)
-        frame = drawn(SIZE, lambda d, s: d.rectangle([120 * s, 40 * s, 280 * s, 260 * s],
-                                                     outline=255, width=3 * s))
+        frame = drawn(
+            SIZE,
+            lambda d, s: d.rectangle([120 * s, 40 * s, 280 * s, 260 * s], outline=255, width=3 * s),
+        )
         out = ink_from_grey(on_paper(np.maximum(ink, frame)))
         check_found(out, ink, recall=0.99, stray=0)
 
@@ -252,8 +258,13 @@ def test_everything_at_once_still_reads_the_digit():
     ink = digit("7")
     rng = np.random.default_rng(3)
     h, w = ink.shape
-    rules = drawn(SIZE, lambda d, s: [d.line([(0, y * s), (w * s, (y + 5) * s)], fill=255,
-                                             width=2 * s) for y in range(25, h, 36)])
+    rules = drawn(
+        SIZE,
+        lambda d, s: [
+            d.line([(0, y * s), (w * s, (y + 5) * s)], fill=255, width=2 * s)
+            for y in range(25, h, 36)
+        ],
+    )
     page = on_paper(np.maximum(ink, 0.6 * rules))
     page = page * np.linspace(0.5, 1.0, w, dtype=np.float32)[None, :]
     page = jpeg(page + rng.normal(0, 0.04, page.shape), quality=50)
@@ -264,15 +275,34 @@ def test_everything_at_once_still_reads_the_digit():
     assert field is not None and correlation(field, clean) > 0.95
 
 
-@pytest.mark.parametrize("name", ["white", "black", "grey", "faint_noise", "strong_noise",
-                                  "uniform_noise", "paper_texture", "gradient", "shadow",
-                                  "jpeg_noise"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "white",
+        "black",
+        "grey",
+        "faint_noise",
+        "strong_noise",
+        "uniform_noise",
+        "paper_texture",
+        "gradient",
+        "shadow",
+        "jpeg_noise",
+    ],
+)
 def test_pages_without_ink_give_all_zeros(name):
     rng = np.random.default_rng(4)
     h, w = SIZE[1], SIZE[0]
     yy, xx = np.mgrid[:h, :w]
-    fibres = np.asarray(Image.fromarray(rng.integers(0, 256, (h // 8, w // 8), np.uint8))
-                        .resize((w, h), Image.Resampling.BICUBIC), np.float32) / 255
+    fibres = (
+        np.asarray(
+            Image.fromarray(rng.integers(0, 256, (h // 8, w // 8), np.uint8)).resize(
+                (w, h), Image.Resampling.BICUBIC
+            ),
+            np.float32,
+        )
+        / 255
+    )
     page = {
         "white": np.ones((h, w)),
         "black": np.zeros((h, w)),
@@ -295,8 +325,12 @@ def test_mnist_like_digits_pass_through(size):
     # White strokes on black, filling the field the way MNIST's digits do.
     scale = size / 28
     for kind, width in (("3", 3.0), ("0", 2.5), ("4", 2.5), ("1", 3.5)):
-        ink = digit(kind, size=(size, size), box=tuple(round(v * scale) for v in (8, 4, 20, 24)),
-                    width=width * scale)
+        ink = digit(
+            kind,
+            size=(size, size),
+            box=tuple(round(v * scale) for v in (8, 4, 20, 24)),
+            width=width * scale,
+        )
         out = ink_from_grey(ink)
         assert correlation(out, ink) > 0.9, kind
         assert correlation(out, ink / ink.max()) > 0.97, kind  # in practice, nearly equal
@@ -321,8 +355,13 @@ def test_degenerate_arrays_give_zeros():
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float32, st.tuples(st.integers(1, 48), st.integers(1, 48)),
-              elements=st.floats(0, 1, width=32)))
+@given(
+    arrays(
+        np.float32,
+        st.tuples(st.integers(1, 48), st.integers(1, 48)),
+        elements=st.floats(0, 1, width=32),
+    )
+)
 def test_any_array_gives_an_ink_array(grey):
     out = ink_from_grey(grey)
     assert out.shape == grey.shape and out.dtype == np.float32
@@ -334,11 +373,22 @@ def test_any_array_gives_an_ink_array(grey):
 def test_random_scribbles_on_random_paper_never_fail(seed):
     rng = np.random.default_rng(seed)
     w, h = int(rng.integers(20, 200)), int(rng.integers(20, 200))
-    lines = [(tuple(rng.integers(0, w, 2)), tuple(rng.integers(0, h, 2)))
-             for _ in range(int(rng.integers(0, 6)))]
-    ink = drawn((w, h), lambda d, s: [d.line([(a[0] * s, b[0] * s), (a[1] * s, b[1] * s)],
-                                             fill=255, width=int(rng.integers(1, 8)) * s)
-                                      for a, b in lines], supersample=2)
+    lines = [
+        (tuple(rng.integers(0, w, 2)), tuple(rng.integers(0, h, 2)))
+        for _ in range(int(rng.integers(0, 6)))
+    ]
+    ink = drawn(
+        (w, h),
+        lambda d, s: [
+            d.line(
+                [(a[0] * s, b[0] * s), (a[1] * s, b[1] * s)],
+                fill=255,
+                width=int(rng.integers(1, 8)) * s,
+            )
+            for a, b in lines
+        ],
+        supersample=2,
+    )
     page = on_paper(ink, rng.uniform(0.3, 1), rng.uniform(0, 0.3)) * rng.uniform(0.5, 1)
     page = page + rng.normal(0, rng.uniform(0, 0.1), page.shape)
     out = ink_from_grey(np.clip(page, 0, 1).astype(np.float32))
@@ -347,6 +397,7 @@ def test_random_scribbles_on_random_paper_never_fail(seed):
 
 
 # --- Files: formats and modes ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def seven():
@@ -372,30 +423,36 @@ def wide(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.asarray(image, np.uint16) * 257)
 
 
-@pytest.mark.parametrize("name, make, options", [
-    ("grey.png", lambda im: im, {}),
-    ("rgb.png", lambda im: im.convert("RGB"), {}),
-    ("palette.png", lambda im: im.convert("P"), {}),
-    ("bilevel.png", lambda im: im.point(lambda v: 255 if v > 128 else 0).convert("1"), {}),
-    ("grey16.png", wide, {}),
-    ("grey.jpg", lambda im: im, {"quality": 92}),
-    ("rgb.jpg", lambda im: im.convert("RGB"), {"quality": 92}),
-    ("cmyk.jpg", lambda im: im.convert("CMYK"), {"quality": 92}),
-    ("rgb.bmp", lambda im: im.convert("RGB"), {}),
-    ("grey.bmp", lambda im: im, {}),
-    ("grey.tif", lambda im: im, {}),
-    ("lzw.tif", lambda im: im.convert("RGB"), {"compression": "tiff_lzw"}),
-    ("jpeg.tif", lambda im: im.convert("RGB"), {"compression": "jpeg"}),
-    ("grey16.tif", wide, {}),
-    ("cmyk.tif", lambda im: im.convert("CMYK"), {}),
-    ("float.tif", lambda im: Image.fromarray(np.asarray(im, np.float32) / 255, "F"), {}),
-    ("float_any_range.tif",
-     lambda im: Image.fromarray(np.asarray(im, np.float32) * 1000 - 5000, "F"), {}),
-    ("int32.tif", lambda im: Image.fromarray(np.asarray(im, np.int32) * 1000, "I"), {}),
-    ("grey.gif", lambda im: im, {}),
-    ("lossy.webp", lambda im: im.convert("RGB"), {"quality": 90}),
-    ("lossless.webp", lambda im: im, {"lossless": True}),
-])
+@pytest.mark.parametrize(
+    "name, make, options",
+    [
+        ("grey.png", lambda im: im, {}),
+        ("rgb.png", lambda im: im.convert("RGB"), {}),
+        ("palette.png", lambda im: im.convert("P"), {}),
+        ("bilevel.png", lambda im: im.point(lambda v: 255 if v > 128 else 0).convert("1"), {}),
+        ("grey16.png", wide, {}),
+        ("grey.jpg", lambda im: im, {"quality": 92}),
+        ("rgb.jpg", lambda im: im.convert("RGB"), {"quality": 92}),
+        ("cmyk.jpg", lambda im: im.convert("CMYK"), {"quality": 92}),
+        ("rgb.bmp", lambda im: im.convert("RGB"), {}),
+        ("grey.bmp", lambda im: im, {}),
+        ("grey.tif", lambda im: im, {}),
+        ("lzw.tif", lambda im: im.convert("RGB"), {"compression": "tiff_lzw"}),
+        ("jpeg.tif", lambda im: im.convert("RGB"), {"compression": "jpeg"}),
+        ("grey16.tif", wide, {}),
+        ("cmyk.tif", lambda im: im.convert("CMYK"), {}),
+        ("float.tif", lambda im: Image.fromarray(np.asarray(im, np.float32) / 255, "F"), {}),
+        (
+            "float_any_range.tif",
+            lambda im: Image.fromarray(np.asarray(im, np.float32) * 1000 - 5000, "F"),
+            {},
+        ),
+        ("int32.tif", lambda im: Image.fromarray(np.asarray(im, np.int32) * 1000, "I"), {}),
+        ("grey.gif", lambda im: im, {}),
+        ("lossy.webp", lambda im: im.convert("RGB"), {"quality": 90}),
+        ("lossless.webp", lambda im: im, {"lossless": True}),
+    ],
+)
 def test_formats_and_modes(tmp_path, seven, name, make, options):
     image, ink = seven
     made = make(image)
@@ -408,30 +465,28 @@ def test_formats_and_modes(tmp_path, seven, name, make, options):
 def test_first_page_and_first_frame(tmp_path, seven):
     image, ink = seven
     blank = Image.new("L", image.size, 255)
-    check_file(save(tmp_path, "pages.tif", image, save_all=True, append_images=[blank, blank]),
-               ink)
-    assert not load_grey(save(tmp_path, "blank_first.tif", blank, save_all=True,
-                              append_images=[image])).any()
-    check_file(save(tmp_path, "frames.gif", image, save_all=True, append_images=[blank],
-                    duration=100), ink)
+    check_file(save(tmp_path, "pages.tif", image, save_all=True, append_images=[blank, blank]), ink)
+    assert not load_grey(
+        save(tmp_path, "blank_first.tif", blank, save_all=True, append_images=[image])
+    ).any()
+    check_file(
+        save(tmp_path, "frames.gif", image, save_all=True, append_images=[blank], duration=100), ink
+    )
 
 
 def test_ink_on_a_transparent_background(tmp_path, seven):
     _, ink = seven
     alpha = Image.fromarray(to_bytes(ink))
     size = alpha.size
-    for name, colour in (("black", (0, 0, 0)), ("white", (255, 255, 255)),
-                         ("blue", (30, 60, 200))):
+    for name, colour in (("black", (0, 0, 0)), ("white", (255, 255, 255)), ("blue", (30, 60, 200))):
         layers = [Image.new("L", size, c) for c in colour]
         rgba = Image.merge("RGBA", [*layers, alpha])
         check_file(save(tmp_path, f"{name}.png", rgba), ink)
         check_file(save(tmp_path, f"{name}.webp", rgba, lossless=True), ink)
-    check_file(save(tmp_path, "la.png", Image.merge("LA", [Image.new("L", size, 0), alpha])),
-               ink)
+    check_file(save(tmp_path, "la.png", Image.merge("LA", [Image.new("L", size, 0), alpha])), ink)
     # A palette image whose paper colour is the transparent one.
     palette = Image.fromarray(to_bytes(on_paper(ink))).convert("P")
-    check_file(save(tmp_path, "palette.png", palette, transparency=palette.getpixel((0, 0))),
-               ink)
+    check_file(save(tmp_path, "palette.png", palette, transparency=palette.getpixel((0, 0))), ink)
     # Nothing drawn at all.
     assert not load_grey(save(tmp_path, "clear.png", Image.new("RGBA", size, (0, 0, 0, 0)))).any()
 
@@ -458,13 +513,13 @@ def test_exif_orientation_is_applied(tmp_path, seven, orientation, turn):
 
 # --- Large photos ---------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory) -> tuple[Path, np.ndarray]:
     """A 6000 x 4000 JPEG "phone photo" of a 3 on lined paper in uneven light."""
     w, h = 6000, 4000
     # The digit is drawn at a tenth of the size and enlarged: the photo's optics blur.
-    small = digit("3", size=(w // 10, h // 10), box=(240, 100, 360, 300), width=12,
-                  supersample=2)
+    small = digit("3", size=(w // 10, h // 10), box=(240, 100, 360, 300), width=12, supersample=2)
     ink = np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.BILINEAR))
     light = np.linspace(0.55, 1.0, w, dtype=np.float32)[None, :]
     page = Image.fromarray(to_bytes(on_paper(ink) * light))
@@ -486,12 +541,12 @@ def test_a_large_photo_is_quick(photo):
     assert max(out.shape) == images.WORKING_SIZE
     assert elapsed < 30, f"{elapsed:.2f} s"  # only catches a hang (about 0.3 s); speed is for bench
     # The ruled lines go and the digit stays.
-    reduced = np.asarray(Image.fromarray(small).resize(out.shape[::-1],
-                                                       Image.Resampling.BILINEAR))
+    reduced = np.asarray(Image.fromarray(small).resize(out.shape[::-1], Image.Resampling.BILINEAR))
     check_found(out, reduced, recall=0.97, stray=60)
 
 
 # --- Bad input ------------------------------------------------------------------------
+
 
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A grey PNG declaring width x height whose pixel data is missing."""
@@ -502,8 +557,12 @@ def png_header_only(path: Path, width: int, height: int) -> Path:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -513,10 +572,10 @@ def tiff_with_compression(path: Path, image: Image.Image, code: int) -> Path:
     data = bytearray(path.read_bytes())
     assert data[:2] == b"II"
     ifd = struct.unpack("<I", data[4:8])[0]
-    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+    for i in range(struct.unpack("<H", data[ifd : ifd + 2])[0]):
         entry = ifd + 2 + 12 * i
-        if struct.unpack("<H", data[entry:entry + 2])[0] == 259:  # Compression
-            data[entry + 8:entry + 10] = struct.pack("<H", code)
+        if struct.unpack("<H", data[entry : entry + 2])[0] == 259:  # Compression
+            data[entry + 8 : entry + 10] = struct.pack("<H", code)
     path.write_bytes(bytes(data))
     return path
 
@@ -538,8 +597,12 @@ def bad_files(tmp_path_factory, seven) -> dict[str, Path]:
     add("black.png", lambda p: Image.new("L", (300, 200), 0).save(p))
     add("white.jpg", lambda p: Image.new("RGB", (300, 200), (255, 255, 255)).save(p))
     add("noise.png", lambda p: Image.fromarray(rng.integers(0, 256, (300, 400), np.uint8)).save(p))
-    add("noise.jpg", lambda p: Image.fromarray(rng.integers(0, 256, (300, 400, 3), np.uint8))
-        .save(p, quality=75))
+    add(
+        "noise.jpg",
+        lambda p: Image.fromarray(rng.integers(0, 256, (300, 400, 3), np.uint8)).save(
+            p, quality=75
+        ),
+    )
 
     def truncated(p: Path) -> None:
         image.convert("RGB").save(p, quality=90)
@@ -570,8 +633,15 @@ def test_bad_files_give_one_line_or_nothing(bad_files):
             assert not out.any(), f"{name}: ink found in a file without any"
             outcomes[name] = "empty"
     assert time.perf_counter() - start < 15
-    for name in ("truncated.jpg", "jpeg2000_in.tif", "unknown_compression.tif", "text.png",
-                 "empty.png", "bomb.png", "missing.png"):
+    for name in (
+        "truncated.jpg",
+        "jpeg2000_in.tif",
+        "unknown_compression.tif",
+        "text.png",
+        "empty.png",
+        "bomb.png",
+        "missing.png",
+    ):
         assert outcomes[name] != "empty", name
     assert "too large" in outcomes["bomb.png"]
     assert outcomes["missing.png"] == "no such file"
@@ -589,23 +659,28 @@ def test_huge_but_small_files_stay_within_the_memory_budget(tmp_path):
 
     Image.new("LA", (9400, 9400)).save(tmp_path / "la.png")
     Image.new("F", (9400, 9400)).save(tmp_path / "float.tif", compression="tiff_deflate")
-    Image.new("RGB", (16383, 5400), (255, 255, 255)).save(tmp_path / "wide.webp",
-                                                            lossless=True)
+    Image.new("RGB", (16383, 5400), (255, 255, 255)).save(tmp_path / "wide.webp", lossless=True)
     # The peak of the process's own memory (VmHWM: getrusage would report this test's
     # own peak, which a child inherits across exec on Linux).
-    script = ("import json, sys\n"
-              "from digitpad.core import images\n"
-              "try:\n"
-              "    images.load_grey(sys.argv[1]); answer = 'read'\n"
-              "except images.ImageError as exc:\n"
-              "    answer = str(exc)\n"
-              "peak = [int(line.split()[1]) for line in open('/proc/self/status')\n"
-              "        if line.startswith('VmHWM')][0]\n"
-              "print(json.dumps([answer, peak]))")
+    script = (
+        "import json, sys\n"
+        "from digitpad.core import images\n"
+        "try:\n"
+        "    images.load_grey(sys.argv[1]); answer = 'read'\n"
+        "except images.ImageError as exc:\n"
+        "    answer = str(exc)\n"
+        "peak = [int(line.split()[1]) for line in open('/proc/self/status')\n"
+        "        if line.startswith('VmHWM')][0]\n"
+        "print(json.dumps([answer, peak]))"
+    )
     answers = {}
     for name in ("la.png", "float.tif", "wide.webp"):
-        out = subprocess.run([sys.executable, "-c", script, str(tmp_path / name)],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stderr
         answer, peak_kb = json.loads(out.stdout)
         assert peak_kb < 600 * 1024, (name, peak_kb)

@@ -133,7 +133,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     if srv.release.is_set():
                         return
                     if srv.mode == "trickle":  # a byte every 50 ms
-                        self.wfile.write(body[k: k + 1])
+                        self.wfile.write(body[k : k + 1])
                         self.wfile.flush()
                         time.sleep(0.05)
                     else:  # no length, and no end
@@ -534,8 +534,7 @@ def test_load_only_needs_its_own_split(tmp_path, fake):
     assert len(images) == len(labels) == 5
 
 
-def _write_test_split(directory: Path, monkeypatch, images: np.ndarray,
-                      labels: np.ndarray) -> None:
+def _write_test_split(directory: Path, monkeypatch, images: np.ndarray, labels: np.ndarray) -> None:
     """The test split's two files holding these arrays, with their hashes accepted."""
     names = mnist.FILES["test"]
     payloads = (idx_bytes(images), idx_bytes(labels))
@@ -545,16 +544,14 @@ def _write_test_split(directory: Path, monkeypatch, images: np.ndarray,
 
 
 def test_load_count_mismatch(tmp_path, monkeypatch):
-    _write_test_split(tmp_path, monkeypatch, np.zeros((4, 28, 28), np.uint8),
-                      np.zeros(3, np.uint8))
+    _write_test_split(tmp_path, monkeypatch, np.zeros((4, 28, 28), np.uint8), np.zeros(3, np.uint8))
     with pytest.raises(MnistError, match="4 images but .* 3 labels") as info:
         mnist.load("test", tmp_path)
     assert_one_line(info.value)
 
 
 def test_load_wrong_image_shape(tmp_path, monkeypatch):
-    _write_test_split(tmp_path, monkeypatch, np.zeros((3, 32, 32), np.uint8),
-                      np.zeros(3, np.uint8))
+    _write_test_split(tmp_path, monkeypatch, np.zeros((3, 32, 32), np.uint8), np.zeros(3, np.uint8))
     with pytest.raises(MnistError, match=r"\(N, 28, 28\)"):
         mnist.load("test", tmp_path)
 
@@ -692,12 +689,16 @@ def test_cancel_during_download_leaves_nothing(tmp_path, fake, serve):
     assert len(srv.requests) == 1  # no other mirror or file was tried
 
 
-@pytest.mark.parametrize("mode, setting, value, reason", [
-    ("trickle", "GRACE_S", 0.5, "too slow"),                 # a byte every 50 ms
-    ("endless", "MAX_GZ_BYTES", 200_000, "more than MNIST"),  # no length and no end
-])
-def test_a_server_that_never_finishes_is_given_up(tmp_path, fake, serve, monkeypatch,
-                                                  mode, setting, value, reason):
+@pytest.mark.parametrize(
+    "mode, setting, value, reason",
+    [
+        ("trickle", "GRACE_S", 0.5, "too slow"),  # a byte every 50 ms
+        ("endless", "MAX_GZ_BYTES", 200_000, "more than MNIST"),  # no length and no end
+    ],
+)
+def test_a_server_that_never_finishes_is_given_up(
+    tmp_path, fake, serve, monkeypatch, mode, setting, value, reason
+):
     if setting == "MAX_GZ_BYTES":
         value = {name: value for name in mnist.SHA256}
     monkeypatch.setattr(mnist, setting, value)
@@ -719,8 +720,7 @@ def test_cancel_is_honoured_while_the_server_is_silent(tmp_path, fake, serve):
 
     started = time.monotonic()
     with pytest.raises(DownloadCancelled):
-        mnist.download(tmp_path / "cache", mirrors=(srv.url,), should_stop=should_stop,
-                       timeout=30)
+        mnist.download(tmp_path / "cache", mirrors=(srv.url,), should_stop=should_stop, timeout=30)
     assert time.monotonic() - started < 20  # a hang would wait out the 30 s silence
     assert listing(tmp_path / "cache") == []
 

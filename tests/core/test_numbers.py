@@ -32,18 +32,19 @@ def test_pen_numbers_are_read_about_as_well_as_their_digits(pen, recognizer):
         boxes = [d.box for d in result.digits]
         grouped += len(boxes) == 5 and all(
             b == (int(np.floor(x0)), int(np.floor(y0)), int(np.ceil(x1)), int(np.ceil(y1)))
-            for b, (x0, y0, x1, y1) in zip(boxes, number.boxes))
+            for b, (x0, y0, x1, y1) in zip(boxes, number.boxes)
+        )
         exact += result.text == number.text
-        alone += [recognize_drawing(recognizer, d).text == c
-                  for d, c in zip(number.digits, number.text)]
+        alone += [
+            recognize_drawing(recognizer, d).text == c for d, c in zip(number.digits, number.text)
+        ]
     # Measured: 60 of 60 grouped right; 0.82 exact against 0.83 for the digits alone ^ 5.
     assert grouped / len(numbers) >= 0.95
     assert exact / len(numbers) >= 0.9 * np.mean(alone) ** 5
     assert exact / len(numbers) >= 0.7
 
 
-def test_scanned_zip_codes_are_read_about_as_well_as_their_digits(mnist_test, recognizer,
-                                                                   tmp_path):
+def test_scanned_zip_codes_are_read_about_as_well_as_their_digits(mnist_test, recognizer, tmp_path):
     images, labels = mnist_test
     codes = synth.zip_codes(images, labels, 40, seed=8)
     found = exact = 0
@@ -52,10 +53,13 @@ def test_scanned_zip_codes_are_read_about_as_well_as_their_digits(mnist_test, re
         ink = synth.load_scan(code.scan, tmp_path)
         result = recognize_image(recognizer, ink)
         found += len(result.digits) == 5 and all(
-            _iou(d.box, b) > 0.5 for d, b in zip(result.digits, code.scan.boxes))
+            _iou(d.box, b) > 0.5 for d, b in zip(result.digits, code.scan.boxes)
+        )
         exact += result.text == code.scan.text
-        alone += [recognize_image(recognizer, synth.load_scan(d, tmp_path)).text == d.text
-                  for d in code.digits]
+        alone += [
+            recognize_image(recognizer, synth.load_scan(d, tmp_path)).text == d.text
+            for d in code.digits
+        ]
     # Measured: 40 of 40 found; 0.95 exact against 0.93 for the digits alone ^ 5.
     assert found / len(codes) >= 0.9
     assert exact / len(codes) >= 0.85
@@ -67,8 +71,9 @@ def test_synthetic_sets_are_deterministic(mnist_test, pen):
     a = synth.zip_codes(images, labels, 3, seed=5)
     b = synth.zip_codes(images, labels, 3, seed=5)
     assert [z.scan.data for z in a] == [z.scan.data for z in b]
-    assert [z.scan.data for z in a] != [z.scan.data for z in synth.zip_codes(images, labels, 3,
-                                                                             seed=6)]
+    assert [z.scan.data for z in a] != [
+        z.scan.data for z in synth.zip_codes(images, labels, 3, seed=6)
+    ]
     p, q = synth.pen_numbers(pen, 3, seed=5), synth.pen_numbers(pen, 3, seed=5)
     assert [n.drawing.to_dict() for n in p] == [n.drawing.to_dict() for n in q]
 
@@ -80,8 +85,12 @@ def test_scans_cover_the_formats_and_both_polarities(mnist_test):
     for scan in scans:
         with Image.open(io.BytesIO(scan.data)) as image:
             modes.add(image.mode)
-            grey = np.asarray(image.convert("L") if not image.mode.startswith("I")
-                              else image.point(lambda v: v / 257).convert("L"), dtype=np.float32)
+            grey = np.asarray(
+                image.convert("L")
+                if not image.mode.startswith("I")
+                else image.point(lambda v: v / 257).convert("L"),
+                dtype=np.float32,
+            )
         x0, y0, x1, y1 = scan.boxes[0]
         paper = float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
         digit = grey[y0:y1, x0:x1]

@@ -18,19 +18,28 @@ HEIGHT = 60.0
 def _number(mnist_test, text: str, seed: int = 0) -> tuple[np.ndarray, list]:
     """MNIST test digits of ``text`` side by side (ink bright), with their true boxes."""
     imgs, labels = mnist_test
-    patches = [synth.digit_patch(imgs[np.flatnonzero(labels == int(c))[k + 3]], 3.0, 0.0)
-               for k, c in enumerate(text)]
-    return synth.line_of_digits(patches, [0.35 * HEIGHT] * (len(text) - 1),
-                                [0.0] * len(text), np.random.default_rng(seed), HEIGHT)
+    patches = [
+        synth.digit_patch(imgs[np.flatnonzero(labels == int(c))[k + 3]], 3.0, 0.0)
+        for k, c in enumerate(text)
+    ]
+    return synth.line_of_digits(
+        patches,
+        [0.35 * HEIGHT] * (len(text) - 1),
+        [0.0] * len(text),
+        np.random.default_rng(seed),
+        HEIGHT,
+    )
 
 
 def _with_gap(ink: np.ndarray, boxes: list, after: int, width: int) -> tuple[np.ndarray, list]:
     """Open a gap of ``width`` columns after digit ``after`` (for a mark to go in)."""
     cut = boxes[after][2] + 4
-    out = np.concatenate([ink[:, :cut], np.zeros((ink.shape[0], width), np.float32),
-                          ink[:, cut:]], axis=1)
-    moved = [b if k <= after else (b[0] + width, b[1], b[2] + width, b[3])
-             for k, b in enumerate(boxes)]
+    out = np.concatenate(
+        [ink[:, :cut], np.zeros((ink.shape[0], width), np.float32), ink[:, cut:]], axis=1
+    )
+    moved = [
+        b if k <= after else (b[0] + width, b[1], b[2] + width, b[3]) for k, b in enumerate(boxes)
+    ]
     return out, moved
 
 
@@ -42,17 +51,17 @@ def _stroke(ink: np.ndarray, points, width: int) -> None:
 
 def test_separators_are_marks_left_out_of_the_text(mnist_test, recognizer):
     ink, boxes = _number(mnist_test, "15728")
-    ink, boxes = _with_gap(ink, boxes, 1, 24)   # "15.728"
-    ink, boxes = _with_gap(ink, boxes, 4, 24)   # "15.728,"
+    ink, boxes = _with_gap(ink, boxes, 1, 24)  # "15.728"
+    ink, boxes = _with_gap(ink, boxes, 4, 24)  # "15.728,"
     base = int(np.median([b[3] for b in boxes]))  # on the line the digits sit on
     dot_x = boxes[1][2] + 14
-    ink[base - 7: base - 1, dot_x: dot_x + 6] = 1.0
+    ink[base - 7 : base - 1, dot_x : dot_x + 6] = 1.0
     comma_x = boxes[4][2] + 14
     _stroke(ink, [(comma_x + 4, base - 6), (comma_x, base + 8)], 5)
     ink = np.pad(ink, ((0, 12), (0, 60)))
     dash_x = ink.shape[1] - 50
     mid = (boxes[0][1] + base) // 2
-    ink[mid: mid + 5, dash_x: dash_x + 30] = 1.0  # a trailing dash
+    ink[mid : mid + 5, dash_x : dash_x + 30] = 1.0  # a trailing dash
     result = recognize_image(recognizer, ink)
     assert result.text == "15728", result.text
     chars = [m.char for m in result.marks]
@@ -65,8 +74,16 @@ def test_separators_are_marks_left_out_of_the_text(mnist_test, recognizer):
 
 def test_equals_and_no_marks_for_parts_of_digits():
     # boxes: two digits, "=" after them; a 5's loose bar over its body is no mark
-    boxes = np.array([[0, 0, 40, 60], [50, 0, 90, 60], [100, 20, 130, 26], [100, 34, 130, 40],
-                      [150, 0, 190, 60], [152, -8, 195, -2]])
+    boxes = np.array(
+        [
+            [0, 0, 40, 60],
+            [50, 0, 90, 60],
+            [100, 20, 130, 26],
+            [100, 34, 130, 40],
+            [150, 0, 190, 60],
+            [152, -8, 195, -2],
+        ]
+    )
     areas = np.array([900, 900, 180, 180, 900, 200])
     found = marks.find_marks(boxes, areas)
     assert found == [("=", [2, 3])]
@@ -105,8 +122,13 @@ def test_a_hand_drawn_frame_is_taken_out(mnist_test, recognizer):
     h, w = ink.shape
     t = np.linspace(0.3, 0.3 + 2 * np.pi * 0.95, 60)
     rng = np.random.default_rng(0)
-    ring = [(w / 2 + 0.42 * w * np.cos(a) + rng.normal(0, 1.5),
-             h / 2 + 0.42 * h * np.sin(a) + rng.normal(0, 1.5)) for a in t]
+    ring = [
+        (
+            w / 2 + 0.42 * w * np.cos(a) + rng.normal(0, 1.5),
+            h / 2 + 0.42 * h * np.sin(a) + rng.normal(0, 1.5),
+        )
+        for a in t
+    ]
     _stroke(ink, ring, 4)
     assert pixels._frames(*_stats(ink)).any()
     for cap in (None, 1):
@@ -127,7 +149,7 @@ def test_a_zero_is_no_frame_of_a_dot(mnist_test):
     imgs, labels = mnist_test
     zero = synth.digit_patch(imgs[np.flatnonzero(labels == 0)[0]], 4.0, 0.0)
     cy, cx = zero.shape[0] // 2, zero.shape[1] // 2
-    zero[cy - 2: cy + 2, cx - 2: cx + 2] = 1.0  # a speck inside
+    zero[cy - 2 : cy + 2, cx - 2 : cx + 2] = 1.0  # a speck inside
     assert not pixels._frames(*_stats(zero)).any()
 
 
@@ -152,8 +174,12 @@ def test_a_single_digit_is_never_split(mnist_test, recognizer):
     for digit in (0, 4, 7, 2):
         for k in range(5):
             patch = synth.digit_patch(imgs[np.flatnonzero(labels == digit)[k]], 3.0, 0.0)
-            wide = np.asarray(Image.fromarray(patch, mode="F").resize(
-                (int(patch.shape[1] * 1.6), patch.shape[0])), np.float32)
+            wide = np.asarray(
+                Image.fromarray(patch, mode="F").resize(
+                    (int(patch.shape[1] * 1.6), patch.shape[0])
+                ),
+                np.float32,
+            )
             split += len(recognize_image(recognizer, wide).digits) > 1
             assert len(recognize_image(recognizer, wide, 1).digits) == 1
     assert split == 0
@@ -167,8 +193,8 @@ def test_thin_writing_beside_a_sharp_patch_of_light_is_the_ink(mnist_test, recog
     page = np.pad(1 - 0.7 * thin, 60, constant_values=1.0) * 0.55
     h, w = page.shape
     lit = np.zeros((h, w), bool)
-    lit[:, int(0.5 * w):] = True
-    lit[int(0.6 * h):, int(0.35 * w):] = True
+    lit[:, int(0.5 * w) :] = True
+    lit[int(0.6 * h) :, int(0.35 * w) :] = True
     page[lit] = np.minimum(page[lit] / 0.55 * 0.95, 0.95)
     found = images.ink_from_grey(page.astype(np.float32))
     strokes = np.pad(thin, 60) > 0.05
@@ -186,7 +212,7 @@ def test_a_leading_one_is_no_margin(mnist_test, recognizer):
     one = np.zeros((ink.shape[0], 60), np.float32)
     top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
     one[top:bottom, 20:25] = 1.0  # a plain straight 1, a digit's height, spaced as a digit
-    line = np.concatenate([one, ink[:, boxes[0][0] - 10:]], axis=1)
+    line = np.concatenate([one, ink[:, boxes[0][0] - 10 :]], axis=1)
     assert recognize_image(recognizer, images.ink_from_grey(1 - 0.8 * line)).text == "19624"
 
 
@@ -196,7 +222,7 @@ def test_ink_cut_off_by_the_edge_below_the_line_is_no_digit(mnist_test, recogniz
     page[-70:, :4] = 1.0  # a table's edge in a corner of the photo, as tall as a digit
     assert recognize_image(recognizer, page).text == "23308"
     page[:, :] = 0
-    page[80:80 + ink.shape[0], 0:ink.shape[1]] = ink  # the number itself at the edge stays
+    page[80 : 80 + ink.shape[0], 0 : ink.shape[1]] = ink  # the number itself at the edge stays
     assert recognize_image(recognizer, page).text == "23308"
 
 
@@ -206,8 +232,12 @@ def test_a_scanners_black_margin_is_no_ink(side, mnist_test, recognizer):
     grey = np.pad(1 - 0.8 * ink, 30, constant_values=1.0) * 0.9
     h, w = grey.shape
     depth = 25
-    band = {"left": np.s_[:, :depth], "top": np.s_[:depth, :], "right": np.s_[:, w - depth:],
-            "bottom": np.s_[h - depth:, :]}[side]
+    band = {
+        "left": np.s_[:, :depth],
+        "top": np.s_[:depth, :],
+        "right": np.s_[:, w - depth :],
+        "bottom": np.s_[h - depth :, :],
+    }[side]
     grey[band] = 0.06
     found = images.ink_from_grey(grey.astype(np.float32))
     assert not found[band].any()
@@ -219,10 +249,13 @@ def test_a_large_digit_drawn_with_a_fine_line_reads_as_with_a_thick_one(recogniz
     as the same digit drawn with a thick pen (a fine line alone fades to a faint grey)."""
     from digitpad.core.preprocess import image_to_field
 
-    strokes = {"3": [[(60, 40), (230, 40), (120, 140), (230, 200), (200, 300), (60, 290)]],
-               "4": [[(150, 30), (40, 220), (260, 220)], [(190, 110), (190, 330)]],
-               "0": [[(150 + 100 * np.sin(t), 180 + 150 * np.cos(t))
-                      for t in np.linspace(0, 2 * np.pi, 40)]]}
+    strokes = {
+        "3": [[(60, 40), (230, 40), (120, 140), (230, 200), (200, 300), (60, 290)]],
+        "4": [[(150, 30), (40, 220), (260, 220)], [(190, 110), (190, 330)]],
+        "0": [
+            [(150 + 100 * np.sin(t), 180 + 150 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 40)]
+        ],
+    }
     for text, lines in strokes.items():
         thick = Image.new("L", (300, 360), 0)
         fine = Image.new("L", (300, 360), 0)

@@ -49,8 +49,9 @@ def test_training_renditions_come_only_from_training_writers(pen_digits, tmp_pat
     dev_fields = pen_data.to_uint8([drawing_to_field(d.drawing) for d in dev])
     seen = {x.tobytes() for x in data.train_x}
     assert not any(x.tobytes() in seen for x in dev_fields)
-    assert len(data.calibration_y) == len(pendigits.split(pen_digits,
-                                                          pendigits.CALIBRATION_WRITERS))
+    assert len(data.calibration_y) == len(
+        pendigits.split(pen_digits, pendigits.CALIBRATION_WRITERS)
+    )
 
 
 def test_variations_keep_the_digit_recognisable_and_are_reproducible(pen_digits):
@@ -91,18 +92,20 @@ def test_crossed_seven_adds_a_bar_across_the_stem():
     crossed = cross_stem(seven, np.random.default_rng(1))
     assert len(crossed.strokes) == 2
     bar = crossed.strokes[1][:, :2]
-    assert np.ptp(bar[:, 1]) < 0.2 * np.ptp(bar[:, 0])   # about horizontal
-    assert bar[:, 0].min() < 70 - 10 < bar[:, 0].max()    # it crosses the stem
+    assert np.ptp(bar[:, 1]) < 0.2 * np.ptp(bar[:, 0])  # about horizontal
+    assert bar[:, 0].min() < 70 - 10 < bar[:, 0].max()  # it crosses the stem
 
 
 def test_non_digits_are_reproducible_and_cover_every_family():
     a = nondigits.non_digits(120, seed=3)
     b = nondigits.non_digits(120, seed=3)
     assert [x.family for x in a] == [x.family for x in b]
-    np.testing.assert_array_equal(np.concatenate(a[5].drawing.strokes),
-                                  np.concatenate(b[5].drawing.strokes))
+    np.testing.assert_array_equal(
+        np.concatenate(a[5].drawing.strokes), np.concatenate(b[5].drawing.strokes)
+    )
     assert {x.family for x in nondigits.non_digits(len(nondigits.FAMILIES), 0)} == set(
-        nondigits.FAMILIES)
+        nondigits.FAMILIES
+    )
     assert nondigits.HELD_OUT <= set(nondigits.FAMILIES)
     assert not set(nondigits.TRAINING_FAMILIES) & nondigits.HELD_OUT
     rendered = [drawing_to_field(x.drawing, x.stroke_width) for x in a if x.family != "dots"]
@@ -112,8 +115,27 @@ def test_non_digits_are_reproducible_and_cover_every_family():
 def test_no_family_is_a_shape_that_is_a_digit():
     """A single stroke upright (1) and a closed round loop (0) must never be taught as
     non-digits."""
-    banned = {"O", "o", "I", "l", "i", "S", "s", "Z", "z", "B", "b", "G", "g", "q", "D", "Q",
-              "circle", "oval", "line"}
+    banned = {
+        "O",
+        "o",
+        "I",
+        "l",
+        "i",
+        "S",
+        "s",
+        "Z",
+        "z",
+        "B",
+        "b",
+        "G",
+        "g",
+        "q",
+        "D",
+        "Q",
+        "circle",
+        "oval",
+        "line",
+    }
     assert not banned & set(nondigits.FAMILIES)
 
 

@@ -26,7 +26,7 @@ def test_reader_finds_every_digit_the_right_way_up(pen_digits):
     for d in sevens:
         rows = np.flatnonzero(drawing_to_field(d.drawing).max(axis=1) > 0.5)
         field = drawing_to_field(d.drawing) > 0.5
-        top, bottom = field[rows[0]: rows[0] + 4], field[rows[-1] - 3: rows[-1] + 1]
+        top, bottom = field[rows[0] : rows[0] + 4], field[rows[-1] - 3 : rows[-1] + 1]
         wider_on_top += top.any(axis=0).sum() > bottom.any(axis=0).sum()
     assert wider_on_top >= 45
 

@@ -98,8 +98,9 @@ def test_aspect_ratio_is_kept(aspect, tx, ty):
 def test_translation_and_scale_do_not_change_the_field(s, dx, dy, k):
     drawing = make(s)
     assume(is_digit_sized(drawing))
-    moved = make([[(x * k + dx, y * k + dy) for x, y in st_] for st_ in s],
-                 width=400 * k, height=400 * k)
+    moved = make(
+        [[(x * k + dx, y * k + dy) for x, y in st_] for st_ in s], width=400 * k, height=400 * k
+    )
     a, b = drawing_to_field(drawing), drawing_to_field(moved)
     assert b is not None
     assert np.abs(a - b).max() <= 0.05
@@ -114,9 +115,10 @@ def test_canvas_size_and_brush_do_not_matter():
 
 def test_empty_and_specks_give_no_digit():
     assert drawing_to_field(Drawing()) is None
-    assert drawing_to_field(Drawing.from_points([[[100, 100]]])) is None          # a tap
-    assert drawing_to_field(Drawing.from_points([[[100, 100], [102, 101]],
-                                                 [[50, 50]]])) is None          # specks
+    assert drawing_to_field(Drawing.from_points([[[100, 100]]])) is None  # a tap
+    assert (
+        drawing_to_field(Drawing.from_points([[[100, 100], [102, 101]], [[50, 50]]])) is None
+    )  # specks
     assert image_to_field(np.zeros((50, 50))) is None
 
 

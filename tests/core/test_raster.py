@@ -26,8 +26,12 @@ def _reference_labels(mask: np.ndarray) -> np.ndarray:
             for dy in (-1, 0, 1):
                 for dx in (-1, 0, 1):
                     u, v = a + dy, b + dx
-                    if (0 <= u < mask.shape[0] and 0 <= v < mask.shape[1] and mask[u, v]
-                            and not out[u, v]):
+                    if (
+                        0 <= u < mask.shape[0]
+                        and 0 <= v < mask.shape[1]
+                        and mask[u, v]
+                        and not out[u, v]
+                    ):
                         out[u, v] = count
                         queue.append((u, v))
     return out

@@ -70,7 +70,8 @@ def test_bad_model_files_give_one_line(tmp_path):
 
     def channels_first(config):  # NumPy would read it one way, Keras another
         next(la for la in _layers(config) if la["class_name"] == "Flatten")["config"][
-            "data_format"] = "channels_first"
+            "data_format"
+        ] = "channels_first"
 
     def grouped(config):
         _layers(config)[2]["config"]["groups"] = 2
@@ -148,25 +149,32 @@ def _zip_with(path, entries, flag_bits=0, compress_type=zipfile.ZIP_STORED):
                 if flag_bits:
                     raw[start + flag_at] |= flag_bits
                 if compress_type == 99:
-                    raw[start + method_at: start + method_at + 2] = (99).to_bytes(2, "little")
+                    raw[start + method_at : start + method_at + 2] = (99).to_bytes(2, "little")
                 start += 4
         path.write_bytes(bytes(raw))
     return path
 
 
-@pytest.mark.parametrize("config", [
-    "[]", "null", '"x"', '{"class_name": "Sequential", "config": {"layers": "x"}}',
-    '{"class_name": "Sequential", "config": {"layers": [1, 2, 3]}}',
-    '{"class_name": "Sequential", "config": {"layers": null}}',
-    '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Conv2D", '
-    '"config": [1]}]}}',
-    '{"class_name": "Sequential", "config": []}',
-    "[" * 100_000 + "]" * 100_000,
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        "[]",
+        "null",
+        '"x"',
+        '{"class_name": "Sequential", "config": {"layers": "x"}}',
+        '{"class_name": "Sequential", "config": {"layers": [1, 2, 3]}}',
+        '{"class_name": "Sequential", "config": {"layers": null}}',
+        '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Conv2D", '
+        '"config": [1]}]}}',
+        '{"class_name": "Sequential", "config": []}',
+        "[" * 100_000 + "]" * 100_000,
+    ],
+)
 def test_a_config_of_any_shape_gives_one_model_error(tmp_path, config):
     weights = zipfile.ZipFile(paths.bundled_model_path()).read("model.weights.h5")
-    path = _zip_with(tmp_path / "bad.keras", [("config.json", config),
-                                              ("model.weights.h5", weights)])
+    path = _zip_with(
+        tmp_path / "bad.keras", [("config.json", config), ("model.weights.h5", weights)]
+    )
     with pytest.raises(ModelError) as info:
         Recognizer.load(path)
     assert "\n" not in str(info.value)
@@ -183,8 +191,12 @@ def test_a_hostile_zip_gives_one_model_error(tmp_path, kind):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
-        _zip_with(path, entries, flag_bits=1 if kind == "encrypted" else 0,
-                  compress_type=99 if kind == "unknown compression" else zipfile.ZIP_STORED)
+        _zip_with(
+            path,
+            entries,
+            flag_bits=1 if kind == "encrypted" else 0,
+            compress_type=99 if kind == "unknown compression" else zipfile.ZIP_STORED,
+        )
     with pytest.raises(ModelError) as info:
         Recognizer.load(path)
     assert "\n" not in str(info.value)
@@ -201,8 +213,9 @@ def test_an_hdf5_soft_link_to_itself_gives_one_model_error(tmp_path):
     with h5py.File(blob, "r+") as h5:
         del h5["layers/conv2d/vars"]
         h5["layers/conv2d/vars"] = h5py.SoftLink("/layers/conv2d/vars")
-    path = _zip_with(tmp_path / "loop.keras", [("config.json", config),
-                                               ("model.weights.h5", blob.getvalue())])
+    path = _zip_with(
+        tmp_path / "loop.keras", [("config.json", config), ("model.weights.h5", blob.getvalue())]
+    )
     with pytest.raises(ModelError) as info:
         Recognizer.load(path)
     assert "\n" not in str(info.value)
@@ -226,19 +239,21 @@ def test_weights_that_point_outside_the_file_are_refused(tmp_path, kind):
         elif kind == "soft link":
             h5["layers/conv2d/vars/1"] = h5py.SoftLink("/layers/dense/vars/1")
         else:
-            h5["layers/conv2d/vars"].create_dataset("1", (32,), "float32",
-                                                     external=[(str(secret), 0, 128)])
-    path = _zip_with(tmp_path / "outside.keras", [("config.json", config),
-                                                  ("model.weights.h5", blob.getvalue())])
+            h5["layers/conv2d/vars"].create_dataset(
+                "1", (32,), "float32", external=[(str(secret), 0, 128)]
+            )
+    path = _zip_with(
+        tmp_path / "outside.keras", [("config.json", config), ("model.weights.h5", blob.getvalue())]
+    )
     with pytest.raises(ModelError) as info:
         Recognizer.load(path)
     assert "conv2d" in str(info.value) and "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("member, declared", [("config.json", 1 << 30),
-                                              ("model.weights.h5", 2 << 30)])
-def test_members_that_would_decompress_to_gigabytes_are_refused_unread(tmp_path, member,
-                                                                       declared):
+@pytest.mark.parametrize(
+    "member, declared", [("config.json", 1 << 30), ("model.weights.h5", 2 << 30)]
+)
+def test_members_that_would_decompress_to_gigabytes_are_refused_unread(tmp_path, member, declared):
     """A zip bomb: a member whose declared size is huge (a 1 GiB config of spaces, 2 GiB
     of weights) is refused from the directory, before a byte of it is inflated."""
     import struct
@@ -251,7 +266,7 @@ def test_members_that_would_decompress_to_gigabytes_are_refused_unread(tmp_path,
     start = 0
     while (start := raw.find(b"PK\x01\x02", start)) >= 0:
         name_len = struct.unpack_from("<H", raw, start + 28)[0]
-        if raw[start + 46: start + 46 + name_len] == name:
+        if raw[start + 46 : start + 46 + name_len] == name:
             struct.pack_into("<I", raw, start + 24, min(declared, 0xFFFFFFFE))
         start += 4
     path.write_bytes(bytes(raw))

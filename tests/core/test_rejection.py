@@ -1,4 +1,4 @@
-""""Not a digit": what is not a digit is turned away, odd real digits are still read."""
+""" "Not a digit": what is not a digit is turned away, odd real digits are still read."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ def bundled():
 
 
 def _circle(cx, cy, r, n=40):
-    return [[cx + r * math.cos(2 * math.pi * k / n), cy + r * math.sin(2 * math.pi * k / n)]
-            for k in range(n + 1)]
+    return [
+        [cx + r * math.cos(2 * math.pi * k / n), cy + r * math.sin(2 * math.pi * k / n)]
+        for k in range(n + 1)
+    ]
 
 
 def test_drawn_non_digits_are_turned_away(bundled):
@@ -39,12 +41,15 @@ def test_drawn_non_digits_are_turned_away(bundled):
     assert np.mean(held) >= 0.6  # shapes it never saw in training
 
 
-@pytest.mark.parametrize("strokes, digit", [
-    ([[[140, 30], [138, 250]]], 1),                       # a 1 as one straight stroke
-    ([[[142, 40], [139, 240]]], 1),
-    ([_circle(140, 140, 40)], 0),                         # a 0 as a small circle
-    ([_circle(140, 140, 90)], 0),
-])
+@pytest.mark.parametrize(
+    "strokes, digit",
+    [
+        ([[[140, 30], [138, 250]]], 1),  # a 1 as one straight stroke
+        ([[[142, 40], [139, 240]]], 1),
+        ([_circle(140, 140, 40)], 0),  # a 0 as a small circle
+        ([_circle(140, 140, 90)], 0),
+    ],
+)
 def test_odd_real_digits_are_still_read(bundled, strokes, digit):
     result = recognize_drawing(bundled, Drawing.from_points(strokes))
     assert result.text == str(digit) and not result.rejected
@@ -63,11 +68,18 @@ def test_the_json_line_lists_a_rejected_part_without_probabilities(bundled, tmp_
     two_parts = Drawing.from_points(
         [[[40, 40], [38, 240]]]  # a 1 on the left
         + [[[x + 300, y] for x, y, _ in s.tolist()] for s in star.strokes],
-        width=900, height=300)
+        width=900,
+        height=300,
+    )
     path = tmp_path / "one-and-star.json"
     two_parts.save(path)
-    out = subprocess.run([sys.executable, "-m", "digitpad", "predict", "--json", str(path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "digitpad", "predict", "--json", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     record = json.loads(out.stdout)
     assert record["text"] == "1" and len(record["digits"]) == 1
     assert record["digits"][0]["sure"] is True

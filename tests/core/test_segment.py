@@ -14,15 +14,16 @@ from digitpad.core.segment import pixels
 
 def _writer_digits(pen, writer: int, text: str) -> list[Drawing]:
     """The first sample of each digit of ``text`` by one writer."""
-    return [next(d.drawing for d in pen if d.writer == writer and d.label == int(c))
-            for c in text]
+    return [next(d.drawing for d in pen if d.writer == writer and d.label == int(c)) for c in text]
 
 
 # --- Drawings -------------------------------------------------------------------------
 
-FOUR = [[[40, 40], [20, 140], [110, 140]], [[90, 60], [90, 220]]]        # "L", then the stem
-FIVE = [[[60, 40], [50, 120], [110, 120], [120, 180], [100, 220], [40, 220]],  # body
-        [[60, 40], [130, 40]]]                                              # bar, after it
+FOUR = [[[40, 40], [20, 140], [110, 140]], [[90, 60], [90, 220]]]  # "L", then the stem
+FIVE = [
+    [[60, 40], [50, 120], [110, 120], [120, 180], [100, 220], [40, 220]],  # body
+    [[60, 40], [130, 40]],
+]  # bar, after it
 
 
 @pytest.mark.parametrize("strokes", [FOUR, FIVE], ids=["four", "five"])
@@ -30,7 +31,8 @@ def test_a_digit_written_in_two_strokes_stays_one_digit(strokes, recognizer):
     drawing = Drawing.from_points(strokes)
     for judge in (None, "recognizer"):
         parts = segment.split_drawing(
-            drawing, judge=None if judge is None else _drawing_judge(recognizer))
+            drawing, judge=None if judge is None else _drawing_judge(recognizer)
+        )
         assert len(parts) == 1
         assert parts[0].box == drawing.bounds()
 
@@ -96,15 +98,24 @@ def test_a_late_bar_joins_its_digit():
 
 
 def test_max_digits_caps_the_count_by_merging_the_closest(pen):
-    number = synth.write_number(_writer_digits(pen, 3, "12345"), "12345",
-                                np.random.default_rng(1), gaps=[0.4, 0.1, 0.4, 0.4])
+    number = synth.write_number(
+        _writer_digits(pen, 3, "12345"),
+        "12345",
+        np.random.default_rng(1),
+        gaps=[0.4, 0.1, 0.4, 0.4],
+    )
     assert len(segment.split_drawing(number.drawing)) == 5
     capped = segment.split_drawing(number.drawing, max_digits=4)
     assert len(capped) == 4
     # The two closest digits (2 and 3, 0.1 apart) became one.
-    assert capped[1].box == pytest.approx((number.boxes[1][0], min(number.boxes[1][1],
-                                           number.boxes[2][1]), number.boxes[2][2],
-                                           max(number.boxes[1][3], number.boxes[2][3])))
+    assert capped[1].box == pytest.approx(
+        (
+            number.boxes[1][0],
+            min(number.boxes[1][1], number.boxes[2][1]),
+            number.boxes[2][2],
+            max(number.boxes[1][3], number.boxes[2][3]),
+        )
+    )
     whole = segment.split_drawing(number.drawing, max_digits=1)
     assert len(whole) == 1 and whole[0].drawing is number.drawing
 
@@ -118,27 +129,33 @@ def test_taps_alone_are_no_digit_and_taps_near_a_digit_join_it():
 
 
 def test_recognize_drawing_returns_boxes_in_canvas_pixels_left_to_right(recognizer, pen):
-    number = synth.write_number(_writer_digits(pen, 11, "907"), "907",
-                                np.random.default_rng(2))
+    number = synth.write_number(_writer_digits(pen, 11, "907"), "907", np.random.default_rng(2))
     result = recognize_drawing(recognizer, number.drawing)
     assert result.text == "907"
     for digit, (x0, y0, x1, y1) in zip(result.digits, number.boxes):
-        assert digit.box == (int(np.floor(x0)), int(np.floor(y0)), int(np.ceil(x1)),
-                             int(np.ceil(y1)))
+        assert digit.box == (
+            int(np.floor(x0)),
+            int(np.floor(y0)),
+            int(np.ceil(x1)),
+            int(np.ceil(y1)),
+        )
         assert 0 <= digit.confidence <= 1 and digit.probabilities.shape == (10,)
     assert recognize_drawing(recognizer, number.drawing, max_digits=1).text != "907"
 
 
 # --- Images ---------------------------------------------------------------------------
 
-def _line(images: list[np.ndarray], gaps: list[float], scale: float = 3.0,
-          seed: int = 0) -> tuple[np.ndarray, list]:
+
+def _line(
+    images: list[np.ndarray], gaps: list[float], scale: float = 3.0, seed: int = 0
+) -> tuple[np.ndarray, list]:
     """MNIST digits side by side, gaps in digit heights; ink float (H, W) and true boxes."""
     rng = np.random.default_rng(seed)
     patches = [synth.digit_patch(im, scale, 0.0) for im in images]
     height = 20 * scale
-    return synth.line_of_digits(patches, [g * height for g in gaps], [0.0] * len(patches),
-                                rng, height)
+    return synth.line_of_digits(
+        patches, [g * height for g in gaps], [0.0] * len(patches), rng, height
+    )
 
 
 def _pick(mnist_test, text: str, skip: int = 0) -> list[np.ndarray]:
@@ -213,7 +230,7 @@ def test_a_broken_eight_and_a_detached_bar_are_joined(mnist_test, recognizer):
     eight = synth.digit_patch(images[np.flatnonzero(labels == 8)[0]], 5.0, 0.0)
     rows = np.flatnonzero((eight > 0.2).any(axis=1))
     middle = (rows[0] + rows[-1]) // 2
-    eight[middle - 2: middle + 2] = 0  # a gap right through the waist
+    eight[middle - 2 : middle + 2] = 0  # a gap right through the waist
     assert raster.label(eight > 0.2)[1] >= 2
     assert len(segment.split_image(eight)) == 1
     assert recognize_image(recognizer, eight).text == "8"
@@ -230,7 +247,7 @@ def test_specks_are_ignored(mnist_test):
     ink, boxes = _line(_pick(mnist_test, "42"), [0.4])
     rng = np.random.default_rng(3)
     for y, x in zip(rng.integers(0, ink.shape[0], 12), rng.integers(0, ink.shape[1], 12)):
-        ink[y: y + 2, x: x + 2] = 1.0  # dust
+        ink[y : y + 2, x : x + 2] = 1.0  # dust
     parts = segment.split_image(ink)
     assert len(parts) == 2
     assert all(_iou(p.box, b) > 0.8 for p, b in zip(parts, boxes))
@@ -241,12 +258,27 @@ def test_max_digits_caps_images_too(mnist_test):
     assert len(segment.split_image(ink)) == 4
     capped = segment.split_image(ink, max_digits=3)
     assert len(capped) == 3
-    assert _iou(capped[1].box, (boxes[1][0], min(boxes[1][1], boxes[2][1]), boxes[2][2],
-                                max(boxes[1][3], boxes[2][3]))) > 0.8
+    assert (
+        _iou(
+            capped[1].box,
+            (
+                boxes[1][0],
+                min(boxes[1][1], boxes[2][1]),
+                boxes[2][2],
+                max(boxes[1][3], boxes[2][3]),
+            ),
+        )
+        > 0.8
+    )
     whole = segment.split_image(ink, max_digits=1)
     assert len(whole) == 1
-    assert _iou(whole[0].box, (boxes[0][0], min(b[1] for b in boxes), boxes[3][2],
-                               max(b[3] for b in boxes))) > 0.8
+    assert (
+        _iou(
+            whole[0].box,
+            (boxes[0][0], min(b[1] for b in boxes), boxes[3][2], max(b[3] for b in boxes)),
+        )
+        > 0.8
+    )
 
 
 def test_empty_and_blank_images_have_no_digit():
@@ -267,8 +299,9 @@ def test_recognize_image_returns_boxes_in_image_pixels_left_to_right(mnist_test,
 
 
 def test_margin_keeps_telling_sure_from_surer():
-    p = np.array([[1.0] + [0.0] * 9, [0.999, 0.001] + [0.0] * 8, [0.1] * 10, [0.0] * 10],
-                 np.float32)
+    p = np.array(
+        [[1.0] + [0.0] * 9, [0.999, 0.001] + [0.0] * 8, [0.1] * 10, [0.0] * 10], np.float32
+    )
     m = pixels.margin(p)
     assert m[0] == 40.0 and 6.5 < m[1] < 7.5 and m[2] == pytest.approx(np.log(1 / 9))
     assert m[3] == -5.0

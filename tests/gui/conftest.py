@@ -37,6 +37,7 @@ def window(qtbot):
 @pytest.fixture
 def draw_stroke(qtbot):
     """Draw one stroke with the left mouse button through (x, y) widget pixels."""
+
     def draw(widget, points: list[tuple[int, int]]) -> None:
         qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=QPoint(*points[0]))
         for x, y in points[1:]:
@@ -62,6 +63,7 @@ def one(draw_stroke):
 @pytest.fixture
 def idle(qtbot):
     """Wait until the window has answered every request."""
+
     def wait(win, timeout: int = 5000) -> None:
         qtbot.waitUntil(lambda: not win.recognition.busy(), timeout=timeout)
 

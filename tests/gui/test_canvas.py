@@ -58,8 +58,7 @@ def test_undo_redo_and_clear(canvas, draw_stroke):
     assert not canvas.can_redo()  # a new stroke drops the redo list
 
 
-def test_points_closer_than_a_pixel_are_dropped_and_strokes_stay_on_the_paper(canvas,
-                                                                              draw_stroke):
+def test_points_closer_than_a_pixel_are_dropped_and_strokes_stay_on_the_paper(canvas, draw_stroke):
     draw_stroke(canvas, [(100, 100), (100, 100), (100, 100), (300, 100)])
     canvas.begin_stroke(QPointF(390, 290))
     canvas.extend_stroke(QPointF(900, -50))  # a drag that left the widget
@@ -96,16 +95,31 @@ def test_resize_keeps_the_drawing_scaled_and_centred(canvas, qtbot, draw_stroke)
 def _tablet(kind, pos, pressure, button=Qt.MouseButton.LeftButton):
     device = QPointingDevice.primaryPointingDevice()
     buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else button
-    return QTabletEvent(kind, device, QPointF(*pos), QPointF(*pos), pressure, 0.0, 0.0,
-                        0.0, 0.0, 0.0, Qt.KeyboardModifier.NoModifier, button, buttons)
+    return QTabletEvent(
+        kind,
+        device,
+        QPointF(*pos),
+        QPointF(*pos),
+        pressure,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        Qt.KeyboardModifier.NoModifier,
+        button,
+        buttons,
+    )
 
 
 def test_pen_pressure_is_recorded(canvas):
     from PySide6.QtWidgets import QApplication
 
-    for kind, pos, p in ((QEvent.Type.TabletPress, (50, 50), 0.2),
-                         (QEvent.Type.TabletMove, (60, 80), 0.6),
-                         (QEvent.Type.TabletRelease, (70, 110), 0.9)):
+    for kind, pos, p in (
+        (QEvent.Type.TabletPress, (50, 50), 0.2),
+        (QEvent.Type.TabletMove, (60, 80), 0.6),
+        (QEvent.Type.TabletRelease, (70, 110), 0.9),
+    ):
         QApplication.sendEvent(canvas, _tablet(kind, pos, p))
     stroke = canvas.drawing().strokes[0]
     assert np.allclose(stroke[:, 2], [0.2, 0.6, 0.9])

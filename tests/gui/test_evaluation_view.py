@@ -120,8 +120,9 @@ def test_stored_figures_come_from_the_sidecar():
 
 def test_measuring_gives_the_matrix_and_each_cells_images(tiny_mnist):
     done = []
-    result = evaluation_data.measure(FakeRecognizer().predict, tiny_mnist,
-                                     progress=lambda d, t: done.append((d, t)))
+    result = evaluation_data.measure(
+        FakeRecognizer().predict, tiny_mnist, progress=lambda d, t: done.append((d, t))
+    )
     assert result.measured and result.count == COUNT
     assert (result.confusion == expected_confusion()).all()
     assert result.accuracy == pytest.approx(1 - len(MISREAD) / COUNT)
@@ -164,8 +165,7 @@ def test_a_wrong_mnist_dir_is_named_and_no_download_offered(view, tmp_path, monk
     assert widget.download_button.isHidden()
 
 
-def test_measures_in_the_background_and_a_click_shows_that_cells_images(view, qtbot,
-                                                                        tiny_mnist):
+def test_measures_in_the_background_and_a_click_shows_that_cells_images(view, qtbot, tiny_mnist):
     widget = view(FakeRecognizer(bundled_meta()))
     qtbot.waitUntil(lambda: widget.state() == "measured", timeout=10_000)
     assert widget.heatmap.matrix() == expected_confusion().tolist()
@@ -185,8 +185,11 @@ def test_measures_in_the_background_and_a_click_shows_that_cells_images(view, qt
     assert widget.cell_images.indices() == []
     assert widget.cell_images.note() == "No test image falls in this cell."
 
-    qtbot.mouseClick(widget.heatmap, Qt.MouseButton.LeftButton,
-                     pos=widget.heatmap.cell_rect(0, 0).center().toPoint())
+    qtbot.mouseClick(
+        widget.heatmap,
+        Qt.MouseButton.LeftButton,
+        pos=widget.heatmap.cell_rect(0, 0).center().toPoint(),
+    )
     assert sorted(widget.cell_images.indices()) == [0, 10, 20, 30]
     row = [widget.per_class.item(3, c).text() for c in range(4)]
     assert row == ["3", "4", "100.00%", "50.00%"]
@@ -242,7 +245,7 @@ class _Mirror(http.server.BaseHTTPRequestHandler):
     files: dict[str, bytes] = {}
     delay = 0.0
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         data = self.files.get(self.path.lstrip("/"))
         if data is None:
             self.send_error(404)
@@ -252,7 +255,7 @@ class _Mirror(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         try:
             for start in range(0, len(data), 256):
-                self.wfile.write(data[start: start + 256])
+                self.wfile.write(data[start : start + 256])
                 self.wfile.flush()
                 time.sleep(self.delay)
         except (BrokenPipeError, ConnectionResetError):
@@ -293,8 +296,10 @@ def test_download_shows_progress_then_measures(view, qtbot, mirror, tmp_path):
     qtbot.waitUntil(lambda: widget.state() == "measured", timeout=20_000)
     assert widget.progress_dialog() is None and not labels
     cache = tmp_path / "cache" / "mnist"
-    assert sorted(p.name for p in cache.iterdir()) == ["t10k-images-idx3-ubyte.gz",
-                                                      "t10k-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     assert widget.heatmap.matrix() == expected_confusion().tolist()
 
 
@@ -318,8 +323,9 @@ def test_a_failed_download_says_why(view, qtbot, mirror):
     mirror.files = {}  # every file: 404
     widget = view(FakeRecognizer(bundled_meta()))
     widget.download_button.click()
-    qtbot.waitUntil(lambda: widget.state() == "no-data" and widget.progress_dialog() is None,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: widget.state() == "no-data" and widget.progress_dialog() is None, timeout=10_000
+    )
     assert widget.banner_text().startswith("The download failed:")
     assert "404" in widget.banner_text()
 

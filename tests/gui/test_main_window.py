@@ -56,8 +56,11 @@ def test_undo_redo_clear_through_the_shortcuts(window, qtbot, one, idle):
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.result_panel.state() == "empty", timeout=5000)
     assert window.canvas.is_empty()
-    qtbot.keyClick(window.canvas, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        window.canvas,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     qtbot.waitUntil(lambda: window.result_panel.text() == "1", timeout=5000)
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window.result_panel.state() == "empty", timeout=5000)
@@ -85,8 +88,13 @@ def test_drop_an_image_file(window, qtbot, tmp_path):
     path = one_png(tmp_path / "dropped.png")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(path)])
-    event = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(200, 200),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     window.dropEvent(event)
     qtbot.waitUntil(window.is_showing_image, timeout=10_000)
     assert window.image_view.name() == "dropped.png"
@@ -141,12 +149,16 @@ def test_a_drawing_from_elsewhere_is_fitted_to_the_canvas(window, qtbot):
     assert abs(stroke[0, 0] - w / 2) < 1 and stroke[1, 1] <= h
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"", "empty file"),
-    (b"this is text, not a PNG", "not a supported image"),
-])
-def test_a_bad_image_costs_one_line_and_nothing_else(window, qtbot, one, tmp_path, content,
-                                                     expected):
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "empty file"),
+        (b"this is text, not a PNG", "not a supported image"),
+    ],
+)
+def test_a_bad_image_costs_one_line_and_nothing_else(
+    window, qtbot, one, tmp_path, content, expected
+):
     one(window.canvas)
     qtbot.waitUntil(lambda: window.result_panel.text() == "1", timeout=5000)
     bad = tmp_path / "bad.png"
@@ -240,8 +252,11 @@ def test_model_card_and_about(window, qtbot, monkeypatch):
     qtbot.addWidget(card)
     assert "Model Card" in card.browser.toPlainText()
     shown = {}
-    monkeypatch.setattr(dialogs.QMessageBox, "about",
-                        lambda parent, title, text: shown.update(title=title, text=text))
+    monkeypatch.setattr(
+        dialogs.QMessageBox,
+        "about",
+        lambda parent, title, text: shown.update(title=title, text=text),
+    )
     window.show_about()
     assert "DigitPad" in shown["text"] and "PySide6" in shown["text"]
     assert "99." in shown["text"]

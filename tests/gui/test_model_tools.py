@@ -22,8 +22,9 @@ def make_version(name: str, accuracy: float = 0.99, complete: bool = True) -> Pa
     folder.mkdir(parents=True)
     shutil.copyfile(paths.bundled_model_path(), folder / "model.keras")
     if complete:
-        (folder / "model.json").write_text(json.dumps({"recipe": "card",
-                                                       "test": {"accuracy": accuracy}}))
+        (folder / "model.json").write_text(
+            json.dumps({"recipe": "card", "test": {"accuracy": accuracy}})
+        )
     return folder
 
 
@@ -67,8 +68,9 @@ def test_the_versions_menu_switches_models(window, qtbot):
     assert texts == ["Bundled model", "20260101-100000-card  ·  98.76%"]
     assert menu.actions()[0].isChecked()
     menu.actions()[-1].trigger()
-    qtbot.waitUntil(lambda: Path(window.recognition.recognizer.path)
-                    == folder / "model.keras", timeout=10_000)
+    qtbot.waitUntil(
+        lambda: Path(window.recognition.recognizer.path) == folder / "model.keras", timeout=10_000
+    )
     window.tools.fill_versions_menu(menu)
     assert menu.actions()[-1].isChecked() and not menu.actions()[0].isChecked()
 
@@ -84,8 +86,14 @@ def test_a_version_that_fails_to_load_falls_back_with_a_warning(window, qtbot):
 def test_the_tools_menu_has_every_entry(window):
     menus = {m.title().replace("&", ""): m for m in window.menuBar().findChildren(QMenu)}
     tools = [a.text().replace("&", "") for a in menus["Tools"].actions() if a.text()]
-    assert tools == ["Evaluate Model", "Retrain Model…", "Correct the Digit", "My Samples…",
-                     "Model Versions", "Revert to Bundled Model"]
+    assert tools == [
+        "Evaluate Model",
+        "Retrain Model…",
+        "Correct the Digit",
+        "My Samples…",
+        "Model Versions",
+        "Revert to Bundled Model",
+    ]
     a = window.actions_by_name
     assert a["evaluate"].shortcut().toString() == "Ctrl+E"
     assert a["retrain"].shortcut().toString() == "Ctrl+R"
@@ -120,8 +128,9 @@ def test_heatmap_cells_tooltips_and_keys(qtbot):
     assert heatmap.describe_cell(4, 9) == "True 4, read as 9: 7 images (6.5% of the 4s)"
     qtbot.keyClick(heatmap, Qt.Key.Key_Left)
     assert chosen[-1] == (4, 8)
-    heatmap.set_matrix([[-1 if t == p else 0 for p in range(10)] for t in range(10)],
-                       mode="difference")
+    heatmap.set_matrix(
+        [[-1 if t == p else 0 for p in range(10)] for t in range(10)], mode="difference"
+    )
     assert heatmap.describe_cell(2, 2) == "True 2, read as 2: -1 correct answers"
     assert not heatmap.render_image("Title").isNull()
     with pytest.raises(ValueError):

@@ -34,6 +34,7 @@ def test_a_failing_job_reports_one_line(qtbot):
     thread.job_failed.connect(lambda kind, job_id, message: failed.append(message))
     thread.start()
     try:
+
         def broken():
             raise ImageError("not a supported image file")
 

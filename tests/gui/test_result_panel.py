@@ -86,8 +86,17 @@ def test_bars_describe_themselves_for_screen_readers(panel):
     assert "7: 99.8%" in description and description.count(":") == 10
 
 
-@pytest.mark.parametrize("p, text", [(1.0, "100%"), (0.99996, "100%"), (0.9996, "100.0%"),
-                                     (0.5, "50.0%"), (0.0004, "<0.1%"), (0.0, "0%")])
+@pytest.mark.parametrize(
+    "p, text",
+    [
+        (1.0, "100%"),
+        (0.99996, "100%"),
+        (0.9996, "100.0%"),
+        (0.5, "50.0%"),
+        (0.0004, "<0.1%"),
+        (0.0, "0%"),
+    ],
+)
 def test_percent(p, text):
     assert percent(p) == text
 
@@ -108,7 +117,6 @@ def test_marks_left_out_of_a_number_are_mentioned(panel):
     from digitpad.core.recognizer import Rejected
 
     field = np.zeros((28, 28), np.float32)
-    panel.show_result(Result((digit(4, 0.99), digit(2, 0.99)),
-                             (Rejected((30, 0, 40, 3), field),)))
+    panel.show_result(Result((digit(4, 0.99), digit(2, 0.99)), (Rejected((30, 0, 40, 3), field),)))
     assert panel.state() == "sure" and panel.text() == "42"
     assert "1 mark that is not a digit left out" in panel.status_text()

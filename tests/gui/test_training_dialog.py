@@ -35,17 +35,39 @@ def open_dialog(window, command, epochs: int = 2, recipe: str = "card") -> Train
 def test_arguments_follow_the_options(tmp_path):
     out = tmp_path / "v1"
     card = build_arguments(TrainingOptions("card", 3, 64, augment=False), out)
-    assert card == ["--recipe", "card", "--epochs", "3", "--batch-size", "64",
-                    "--output", str(out), "--progress", "json"]
+    assert card == [
+        "--recipe",
+        "card",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "64",
+        "--output",
+        str(out),
+        "--progress",
+        "json",
+    ]
     plain = build_arguments(TrainingOptions("default", 45, 128, augment=False), out)
     assert "--no-augment" in plain
     assert "--no-augment" not in build_arguments(TrainingOptions("default", 45, 128), out)
-    samples = build_arguments(TrainingOptions("default", 5, 128, include_samples=True), out,
-                              tmp_path / "samples", tmp_path / "model.keras", ["--limit", "9"])
-    assert samples[-6:] == ["--samples", str(tmp_path / "samples"), "--init-model",
-                            str(tmp_path / "model.keras"), "--limit", "9"]
-    assert "--samples" not in build_arguments(TrainingOptions(include_samples=False), out,
-                                              tmp_path / "samples")
+    samples = build_arguments(
+        TrainingOptions("default", 5, 128, include_samples=True),
+        out,
+        tmp_path / "samples",
+        tmp_path / "model.keras",
+        ["--limit", "9"],
+    )
+    assert samples[-6:] == [
+        "--samples",
+        str(tmp_path / "samples"),
+        "--init-model",
+        str(tmp_path / "model.keras"),
+        "--limit",
+        "9",
+    ]
+    assert "--samples" not in build_arguments(
+        TrainingOptions(include_samples=False), out, tmp_path / "samples"
+    )
 
 
 def test_the_trainer_is_this_program_frozen_or_not(monkeypatch):
@@ -97,8 +119,10 @@ def test_a_finished_run_compares_and_use_new_model_switches(window, qtbot, fake_
     assert output.name in window.model_text()
 
     window.actions_by_name["revert"].trigger()
-    qtbot.waitUntil(lambda: Path(window.recognition.recognizer.path)
-                    == paths.bundled_model_path(), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: Path(window.recognition.recognizer.path) == paths.bundled_model_path(),
+        timeout=10_000,
+    )
     assert settings.open_settings().value(settings.MODEL_PATH) is None
     assert not window.actions_by_name["revert"].isEnabled()
     assert output.is_dir()  # reverting keeps the version
@@ -134,8 +158,9 @@ def test_discard_deletes_the_new_version(window, qtbot, fake_trainer):
     assert Path(window.recognition.recognizer.path) == paths.bundled_model_path()
 
 
-def test_cancel_terminates_the_trainer_and_keeps_the_model(window, qtbot, fake_trainer,
-                                                           monkeypatch):
+def test_cancel_terminates_the_trainer_and_keeps_the_model(
+    window, qtbot, fake_trainer, monkeypatch
+):
     monkeypatch.setenv("FAKE_TRAINER_MODE", "slow")
     dialog = open_dialog(window, fake_trainer, epochs=50)
     dialog.start()
@@ -153,8 +178,7 @@ def test_cancel_terminates_the_trainer_and_keeps_the_model(window, qtbot, fake_t
     assert not dialog.process.is_running()
 
 
-def test_closing_the_dialog_mid_run_stops_the_trainer(window, qtbot, fake_trainer,
-                                                      monkeypatch):
+def test_closing_the_dialog_mid_run_stops_the_trainer(window, qtbot, fake_trainer, monkeypatch):
     monkeypatch.setenv("FAKE_TRAINER_MODE", "slow")
     dialog = open_dialog(window, fake_trainer, epochs=50)
     dialog.start()
@@ -195,8 +219,7 @@ def test_a_trainer_that_cannot_start_is_a_failure(window, qtbot, tmp_path):
     assert "could not be started" in dialog.failure_text()
 
 
-def test_including_samples_fine_tunes_and_reports_before_and_after(window, qtbot,
-                                                                   fake_trainer):
+def test_including_samples_fine_tunes_and_reports_before_and_after(window, qtbot, fake_trainer):
     drawing = Drawing.from_points([[[10, 10], [10, 90]]], 100, 100)
     for label in (1, 1, 7):
         sample_store.save_sample(drawing, label)
@@ -225,8 +248,7 @@ def test_the_options_are_remembered(window, fake_trainer, qtbot):
     window.tools.retrain()
     again = window.tools.training_dialog
     assert again is not dialog
-    assert again.options() == TrainingOptions("card", 7, 64, augment=False,
-                                              include_samples=False)
+    assert again.options() == TrainingOptions("card", 7, 64, augment=False, include_samples=False)
 
 
 @pytest.mark.slow
@@ -250,8 +272,9 @@ def test_a_real_training_run_through_the_dialog(window, qtbot, mnist_dir, monkey
     assert dialog.curves.point_counts()[0] >= 1
     assert dialog.comparison.text("accuracy", "new") == f"{meta['test']['accuracy']:.2%}"
     dialog.use_new_model()
-    qtbot.waitUntil(lambda: Path(window.recognition.recognizer.path) == output / "model.keras",
-                    timeout=15_000)
+    qtbot.waitUntil(
+        lambda: Path(window.recognition.recognizer.path) == output / "model.keras", timeout=15_000
+    )
 
 
 def test_training_figures_are_those_since_the_last_report(qtbot):
@@ -262,13 +285,24 @@ def test_training_figures_are_those_since_the_last_report(qtbot):
     process.batch_measured.connect(lambda *values: seen.append(values))
 
     def batch(epoch, number, loss, accuracy):
-        process._handle_line(json.dumps({"event": "batch", "epoch": epoch, "epochs": 2,
-                                         "batch": number, "batches": 40, "loss": loss,
-                                         "accuracy": accuracy, "eta_s": 9}))
+        process._handle_line(
+            json.dumps(
+                {
+                    "event": "batch",
+                    "epoch": epoch,
+                    "epochs": 2,
+                    "batch": number,
+                    "batches": 40,
+                    "loss": loss,
+                    "accuracy": accuracy,
+                    "eta_s": 9,
+                }
+            )
+        )
 
     batch(1, 10, 0.5, 0.8)
-    batch(1, 20, 0.4, 0.85)   # Keras' means since the epoch began: batches 11-20 alone
-    batch(2, 5, 0.2, 0.95)    # a new epoch starts a new mean
+    batch(1, 20, 0.4, 0.85)  # Keras' means since the epoch began: batches 11-20 alone
+    batch(2, 5, 0.2, 0.95)  # a new epoch starts a new mean
     assert seen[0] == pytest.approx((0.25, 0.5, 0.8))
     assert seen[1] == pytest.approx((0.5, 0.3, 0.9))
     assert seen[2] == pytest.approx((1.125, 0.2, 0.95))

@@ -19,39 +19,45 @@ import check_frozen  # noqa: E402
 import trim  # noqa: E402
 
 
-@pytest.mark.parametrize("dest", [
-    "PySide6/Qt/translations/qtbase_de.qm",                 # Linux, macOS
-    "PySide6/translations/qt_fr.qm",                         # Windows
-    "PySide6/Qt/plugins/platforms/libqvnc.so",
-    "PySide6/Qt/plugins/platforms/libqeglfs.so",
-    "PySide6\\plugins\\platforms\\qlinuxfb.dll",
-    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
-    "PySide6/Qt/plugins/egldeviceintegrations/libqeglfs-x11-integration.so",
-    "PySide6/Qt/plugins/imageformats/libqtga.so",
-    "tensorflow/lite/python/libpywrap_tflite_common.so",
-    "tensorflow/compiler/tf2xla/ops/_xla_ops.so",
-    "tensorflow/include/tensorflow/core/framework/tensor.h",
-])
+@pytest.mark.parametrize(
+    "dest",
+    [
+        "PySide6/Qt/translations/qtbase_de.qm",  # Linux, macOS
+        "PySide6/translations/qt_fr.qm",  # Windows
+        "PySide6/Qt/plugins/platforms/libqvnc.so",
+        "PySide6/Qt/plugins/platforms/libqeglfs.so",
+        "PySide6\\plugins\\platforms\\qlinuxfb.dll",
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+        "PySide6/Qt/plugins/egldeviceintegrations/libqeglfs-x11-integration.so",
+        "PySide6/Qt/plugins/imageformats/libqtga.so",
+        "tensorflow/lite/python/libpywrap_tflite_common.so",
+        "tensorflow/compiler/tf2xla/ops/_xla_ops.so",
+        "tensorflow/include/tensorflow/core/framework/tensor.h",
+    ],
+)
 def test_unwanted(dest):
     assert trim.unwanted(dest)
 
 
-@pytest.mark.parametrize("dest", [
-    "PySide6/Qt/plugins/platforms/libqxcb.so",
-    "PySide6/Qt/plugins/platforms/libqwayland.so",
-    "PySide6/Qt/plugins/platforms/libqoffscreen.so",
-    "PySide6/Qt/plugins/platforms/libqminimal.so",
-    "PySide6/plugins/platforms/qwindows.dll",
-    "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
-    "PySide6/plugins/styles/qmodernwindowsstyle.dll",
-    "PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so",
-    "PySide6/Qt/plugins/imageformats/libqjpeg.so",
-    "PySide6/Qt/lib/libQt6Widgets.so.6",
-    "tensorflow/libtensorflow_cc.so.2",
-    "tensorflow/python/profiler/internal/_pywrap_profiler_plugin.so",
-    "resources/model.keras",
-    "resources/mnist/t10k-images-idx3-ubyte.gz",
-])
+@pytest.mark.parametrize(
+    "dest",
+    [
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqwayland.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "PySide6/Qt/plugins/platforms/libqminimal.so",
+        "PySide6/plugins/platforms/qwindows.dll",
+        "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
+        "PySide6/plugins/styles/qmodernwindowsstyle.dll",
+        "PySide6/Qt/plugins/platformthemes/libqxdgdesktopportal.so",
+        "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+        "PySide6/Qt/lib/libQt6Widgets.so.6",
+        "tensorflow/libtensorflow_cc.so.2",
+        "tensorflow/python/profiler/internal/_pywrap_profiler_plugin.so",
+        "resources/model.keras",
+        "resources/mnist/t10k-images-idx3-ubyte.gz",
+    ],
+)
 def test_wanted(dest):
     assert not trim.unwanted(dest)
 
@@ -92,15 +98,26 @@ def test_keep_drops_the_libraries_only_unwanted_binaries_needed(monkeypatch):
     assert [d for d, _, _ in kept_datas] == ["libQt6XcbQpa.so.6", "resources/model.keras"]
 
 
-@pytest.mark.parametrize("output, fatal", [
-    ("Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'x'", True),
-    ('qt.qpa.plugin: Could not load the Qt platform plugin "xcb" in "" even though it was '
-     "found.", True),
-    ("[PYI-12345:ERROR] Failed to execute script 'digitpad_app' due to unhandled exception",
-     True),
-    ('{"event": "done", "output": "/tmp/x"}', False),
-    ("I tensorflow/core/util/port.cc:153] oneDNN custom operations are on.", False),
-])
+@pytest.mark.parametrize(
+    "output, fatal",
+    [
+        (
+            "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'x'",
+            True,
+        ),
+        (
+            'qt.qpa.plugin: Could not load the Qt platform plugin "xcb" in "" even though it was '
+            "found.",
+            True,
+        ),
+        (
+            "[PYI-12345:ERROR] Failed to execute script 'digitpad_app' due to unhandled exception",
+            True,
+        ),
+        ('{"event": "done", "output": "/tmp/x"}', False),
+        ("I tensorflow/core/util/port.cc:153] oneDNN custom operations are on.", False),
+    ],
+)
 def test_frozen_check_failure_patterns(output, fatal):
     assert bool(check_frozen.FATAL.search(output)) is fatal
 
@@ -160,8 +177,17 @@ def test_linux_menu_entry_script(tmp_path):
     lines = entry.read_text().splitlines()
     assert lines[0] == "[Desktop Entry]"
     assert f'Exec="{app}/DigitPad"' in lines  # quoted: the folder has a space
-    assert (tmp_path / "home" / ".local" / "share" / "icons" / "hicolor" / "512x512" / "apps"
-            / "digitpad.png").read_bytes() == b"png"
+    assert (
+        tmp_path
+        / "home"
+        / ".local"
+        / "share"
+        / "icons"
+        / "hicolor"
+        / "512x512"
+        / "apps"
+        / "digitpad.png"
+    ).read_bytes() == b"png"
 
     subprocess.run(["sh", str(script), "--remove"], env=env, check=True, capture_output=True)
     assert not entry.exists()

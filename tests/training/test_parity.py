@@ -20,8 +20,7 @@ def test_numpy_matches_keras_on_the_whole_test_set(mnist_test):
     names = [m["file"] for m in recognizer.meta.get("members", [])] or [paths.MODEL_FILE]
     outputs = []
     for name, weights in zip(names, recognizer.members, strict=True):
-        model = keras.saving.load_model(paths.resources_dir() / name, safe_mode=True,
-                                        compile=False)
+        model = keras.saving.load_model(paths.resources_dir() / name, safe_mode=True, compile=False)
         expected = model.predict(images[..., None], batch_size=1000, verbose=0)
         got = forward(weights, images)
         assert (got.argmax(axis=1) == expected.argmax(axis=1)).all(), name

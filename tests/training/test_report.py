@@ -21,8 +21,22 @@ SECTIONS = [
 
 # MNIST test-set class sizes, and 59 plausible mistakes (true, predicted): count.
 SUPPORT = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-ERRORS = {(4, 9): 7, (9, 4): 5, (7, 2): 6, (2, 7): 5, (5, 3): 4, (3, 5): 4, (8, 9): 3,
-          (6, 0): 4, (1, 7): 3, (9, 7): 4, (8, 3): 3, (0, 6): 3, (2, 8): 4, (7, 9): 4}
+ERRORS = {
+    (4, 9): 7,
+    (9, 4): 5,
+    (7, 2): 6,
+    (2, 7): 5,
+    (5, 3): 4,
+    (3, 5): 4,
+    (8, 9): 3,
+    (6, 0): 4,
+    (1, 7): 3,
+    (9, 7): 4,
+    (8, 3): 3,
+    (0, 6): 3,
+    (2, 8): 4,
+    (7, 9): 4,
+}
 
 
 def fake_confusion() -> np.ndarray:
@@ -47,26 +61,45 @@ def meta():
     ]
     epochs = 40
     return {
-        "format": "digitpad-model", "version": 1,
+        "format": "digitpad-model",
+        "version": 1,
         "recipe": "default",
         "recipe_description": "Small random shifts and rotations; Adam with cosine decay.",
-        "seed": 0, "epochs": epochs, "epochs_completed": epochs, "batch_size": 128,
+        "seed": 0,
+        "epochs": epochs,
+        "epochs_completed": epochs,
+        "batch_size": 128,
         "limit": None,
         "command": "digitpad train --recipe default --seed 0",
-        "train_count": 54000, "validation_count": 6000,
+        "train_count": 54000,
+        "validation_count": 6000,
         "data_sha256": {"train-images-idx3-ubyte": "ab" * 32, "t10k-labels-idx1-ubyte": "cd" * 32},
-        "versions": {"python": "3.11.7", "tensorflow": "2.20.0", "keras": "3.15.1",
-                     "numpy": "2.4.6"},
-        "created": "2026-11-24T12:00:00Z", "training_seconds": 1234.5,
+        "versions": {
+            "python": "3.11.7",
+            "tensorflow": "2.20.0",
+            "keras": "3.15.1",
+            "numpy": "2.4.6",
+        },
+        "created": "2026-11-24T12:00:00Z",
+        "training_seconds": 1234.5,
         "parameters": 34826,
-        "layers": [{"name": n, "type": t, "output_shape": s, "params": p}
-                   for n, t, s, p in layers],
-        "history": {"loss": [0.3] * epochs, "accuracy": [0.95] * epochs,
-                    "val_loss": [0.025] * epochs, "val_accuracy": [0.9935] * epochs},
-        "test": {"accuracy": float(np.trace(cm) / cm.sum()), "loss": 0.0201,
-                 "count": int(cm.sum()), "confusion": cm.tolist(),
-                 "precision": [0.99] * 10, "recall": [0.99] * 10},
-        "model_file": "model.keras", "model_sha256": "ef" * 32,
+        "layers": [{"name": n, "type": t, "output_shape": s, "params": p} for n, t, s, p in layers],
+        "history": {
+            "loss": [0.3] * epochs,
+            "accuracy": [0.95] * epochs,
+            "val_loss": [0.025] * epochs,
+            "val_accuracy": [0.9935] * epochs,
+        },
+        "test": {
+            "accuracy": float(np.trace(cm) / cm.sum()),
+            "loss": 0.0201,
+            "count": int(cm.sum()),
+            "confusion": cm.tolist(),
+            "precision": [0.99] * 10,
+            "recall": [0.99] * 10,
+        },
+        "model_file": "model.keras",
+        "model_sha256": "ef" * 32,
     }
 
 
@@ -131,7 +164,9 @@ def test_summarise(meta):
 
 
 def test_imports_without_tensorflow():
-    code = ("import sys, training.report; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
+    code = (
+        "import sys, training.report; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

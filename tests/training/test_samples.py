@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("keras")
 
-from digitpad.core import paths  # noqa: E402
-from digitpad.core.drawing import Drawing  # noqa: E402
-from training.samples import load_samples, repeats  # noqa: E402
-from training.train import TrainConfig, TrainingError, train  # noqa: E402
+from digitpad.core import paths
+from digitpad.core.drawing import Drawing
+from training.samples import load_samples, repeats
+from training.train import TrainConfig, TrainingError, train
 
 
 def write_samples(folder, count=10):
@@ -37,10 +37,18 @@ def test_samples_split_and_skip_unusable_files(tmp_path):
 @pytest.mark.slow
 def test_fine_tune_with_samples_reports_before_and_after(tmp_path, mnist_dir):
     write_samples(tmp_path / "s", 10)
-    result = train(TrainConfig(
-        output=tmp_path / "out", recipe="default", epochs=1, limit=1000,
-        data_dir=str(mnist_dir), samples_dir=str(tmp_path / "s"),
-        init_model=str(paths.bundled_model_path()), augment=False))
+    result = train(
+        TrainConfig(
+            output=tmp_path / "out",
+            recipe="default",
+            epochs=1,
+            limit=1000,
+            data_dir=str(mnist_dir),
+            samples_dir=str(tmp_path / "s"),
+            init_model=str(paths.bundled_model_path()),
+            augment=False,
+        )
+    )
     meta = json.loads((tmp_path / "out" / "model.json").read_text())
     assert meta["samples"]["count"] == 10 and meta["samples"]["held_out"] == 2
     assert meta["samples"]["accuracy_before"] == 1.0  # the bundled model reads these 1s
@@ -74,14 +82,18 @@ def _with_config(tmp_path, name, change):
 
 def _lambda_initializer(config):
     layer = next(la for la in config["config"]["layers"] if la["class_name"] == "Conv2D")
-    layer["config"]["kernel_initializer"] = {"class_name": "__lambda__",
-                                             "config": {"code": "print('pwned')"}}
+    layer["config"]["kernel_initializer"] = {
+        "class_name": "__lambda__",
+        "config": {"code": "print('pwned')"},
+    }
     return config
 
 
 def _input_is_a_lambda(config):
-    config["config"]["layers"][0] = {"class_name": "Lambda", "config": {
-        "function": {"class_name": "__lambda__", "config": {"code": "0"}}}}
+    config["config"]["layers"][0] = {
+        "class_name": "Lambda",
+        "config": {"function": {"class_name": "__lambda__", "config": {"code": "0"}}},
+    }
     return config
 
 
@@ -93,8 +105,7 @@ def _os_module(config):
 
 
 @pytest.mark.parametrize("change", [lambda c: [], _input_is_a_lambda, _os_module])
-def test_fine_tuning_from_a_hostile_model_is_one_line_and_runs_nothing(tmp_path, change,
-                                                                      capfd):
+def test_fine_tuning_from_a_hostile_model_is_one_line_and_runs_nothing(tmp_path, change, capfd):
     path = _with_config(tmp_path, "hostile.keras", change)
     with pytest.raises(TrainingError, match="cannot fine-tune") as info:
         train(TrainConfig(output=tmp_path / "out", init_model=str(path)))

@@ -24,16 +24,31 @@ def test_architecture_is_the_card():
     model = build_model()
     assert model.count_params() == CARD_PARAMETERS == 34826
     assert [type(layer).__name__ for layer in model.layers] == [
-        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"]
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dropout",
+        "Dense",
+    ]
 
 
 @pytest.mark.slow
 def test_one_epoch_on_2000_images_writes_a_usable_model(tmp_path, mnist_dir):
     events = []
-    result = train(TrainConfig(output=tmp_path, recipe="default", epochs=1, limit=2000,
-                               data_dir=str(mnist_dir), members=2), on_progress=events.append)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [*OUTPUT_FILES, "member-2.keras"])
+    result = train(
+        TrainConfig(
+            output=tmp_path,
+            recipe="default",
+            epochs=1,
+            limit=2000,
+            data_dir=str(mnist_dir),
+            members=2,
+        ),
+        on_progress=events.append,
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*OUTPUT_FILES, "member-2.keras"])
     meta = json.loads((tmp_path / "model.json").read_text())
     assert meta["parameters"] == 34826 and meta["train_count"] == 1800
     assert meta["validation_count"] == 200 and meta["epochs_completed"] == 1
@@ -55,8 +70,10 @@ def test_one_epoch_on_2000_images_writes_a_usable_model(tmp_path, mnist_dir):
     assert max(e["epoch"] for e in events if e["event"] == "epoch") == 2
     assert {e["epochs"] for e in events if e["event"] == "epoch"} == {2}
     # Calibrated, with a non-digit check, and every data source named with its licence.
-    assert meta["calibration"]["temperature"] > 0 and len(
-        meta["calibration"]["member_temperatures"]) == 2
+    assert (
+        meta["calibration"]["temperature"] > 0
+        and len(meta["calibration"]["member_temperatures"]) == 2
+    )
     assert recognizer.check is not None and recognizer.check.weights.shape == (2, 1600)
     names = " ".join(s["name"] for s in meta["data_sources"])
     assert "MNIST" in names and "non-digits" in names
@@ -77,8 +94,17 @@ def test_cancel_mid_epoch_leaves_the_previous_model_untouched(tmp_path, mnist_di
         return len(checks) > 5
 
     with pytest.raises(TrainingCancelled):
-        train(TrainConfig(output=tmp_path, recipe="card", epochs=2, limit=2000,
-                          batch_size=32, data_dir=str(mnist_dir)), should_stop=should_stop)
+        train(
+            TrainConfig(
+                output=tmp_path,
+                recipe="card",
+                epochs=2,
+                limit=2000,
+                batch_size=32,
+                data_dir=str(mnist_dir),
+            ),
+            should_stop=should_stop,
+        )
     assert len(checks) == 6  # it stopped at the first batch that asked
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == previous
 
@@ -88,9 +114,28 @@ def test_sigterm_stops_the_cli_within_a_batch_and_writes_nothing(tmp_path, mnist
     out = tmp_path / "out"
     env = {**os.environ, "DIGITPAD_MNIST_DIR": str(mnist_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "digitpad", "train", "--recipe", "card", "--limit", "6000",
-         "--epochs", "5", "--progress", "json", "--output", str(out)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "digitpad",
+            "train",
+            "--recipe",
+            "card",
+            "--limit",
+            "6000",
+            "--epochs",
+            "5",
+            "--progress",
+            "json",
+            "--output",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     events = []
     try:
         for line in proc.stdout:
@@ -119,8 +164,9 @@ def test_an_unwritable_output_is_refused_before_training(tmp_path, where):
     output = blocker / "model" if where == "under a file" else blocker
     started = []
     with pytest.raises(TrainingError, match="cannot write the model") as info:
-        train(TrainConfig(output=output, epochs=1, limit=500),
-              on_progress=lambda e: started.append(e))
+        train(
+            TrainConfig(output=output, epochs=1, limit=500), on_progress=lambda e: started.append(e)
+        )
     assert "\n" not in str(info.value)
     assert not started  # refused before loading anything
 

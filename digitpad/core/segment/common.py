@@ -25,16 +25,17 @@ def read(judge: Judge, items: list) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(probs, np.float64), np.asarray(likeness, np.float64)
 
 
-def cap_digits(groups: list, boxes: list, max_digits: int, box_of: Callable,
-               merge: Callable) -> list:
+def cap_digits(
+    groups: list, boxes: list, max_digits: int, box_of: Callable, merge: Callable
+) -> list:
     """Merge the neighbours with the smallest horizontal gap until at most max_digits
     remain; `box_of` gives a merged group's box, `merge` merges two groups."""
     groups, boxes = list(groups), list(boxes)
     while len(groups) > max(1, max_digits):
         gaps = [boxes[k + 1][0] - boxes[k][2] for k in range(len(groups) - 1)]
         k = int(np.argmin(gaps))
-        groups[k: k + 2] = [merge(groups[k], groups[k + 1])]
-        boxes[k: k + 2] = [box_of(groups[k])]
+        groups[k : k + 2] = [merge(groups[k], groups[k + 1])]
+        boxes[k : k + 2] = [box_of(groups[k])]
     return groups
 
 

@@ -25,17 +25,18 @@ import numpy as np
 from digitpad.core.raster import dilate, stroke_width
 from digitpad.core.segment.common import Judge, read
 
-CUT_STEP = 1 / 7       # candidate cuts this far apart, x the digit height
-CUT_REACH = 0.6        # a cut's path strays at most this x CUT_STEP from its column
-STRAY_COST = 0.3       # cost of straying from the column, per CUT_STEP, against ink
-MAX_SPAN = 1.6         # one digit is at most this wide x the digit height
-MIN_TALL = 0.45        # ... and its ink at least this tall x the piece's
-LONE_CUT = 3.0         # a piece alone: each cut costs this much more
+CUT_STEP = 1 / 7  # candidate cuts this far apart, x the digit height
+CUT_REACH = 0.6  # a cut's path strays at most this x CUT_STEP from its column
+STRAY_COST = 0.3  # cost of straying from the column, per CUT_STEP, against ink
+MAX_SPAN = 1.6  # one digit is at most this wide x the digit height
+MIN_TALL = 0.45  # ... and its ink at least this tall x the piece's
+LONE_CUT = 3.0  # a piece alone: each cut costs this much more
 # Log-odds that a candidate is one whole digit, over FEATURES (fitted by
 # training/fit_cuts.py; see there).
-SCORE_WEIGHTS = np.array([-0.5932, 0.1789, 0.1113, 3.4134, -2.3060, 1.5314, -1.4991, -1.0700,
-                          0.2372, 0.3354, -3.9255])
-MAX_CUTS = 60          # beyond this many candidates the piece is noise: it stays whole
+SCORE_WEIGHTS = np.array(
+    [-0.5932, 0.1789, 0.1113, 3.4134, -2.3060, 1.5314, -1.4991, -1.0700, 0.2372, 0.3354, -3.9255]
+)
+MAX_CUTS = 60  # beyond this many candidates the piece is noise: it stays whole
 
 
 @dataclass(frozen=True)
@@ -51,21 +52,31 @@ class Candidates:
     """Every candidate digit of a piece: spans (i, j) between boundaries i < j, their
     pixels, and per span the features that score it (see FEATURES)."""
 
-    bounds: list[np.ndarray]          # per boundary: the first column right of it, per row
+    bounds: list[np.ndarray]  # per boundary: the first column right of it, per row
     spans: list[tuple[int, int]]
     pixels: list[np.ndarray]
-    features: np.ndarray              # float64 (len(spans), len(FEATURES))
+    features: np.ndarray  # float64 (len(spans), len(FEATURES))
 
 
 # What a candidate digit is scored on, in this order (SCORE_WEIGHTS).
-FEATURES = ("-log top probability", "margin", "digit check log-odds", "width / height",
-            "(width / height)^2", "ink height / piece height", "strokes cut on the left",
-            "strokes cut on the right", "left edge of the piece", "right edge of the piece",
-            "1")
+FEATURES = (
+    "-log top probability",
+    "margin",
+    "digit check log-odds",
+    "width / height",
+    "(width / height)^2",
+    "ink height / piece height",
+    "strokes cut on the left",
+    "strokes cut on the right",
+    "left edge of the piece",
+    "right edge of the piece",
+    "1",
+)
 
 
-def candidates(mask: np.ndarray, grey: np.ndarray, height: float,
-               judge: Judge) -> Candidates | None:
+def candidates(
+    mask: np.ndarray, grey: np.ndarray, height: float, judge: Judge
+) -> Candidates | None:
     """The candidate digits of a piece, read by the judge in one call; None when the
     piece is too narrow to cut or so wide that it must be noise."""
     h, w = mask.shape
@@ -110,15 +121,27 @@ def candidates(mask: np.ndarray, grey: np.ndarray, height: float,
     rest = np.maximum(1.0 - top, 1e-12)
     width, tall = np.array(shape).T
     i, j = np.array(spans).T
-    features = np.column_stack([
-        -np.log(top), np.clip(np.log(top) - np.log(rest), -5, 15), np.clip(likeness, -10, 10),
-        width, width ** 2, tall, np.asarray(crossed)[i], np.asarray(crossed)[j],
-        i == 0, j == n - 1, np.ones(len(spans))]).astype(np.float64)
+    features = np.column_stack(
+        [
+            -np.log(top),
+            np.clip(np.log(top) - np.log(rest), -5, 15),
+            np.clip(likeness, -10, 10),
+            width,
+            width**2,
+            tall,
+            np.asarray(crossed)[i],
+            np.asarray(crossed)[j],
+            i == 0,
+            j == n - 1,
+            np.ones(len(spans)),
+        ]
+    ).astype(np.float64)
     return Candidates(bounds, spans, pixels, features)
 
 
-def best_partition(mask: np.ndarray, grey: np.ndarray, height: float, judge: Judge,
-                   alone: bool, whole: bool = True) -> list[Segment]:
+def best_partition(
+    mask: np.ndarray, grey: np.ndarray, height: float, judge: Judge, alone: bool, whole: bool = True
+) -> list[Segment]:
     """The digits of a piece of ink, left to right: one Segment or several.
 
     ``mask`` bool (h, w) is the piece, ``grey`` float (h, w) its ink (other ink already
@@ -133,11 +156,14 @@ def best_partition(mask: np.ndarray, grey: np.ndarray, height: float, judge: Jud
         return [Segment(mask, np.where(mask, grey, 0.0).astype(np.float32))]
     n = len(found.bounds)
     score = found.features @ SCORE_WEIGHTS
-    cost = np.logaddexp(0.0, -score)          # -log P(one digit)
+    cost = np.logaddexp(0.0, -score)  # -log P(one digit)
     if alone:
         cost = cost + LONE_CUT * (1 - found.features[:, FEATURES.index("right edge of the piece")])
-    options = {span: (c, k) for k, (span, c) in enumerate(zip(found.spans, cost))
-               if whole or span != (0, n - 1)}
+    options = {
+        span: (c, k)
+        for k, (span, c) in enumerate(zip(found.spans, cost))
+        if whole or span != (0, n - 1)
+    }
     best = np.full(n, math.inf)
     back = np.zeros(n, int)
     best[0] = 0.0
@@ -156,8 +182,12 @@ def best_partition(mask: np.ndarray, grey: np.ndarray, height: float, judge: Jud
     out = []
     for i, j in reversed(chosen):
         inside = (xs >= found.bounds[i][:, None]) & (xs < found.bounds[j][:, None])
-        out.append(Segment(found.pixels[options[i, j][1]],
-                           np.where(region & inside, grey, 0.0).astype(np.float32)))
+        out.append(
+            Segment(
+                found.pixels[options[i, j][1]],
+                np.where(region & inside, grey, 0.0).astype(np.float32),
+            )
+        )
     return out
 
 
@@ -165,11 +195,12 @@ def _trim(crop: np.ndarray) -> np.ndarray:
     rows, cols = np.flatnonzero(crop.any(axis=1)), np.flatnonzero(crop.any(axis=0))
     if rows.size == 0:
         return crop
-    return crop[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    return crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def _least_ink_path(mask: np.ndarray, grey: np.ndarray, column: float, reach: int,
-                    step: float) -> tuple[np.ndarray, float]:
+def _least_ink_path(
+    mask: np.ndarray, grey: np.ndarray, column: float, reach: int, step: float
+) -> tuple[np.ndarray, float]:
     """A path from top to bottom near ``column`` through the least ink: per row, the
     first column right of the cut; and the ink it cuts through (summed over rows).
 

@@ -21,22 +21,22 @@ from __future__ import annotations
 
 import numpy as np
 
-TALL = 0.6            # pieces this tall x the tallest are the digits that give the band
-MARK_HEIGHT = 0.4     # a mark is at most this high x the band
-DOT_SIZE = 0.3        # a dot's longer side: at most this x the band ...
-DOT_MIN = 0.06        # ... and at least this (smaller is dust)
-DOT_FILL = 0.35       # a dot is filled: its area over its box's
-DOT_LOW = 0.55        # a dot's centre lies at least this far down the band (0 top, 1 base)
-COMMA_TALL = 1.5      # a dot-sized comma is this much taller than wide, or reaches below
-COMMA_HEIGHT = 0.6    # a longer comma: at most this high x the band ...
-COMMA_THIN = 0.6      # ... at most this wide x its height ...
-COMMA_TOP = 0.5       # ... and starting at least this far down the band
-DASH_FLAT = 1.8       # a dash is at least this many times wider than high ...
-DASH_WIDTH = 0.15     # ... at least this wide x the band, at most DASH_MAX
+TALL = 0.6  # pieces this tall x the tallest are the digits that give the band
+MARK_HEIGHT = 0.4  # a mark is at most this high x the band
+DOT_SIZE = 0.3  # a dot's longer side: at most this x the band ...
+DOT_MIN = 0.06  # ... and at least this (smaller is dust)
+DOT_FILL = 0.35  # a dot is filled: its area over its box's
+DOT_LOW = 0.55  # a dot's centre lies at least this far down the band (0 top, 1 base)
+COMMA_TALL = 1.5  # a dot-sized comma is this much taller than wide, or reaches below
+COMMA_HEIGHT = 0.6  # a longer comma: at most this high x the band ...
+COMMA_THIN = 0.6  # ... at most this wide x its height ...
+COMMA_TOP = 0.5  # ... and starting at least this far down the band
+DASH_FLAT = 1.8  # a dash is at least this many times wider than high ...
+DASH_WIDTH = 0.15  # ... at least this wide x the band, at most DASH_MAX
 DASH_MAX = 1.6
-DASH_HEIGHT = 0.3     # ... and at most this high x the band
-BESIDE = 0.3          # a mark overlaps a digit's columns by at most this x its own width
-EQUALS_GAP = 0.5      # the two bars of "=": this close (x the band) one above the other
+DASH_HEIGHT = 0.3  # ... and at most this high x the band
+BESIDE = 0.3  # a mark overlaps a digit's columns by at most this x its own width
+EQUALS_GAP = 0.5  # the two bars of "=": this close (x the band) one above the other
 EQUALS_OVERLAP = 0.5  # ... and overlapping this much horizontally (x the narrower)
 
 
@@ -62,15 +62,34 @@ def find_marks(boxes: np.ndarray, areas: np.ndarray) -> list[tuple[str, list[int
     centre = ((boxes[:, 1] + boxes[:, 3]) / 2 - top) / band
     fill = areas / np.maximum(w * h, 1)
     longer = np.maximum(w, h)
-    dot = (small & beside & (longer <= DOT_SIZE * band) & (longer >= max(3.0, DOT_MIN * band))
-           & (fill >= DOT_FILL) & (centre >= DOT_LOW))
-    dash = (small & beside & (h <= DASH_HEIGHT * band) & (w >= DASH_FLAT * h)
-            & (w >= DASH_WIDTH * band) & (centre >= -0.3) & (centre <= 1.1))
+    dot = (
+        small
+        & beside
+        & (longer <= DOT_SIZE * band)
+        & (longer >= max(3.0, DOT_MIN * band))
+        & (fill >= DOT_FILL)
+        & (centre >= DOT_LOW)
+    )
+    dash = (
+        small
+        & beside
+        & (h <= DASH_HEIGHT * band)
+        & (w >= DASH_FLAT * h)
+        & (w >= DASH_WIDTH * band)
+        & (centre >= -0.3)
+        & (centre <= 1.1)
+    )
     # A comma: a short thin stroke that starts low in the band and reaches its base or
     # below (a small 0 or 1 of an amount is as wide as high, or starts higher).
-    comma = (beside & (h <= COMMA_HEIGHT * band) & (w <= COMMA_THIN * h) & (w <= DOT_SIZE * band)
-             & ((boxes[:, 1] - top) / band >= COMMA_TOP)
-             & (boxes[:, 3] >= base - 0.05 * band) & (h >= max(3.0, DOT_MIN * band)))
+    comma = (
+        beside
+        & (h <= COMMA_HEIGHT * band)
+        & (w <= COMMA_THIN * h)
+        & (w <= DOT_SIZE * band)
+        & ((boxes[:, 1] - top) / band >= COMMA_TOP)
+        & (boxes[:, 3] >= base - 0.05 * band)
+        & (h >= max(3.0, DOT_MIN * band))
+    )
     dot &= ~dash
     comma &= ~dot & ~dash
     marks: list[tuple[str, list[int]]] = []
@@ -95,8 +114,9 @@ def find_marks(boxes: np.ndarray, areas: np.ndarray) -> list[tuple[str, list[int
 def _beside(boxes: np.ndarray, tall: np.ndarray) -> np.ndarray:
     """Per piece: does it stand beside the digits rather than above or below one?"""
     digits = boxes[tall]
-    across = (np.minimum(boxes[:, None, 2], digits[None, :, 2])
-              - np.maximum(boxes[:, None, 0], digits[None, :, 0]))       # (N, digits)
+    across = np.minimum(boxes[:, None, 2], digits[None, :, 2]) - np.maximum(
+        boxes[:, None, 0], digits[None, :, 0]
+    )  # (N, digits)
     own = np.maximum(boxes[:, 2] - boxes[:, 0], 1.0)
     return ~(across > BESIDE * own[:, None]).any(axis=1) | tall
 

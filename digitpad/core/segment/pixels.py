@@ -13,36 +13,36 @@ from digitpad.core.segment.common import Judge, cap_digits, min_distance, read
 from digitpad.core.segment.cuts import best_partition, cheapest_path
 from digitpad.core.segment.marks import find_marks
 
-INK_LEVEL = 0.2              # mask: pixels above this fraction of the brightest
-SPECK = 0.25                 # components whose longer side is below this x digit height
-SPECK_AREA = 0.02            # ... or whose area is below this x the largest's are specks
-TALL = 0.6                   # pieces this tall x the tallest count for the digit height
-STACKED_OVERLAP = 0.5        # pieces overlapping this much horizontally (x the narrower) ...
-STACKED_VERTICAL = 0.3       # ... and at most this much vertically (x the lower) are one digit
-SLANTED_OVERLAP = 0.25       # the same on a slant, when together no wider than 1.2 x tall
+INK_LEVEL = 0.2  # mask: pixels above this fraction of the brightest
+SPECK = 0.25  # components whose longer side is below this x digit height
+SPECK_AREA = 0.02  # ... or whose area is below this x the largest's are specks
+TALL = 0.6  # pieces this tall x the tallest count for the digit height
+STACKED_OVERLAP = 0.5  # pieces overlapping this much horizontally (x the narrower) ...
+STACKED_VERTICAL = 0.3  # ... and at most this much vertically (x the lower) are one digit
+SLANTED_OVERLAP = 0.25  # the same on a slant, when together no wider than 1.2 x tall
 SLANTED_VERTICAL = 0.5
-STACK_HEIGHT = 2.2           # never merge into something taller than this x digit height
-STACK_GAP = 0.3              # ... nor pieces whose inks are further apart than this
-SMALL_PIECE = 0.55           # pieces lower than this x digit height join the nearest ink ...
-SMALL_GAP = 0.3              # ... when it is no further than this x digit height away
-OUTLINE_POINTS = 300         # distances between pieces are measured on this many edge points
-MAX_PIECES = 400             # more candidate digits than this is noise: the largest are kept
-CONTEXT_PIECES = 3           # with this many pieces, widths are judged against their height
-SPLIT_CONTEXT = 0.85         # wider than this x digit height: maybe touching digits
-SPLIT_LONE = 1.4             # a piece alone: wider than this x its own height
-CERTAIN_CONTEXT = 1.8        # wider than this: touching digits for sure
+STACK_HEIGHT = 2.2  # never merge into something taller than this x digit height
+STACK_GAP = 0.3  # ... nor pieces whose inks are further apart than this
+SMALL_PIECE = 0.55  # pieces lower than this x digit height join the nearest ink ...
+SMALL_GAP = 0.3  # ... when it is no further than this x digit height away
+OUTLINE_POINTS = 300  # distances between pieces are measured on this many edge points
+MAX_PIECES = 400  # more candidate digits than this is noise: the largest are kept
+CONTEXT_PIECES = 3  # with this many pieces, widths are judged against their height
+SPLIT_CONTEXT = 0.85  # wider than this x digit height: maybe touching digits
+SPLIT_LONE = 1.4  # a piece alone: wider than this x its own height
+CERTAIN_CONTEXT = 1.8  # wider than this: touching digits for sure
 CERTAIN_LONE = 2.0
-DIGIT_WIDTH = 0.75            # without a judge, digits are taken to be this wide x high
-FRAME_FILL = 0.3             # a frame covers at most this share of its box ...
-FRAME_CONTENT = 0.25         # ... holds ink at least this big x its shorter side ...
-FRAME_CLEAR = 0.05           # ... and stays this clear of it (x the ink's size) ...
-FRAME_CLOSED = 0.6           # ... closing it in along this much of each of its sides
-OFF_LINE = 0.3              # a piece at the image's edge overlapping the line less is none
-LOW_PIECE = 0.4              # pieces lower than this x digit height are never cut
-SIDE_HEIGHT = 0.5            # both sides of a cut at least this x the piece's height
-CUT_POSITIONS = np.linspace(0.2, 0.8, 13)   # where a cut may fall, x the piece's width
-CUT_BAND = 0.15              # a cut's path stays this close (x width) to its column
-CUT_STRAIGHT = 0.5           # cost of straying from the column, per width, against ink
+DIGIT_WIDTH = 0.75  # without a judge, digits are taken to be this wide x high
+FRAME_FILL = 0.3  # a frame covers at most this share of its box ...
+FRAME_CONTENT = 0.25  # ... holds ink at least this big x its shorter side ...
+FRAME_CLEAR = 0.05  # ... and stays this clear of it (x the ink's size) ...
+FRAME_CLOSED = 0.6  # ... closing it in along this much of each of its sides
+OFF_LINE = 0.3  # a piece at the image's edge overlapping the line less is none
+LOW_PIECE = 0.4  # pieces lower than this x digit height are never cut
+SIDE_HEIGHT = 0.5  # both sides of a cut at least this x the piece's height
+CUT_POSITIONS = np.linspace(0.2, 0.8, 13)  # where a cut may fall, x the piece's width
+CUT_BAND = 0.15  # a cut's path stays this close (x width) to its column
+CUT_STRAIGHT = 0.5  # cost of straying from the column, per width, against ink
 # A logistic model of "this piece is two touching digits" over split_evidence's
 # features, and the log-odds above which a piece is cut, in context and alone (where
 # the digit height is the piece's own, so the first two features coincide). Fitted
@@ -51,16 +51,16 @@ CUT_STRAIGHT = 0.5           # cost of straying from the column, per width, agai
 # SPLIT_CONTEXT were cut (of about 11,000 digits), and 93% of the touching pairs.
 SPLIT_WEIGHTS = np.array([18.301, -8.863, -0.459, 0.282, 0.357, -5.581])
 SPLIT_CONTEXT_ODDS = 0.0
-SPLIT_LONE_ODDS = 2.0        # alone, a wrong cut costs the only digit: be surer
-HALO = 0.06                  # a crop keeps grey levels this far (x digit height) from its mask
-MAX_HALO = 6                 # ... but no further than this (pixels): the edges are that narrow
+SPLIT_LONE_ODDS = 2.0  # alone, a wrong cut costs the only digit: be surer
+HALO = 0.06  # a crop keeps grey levels this far (x digit height) from its mask
+MAX_HALO = 6  # ... but no further than this (pixels): the edges are that narrow
 
 
 @dataclass(frozen=True)
 class ImagePart:
-    crop: np.ndarray                                # float32 (h, w), grey levels, ink bright
-    box: tuple[int, int, int, int]                  # x0, y0, x1, y1, end-exclusive, image pixels
-    mark: str = ""                                  # a separator (".", ",", "-", "="), not a digit
+    crop: np.ndarray  # float32 (h, w), grey levels, ink bright
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1, end-exclusive, image pixels
+    mark: str = ""  # a separator (".", ",", "-", "="), not a digit
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,8 +71,8 @@ class _Piece:
     """
 
     box: tuple[int, int, int, int]
-    origin: tuple[int, int]          # image (x, y) of pixels[0, 0]
-    pixels: np.ndarray               # bool (h, w)
+    origin: tuple[int, int]  # image (x, y) of pixels[0, 0]
+    pixels: np.ndarray  # bool (h, w)
 
     @classmethod
     def component(cls, labels: np.ndarray, k: int, box) -> _Piece:
@@ -113,8 +113,9 @@ class _Piece:
         px0, py0, px1, py1 = self.extent
         ax0, ay0, ax1, ay1 = max(x0, px0), max(y0, py0), min(x1, px1), min(y1, py1)
         if ax1 > ax0 and ay1 > ay0:
-            out[ay0 - y0: ay1 - y0, ax0 - x0: ax1 - x0] = \
-                self.pixels[ay0 - py0: ay1 - py0, ax0 - px0: ax1 - px0]
+            out[ay0 - y0 : ay1 - y0, ax0 - x0 : ax1 - x0] = self.pixels[
+                ay0 - py0 : ay1 - py0, ax0 - px0 : ax1 - px0
+            ]
         return out
 
 
@@ -122,8 +123,9 @@ def _union(a: tuple, b: tuple) -> tuple[int, int, int, int]:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def split_image(ink: np.ndarray, max_digits: int | None = None,
-                judge: Judge | None = None) -> list[ImagePart]:
+def split_image(
+    ink: np.ndarray, max_digits: int | None = None, judge: Judge | None = None
+) -> list[ImagePart]:
     """The digits of a grey image, ink bright (float (H, W)), left to right; [] when no ink.
 
     Separators written among the digits (see marks.py) come as parts whose ``mark``
@@ -158,8 +160,7 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
     if (~speck).sum() > MAX_PIECES:  # noise, not writing: keep the largest, in bounded time
         speck = np.ones(count, bool)
         speck[np.argsort(areas, kind="stable")[-MAX_PIECES:]] = False
-    pieces = [_Piece.component(labels, k + 1, boxes[k])
-              for k in np.flatnonzero(~speck & ~is_mark)]
+    pieces = [_Piece.component(labels, k + 1, boxes[k]) for k in np.flatnonzero(~speck & ~is_mark)]
     if not pieces:
         return []
     if max_digits != 1:
@@ -168,21 +169,23 @@ def split_image(ink: np.ndarray, max_digits: int | None = None,
         context = len(pieces) >= CONTEXT_PIECES
         if context:
             pieces = _off_the_line(pieces, labels.shape, height)
-        pieces = [part for p in pieces
-                  for part in _split_wide(p, labels, ink, height, context, judge)]
-    pieces = _attach_image_specks(pieces, labels, boxes, np.flatnonzero(speck & ~is_mark) + 1,
-                                  height)
+        pieces = [
+            part for p in pieces for part in _split_wide(p, labels, ink, height, context, judge)
+        ]
+    pieces = _attach_image_specks(
+        pieces, labels, boxes, np.flatnonzero(speck & ~is_mark) + 1, height
+    )
     pieces.sort(key=lambda p: (p.box[0] + p.box[2]) / 2)
     if max_digits is not None:
-        pieces = cap_digits(pieces, [p.box for p in pieces], max_digits, lambda p: p.box,
-                            lambda a, b: a.merged(b))
+        pieces = cap_digits(
+            pieces, [p.box for p in pieces], max_digits, lambda p: p.box, lambda a, b: a.merged(b)
+        )
     parts = [_crop(labels, ink, p, height) for p in pieces]
     parts += [_mark_part(labels, ink, boxes, char, members) for char, members in marks]
     return sorted(parts, key=lambda p: (p.box[0] + p.box[2]) / 2)
 
 
-def _off_the_line(pieces: list[_Piece], shape: tuple[int, int],
-                  height: float) -> list[_Piece]:
+def _off_the_line(pieces: list[_Piece], shape: tuple[int, int], height: float) -> list[_Piece]:
     """Pieces cut off by the image's edge that lie off the line of writing (a table's
     edge, a shadow's rim at a corner of a photo) are no digits: drop them.
 
@@ -221,14 +224,22 @@ def _frames(labels: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> np.ndar
     h = boxes[:, 3] - boxes[:, 1]
     thin = areas <= FRAME_FILL * w * h
     for a in np.flatnonzero(thin & (np.minimum(w, h) >= 8)):
-        inside = ((boxes[:, 0] > boxes[a, 0]) & (boxes[:, 1] > boxes[a, 1])
-                  & (boxes[:, 2] < boxes[a, 2]) & (boxes[:, 3] < boxes[a, 3])
-                  & (np.maximum(w, h) >= FRAME_CONTENT * min(w[a], h[a])))
+        inside = (
+            (boxes[:, 0] > boxes[a, 0])
+            & (boxes[:, 1] > boxes[a, 1])
+            & (boxes[:, 2] < boxes[a, 2])
+            & (boxes[:, 3] < boxes[a, 3])
+            & (np.maximum(w, h) >= FRAME_CONTENT * min(w[a], h[a]))
+        )
         x0, y0, x1, y1 = (int(v) for v in boxes[a])
         window = labels[y0:y1, x0:x1]  # everything inside lies in the frame's box
         for b in np.flatnonzero(inside):
-            if _surrounds(window == a + 1, window == b + 1, boxes[b] - [x0, y0, x0, y0],
-                          FRAME_CLEAR * max(w[b], h[b])):
+            if _surrounds(
+                window == a + 1,
+                window == b + 1,
+                boxes[b] - [x0, y0, x0, y0],
+                FRAME_CLEAR * max(w[b], h[b]),
+            ):
                 out[a] = True
                 break
     return out
@@ -244,39 +255,51 @@ def _surrounds(frame: np.ndarray, content: np.ndarray, box: np.ndarray, clear: f
     if (frame[window] & dilate(content[window], pad)).any():
         return False
     rows, cols = frame[y0:y1], frame[:, x0:x1]
-    sides = (rows[:, :x0].any(axis=1), rows[:, x1:].any(axis=1),
-             cols[:y0].any(axis=0), cols[y1:].any(axis=0))
+    sides = (
+        rows[:, :x0].any(axis=1),
+        rows[:, x1:].any(axis=1),
+        cols[:y0].any(axis=0),
+        cols[y1:].any(axis=0),
+    )
     return all(side.mean() >= FRAME_CLOSED for side in sides)
 
 
-def _mark_part(labels: np.ndarray, ink: np.ndarray, boxes: np.ndarray, char: str,
-               members: list[int]) -> ImagePart:
+def _mark_part(
+    labels: np.ndarray, ink: np.ndarray, boxes: np.ndarray, char: str, members: list[int]
+) -> ImagePart:
     x0, y0 = (int(v) for v in boxes[members, :2].min(axis=0))
     x1, y1 = (int(v) for v in boxes[members, 2:].max(axis=0))
     own = np.isin(labels[y0:y1, x0:x1], np.asarray(members) + 1)
-    return ImagePart(np.where(own, ink[y0:y1, x0:x1], 0.0).astype(np.float32),
-                     (x0, y0, x1, y1), char)
+    return ImagePart(
+        np.where(own, ink[y0:y1, x0:x1], 0.0).astype(np.float32), (x0, y0, x1, y1), char
+    )
 
 
-def _attach_image_specks(pieces: list[_Piece], labels: np.ndarray, boxes: np.ndarray,
-                         ids: np.ndarray, height: float) -> list[_Piece]:
+def _attach_image_specks(
+    pieces: list[_Piece], labels: np.ndarray, boxes: np.ndarray, ids: np.ndarray, height: float
+) -> list[_Piece]:
     """Specks inside a digit's box (bits of a faint stroke) stay with the nearest digit
     whose box holds them; the others (dust, noise) go. A speck never moves a box."""
     if ids.size == 0:
         return pieces
     pad = HALO * height
     centres = (boxes[ids - 1, :2] + boxes[ids - 1, 2:]) / 2
-    holds = np.array([(centres[:, 0] >= p.box[0] - pad) & (centres[:, 0] <= p.box[2] + pad)
-                      & (centres[:, 1] >= p.box[1] - pad) & (centres[:, 1] <= p.box[3] + pad)
-                      for p in pieces])                                  # (pieces, specks)
+    holds = np.array(
+        [
+            (centres[:, 0] >= p.box[0] - pad)
+            & (centres[:, 0] <= p.box[2] + pad)
+            & (centres[:, 1] >= p.box[1] - pad)
+            & (centres[:, 1] <= p.box[3] + pad)
+            for p in pieces
+        ]
+    )  # (pieces, specks)
     owner = np.where(holds.any(axis=0), holds.argmax(axis=0), -1)
     shared = np.flatnonzero(holds.sum(axis=0) > 1)
     if shared.size:  # in two boxes: the nearer ink wins
         outlines = [_outline(p) for p in pieces]
         for k in shared:
             dot = _outline(_Piece.component(labels, int(ids[k]), boxes[ids[k] - 1]))
-            owner[k] = min(np.flatnonzero(holds[:, k]),
-                           key=lambda i: _distance(dot, outlines[i]))
+            owner[k] = min(np.flatnonzero(holds[:, k]), key=lambda i: _distance(dot, outlines[i]))
     out = list(pieces)
     for i in np.unique(owner[owner >= 0]):
         mine = ids[owner == i]
@@ -293,8 +316,9 @@ def _outline(piece: _Piece) -> np.ndarray:
     inner = ~dilate(~np.pad(mask, 1), 1)[1:-1, 1:-1]  # erosion; outside the mask is empty
     ys, xs = np.nonzero(mask & ~inner)
     step = max(1, len(xs) // OUTLINE_POINTS)
-    return np.column_stack([xs[::step] + piece.origin[0],
-                            ys[::step] + piece.origin[1]]).astype(float)
+    return np.column_stack([xs[::step] + piece.origin[0], ys[::step] + piece.origin[1]]).astype(
+        float
+    )
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -374,8 +398,10 @@ def _merge_fragments(pieces: list[_Piece], height: float) -> list[_Piece]:
 
     def stacked_pair() -> tuple[int, int] | None:
         for i, j in _near_pairs([p.box for p in pieces], STACK_GAP * height):
-            if (_same_digit(pieces[i].box, pieces[j].box, height)
-                    and _distance(outlines[i], outlines[j]) <= STACK_GAP * height):
+            if (
+                _same_digit(pieces[i].box, pieces[j].box, height)
+                and _distance(outlines[i], outlines[j]) <= STACK_GAP * height
+            ):
                 return i, j
         return None
 
@@ -392,8 +418,11 @@ def _merge_fragments(pieces: list[_Piece], height: float) -> list[_Piece]:
                 continue
             dx = np.maximum(0, np.maximum(b[:, 0], b[i, 0]) - np.minimum(b[:, 2], b[i, 2]))
             dy = np.maximum(0, np.maximum(b[:, 1], b[i, 1]) - np.minimum(b[:, 3], b[i, 3]))
-            near = [(_distance(outlines[i], outlines[k]), int(k))
-                    for k in np.flatnonzero(np.hypot(dx, dy) <= limit) if k != i]
+            near = [
+                (_distance(outlines[i], outlines[k]), int(k))
+                for k in np.flatnonzero(np.hypot(dx, dy) <= limit)
+                if k != i
+            ]
             if near and min(near)[0] <= limit:
                 k = min(near)[1]
                 join(min(i, k), max(i, k))
@@ -406,18 +435,26 @@ def _merge_fragments(pieces: list[_Piece], height: float) -> list[_Piece]:
 def _near_pairs(boxes: list[tuple], limit: float) -> list[tuple[int, int]]:
     """Index pairs (i < j) of boxes that overlap horizontally and lie within ``limit``."""
     b = np.array(boxes, float).reshape(-1, 4)
-    dx = np.maximum(0, np.maximum(b[:, None, 0], b[None, :, 0]) - np.minimum(b[:, None, 2],
-                                                                           b[None, :, 2]))
-    dy = np.maximum(0, np.maximum(b[:, None, 1], b[None, :, 1]) - np.minimum(b[:, None, 3],
-                                                                           b[None, :, 3]))
+    dx = np.maximum(
+        0, np.maximum(b[:, None, 0], b[None, :, 0]) - np.minimum(b[:, None, 2], b[None, :, 2])
+    )
+    dy = np.maximum(
+        0, np.maximum(b[:, None, 1], b[None, :, 1]) - np.minimum(b[:, None, 3], b[None, :, 3])
+    )
     across = np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0])
     ok = (np.hypot(dx, dy) <= limit) & (across > 0)
     i, j = np.nonzero(np.triu(ok, 1))
     return list(zip(i.tolist(), j.tolist()))
 
 
-def _split_wide(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: float,
-                context: bool, judge: Judge | None) -> list[_Piece]:
+def _split_wide(
+    piece: _Piece,
+    labels: np.ndarray,
+    ink: np.ndarray,
+    height: float,
+    context: bool,
+    judge: Judge | None,
+) -> list[_Piece]:
     """A piece too wide for one digit (touching digits) -> its digits, left to right.
 
     With a judge: cuts.best_partition chooses the partition whose parts read most
@@ -430,28 +467,32 @@ def _split_wide(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: floa
     # Small digits (the 0s of an amount) are as wide for their height as large ones.
     own = min(height, piece.height) if context else max(piece.height, 1)
     relative = piece.width / own
-    if (relative <= (SPLIT_CONTEXT if context else SPLIT_LONE) or piece.width < 4
-            or piece.height < LOW_PIECE * height):  # a bar, a tail: not two digits
+    if (
+        relative <= (SPLIT_CONTEXT if context else SPLIT_LONE)
+        or piece.width < 4
+        or piece.height < LOW_PIECE * height
+    ):  # a bar, a tail: not two digits
         return [piece]
     certain = relative > (CERTAIN_CONTEXT if context else CERTAIN_LONE)
     if judge is None:
-        return _split_evenly(piece, ink, max(2, round(relative / DIGIT_WIDTH))) \
-            if certain else [piece]
+        return (
+            _split_evenly(piece, ink, max(2, round(relative / DIGIT_WIDTH))) if certain else [piece]
+        )
     several = certain or split_evidence(piece, labels, ink, height, context, judge)[0] > 0
     if not several and not context:
         return [piece]  # alone, a wide digit is likelier than digits that touch
     x0, y0, x1, y1 = piece.extent
     grey = np.where(piece.pixels, ink[y0:y1, x0:x1], 0.0)
-    segments = best_partition(piece.pixels, grey, own, judge, alone=not context,
-                              whole=not several)
+    segments = best_partition(piece.pixels, grey, own, judge, alone=not context, whole=not several)
     if len(segments) == 1:
         return [piece]
     parts = [_Piece.from_mask(s.pixels, x0, y0) for s in segments]
     return [p for p in parts if p is not None]
 
 
-def split_evidence(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: float,
-                   context: bool, judge: Judge) -> tuple[float, list[_Piece]]:
+def split_evidence(
+    piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: float, context: bool, judge: Judge
+) -> tuple[float, list[_Piece]]:
     """Log-odds that the piece is two touching digits, and its best cut.
 
     The recogniser reads half a digit about as readily as a whole one, and its top
@@ -463,16 +504,22 @@ def split_evidence(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: f
     features, sides = _split_features(piece, labels, ink, height, judge)
     if features is None:
         return -math.inf, sides
-    return (float(np.dot(features, SPLIT_WEIGHTS))
-            - (SPLIT_CONTEXT_ODDS if context else SPLIT_LONE_ODDS)), sides
+    return (
+        float(np.dot(features, SPLIT_WEIGHTS))
+        - (SPLIT_CONTEXT_ODDS if context else SPLIT_LONE_ODDS)
+    ), sides
 
 
-def _split_features(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: float,
-                    judge: Judge) -> tuple[np.ndarray | None, list[_Piece]]:
+def _split_features(
+    piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: float, judge: Judge
+) -> tuple[np.ndarray | None, list[_Piece]]:
     w = piece.width
     cols = sorted({piece.box[0] + round(f * w) for f in CUT_POSITIONS})
-    options = [o for o in (_cut_at(piece, ink, c) for c in cols) if len(o) == 2
-               and min(o[0].height, o[1].height) >= SIDE_HEIGHT * piece.height]
+    options = [
+        o
+        for o in (_cut_at(piece, ink, c) for c in cols)
+        if len(o) == 2 and min(o[0].height, o[1].height) >= SIDE_HEIGHT * piece.height
+    ]
     if not options:  # only cuts that leave a tail or a bar: no digits there
         return None, [piece]
     crops = [_crop(labels, ink, piece, height).crop]
@@ -480,8 +527,16 @@ def _split_features(piece: _Piece, labels: np.ndarray, ink: np.ndarray, height: 
     margins = margin(read(judge, crops)[0])
     sides = margins[1:].reshape(-1, 2)
     best = int(np.argmax(sides.sum(axis=1)))
-    features = np.array([math.log(w / height), math.log(w / max(piece.height, 1)),
-                         margins[0], sides[best].min(), sides[best].sum(), 1.0])
+    features = np.array(
+        [
+            math.log(w / height),
+            math.log(w / max(piece.height, 1)),
+            margins[0],
+            sides[best].min(),
+            sides[best].sum(),
+            1.0,
+        ]
+    )
     return features, options[best]
 
 
@@ -539,7 +594,7 @@ def _cut_at(piece: _Piece, ink: np.ndarray, column: int) -> list[_Piece]:
     if hi <= lo:
         return [piece]
     columns = np.arange(lo, hi)
-    grey = np.where(mask[:, lo:hi], ink[y:y + h, x + lo:x + hi], 0.0)
+    grey = np.where(mask[:, lo:hi], ink[y : y + h, x + lo : x + hi], 0.0)
     path = cheapest_path(grey + CUT_STRAIGHT * np.abs(columns - c)[None, :] / max(w, 1))
     left = mask & (np.arange(w)[None, :] < (path + lo)[:, None])
     sides = [_Piece.from_mask(left, x, y), _Piece.from_mask(mask & ~left, x, y)]
@@ -570,6 +625,6 @@ def _crop(labels: np.ndarray, ink: np.ndarray, piece: _Piece, height: float) -> 
         mine = dilate(mine, r)
     cx0, cy0 = max(0, x0 - r), max(0, y0 - r)
     cx1, cy1 = min(w, x1 + r), min(h, y1 + r)
-    keep = mine[cy0 - Y0: cy1 - Y0, cx0 - X0: cx1 - X0]
+    keep = mine[cy0 - Y0 : cy1 - Y0, cx0 - X0 : cx1 - X0]
     crop = np.where(keep, ink[cy0:cy1, cx0:cx1], 0.0).astype(np.float32)
     return ImagePart(crop, piece.box)
