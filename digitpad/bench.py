@@ -16,9 +16,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
-from digitpad.core import metrics, mnist, paths, pendigits
+from digitpad.core import evaluation, mnist, paths, pendigits
 from digitpad.core.recognizer import ModelError, Recognizer
 
 
@@ -34,12 +32,9 @@ class Figure:
 
 def bench_mnist(recognizer: Recognizer, data_dir: str | None) -> list[Figure]:
     start = time.perf_counter()
-    x, y = mnist.load("test", data_dir)
-    fresh = Recognizer.load(recognizer.path)
-    probs = fresh.predict(x.astype(np.float32) / 255.0)
+    measured = evaluation.evaluate(Recognizer.load(recognizer.path).predict, data_dir)
     seconds = time.perf_counter() - start
-    accuracy = float((probs.argmax(axis=1) == y).mean())
-    loss = metrics.cross_entropy(probs, y)
+    accuracy, loss = measured.accuracy, measured.loss
     return [
         Figure("MNIST test accuracy (10,000)", accuracy, "", ">= 0.9950", accuracy >= 0.995),
         Figure("MNIST test loss", loss, "", "< 0.0271", loss < 0.0271),

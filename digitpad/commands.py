@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import images, metrics, mnist
+from digitpad.core import evaluation, images, mnist
 from digitpad.core.api import recognize_path
 from digitpad.core.drawing import DrawingError
 from digitpad.core.recognizer import ModelError, Recognizer
@@ -137,21 +137,9 @@ def plain_answer(result) -> str:
 
 
 def evaluate_model(recognizer: Recognizer, data_dir: str | None) -> dict:
-    """Accuracy, loss, confusion, precision and recall on the 10,000 MNIST test images."""
-    x, y = mnist.load("test", data_dir, progress=_download_progress)
-    probs = recognizer.predict(x.astype(np.float32) / 255.0)
-    predicted = probs.argmax(axis=1)
-    confusion = metrics.confusion_matrix(y, predicted)
-    precision, recall = metrics.precision_recall(confusion)
-    return {
-        "model": str(recognizer.path),
-        "count": int(len(y)),
-        "accuracy": float((predicted == y).mean()),
-        "loss": metrics.cross_entropy(probs, y),
-        "confusion": confusion.tolist(),
-        "precision": [round(float(v), 6) for v in precision],
-        "recall": [round(float(v), 6) for v in recall],
-    }
+    """The model's file and its figures on the 10,000 MNIST test images."""
+    measured = evaluation.evaluate(recognizer.predict, data_dir, _download_progress)
+    return {"model": str(recognizer.path), **measured.to_json()}
 
 
 def _download_progress(name: str, done: int, total: int | None) -> None:

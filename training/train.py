@@ -24,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from digitpad.core import atomic, metrics, mnist, nondigits, pendigits
+from digitpad.core import atomic, evaluation, metrics, mnist, nondigits, pendigits
 from digitpad.core.recipes import RECIPES, Recipe
 from training import pen_data, report
 from training.augment import augment
@@ -412,10 +412,7 @@ def train(
         on_progress({"event": "preparing", "message": "Fitting the non-digit check"})
         check = _digit_check(networks, streams, x_all[len(x_all) - n_val :], pen, config.seed)
     on_progress({"event": "evaluating", "message": "Evaluating on the MNIST test set"})
-    probs = predict(x_test, ensemble_t)
-    predicted = probs.argmax(axis=1)
-    confusion = metrics.confusion_matrix(y_test, predicted)
-    precision, recall = metrics.precision_recall(confusion)
+    test = evaluation.score(predict(x_test, ensemble_t), y_test)
     meta = {
         "format": "digitpad-model",
         "version": 1,
@@ -443,14 +440,7 @@ def train(
         "parameters": int(networks[0].count_params()),
         "layers": describe_layers(networks[0]),
         "history": _history(histories[0]),
-        "test": {
-            "accuracy": float((predicted == y_test).mean()),
-            "loss": metrics.cross_entropy(probs, y_test),
-            "count": int(len(y_test)),
-            "confusion": confusion.tolist(),
-            "precision": [round(float(v), 6) for v in precision],
-            "recall": [round(float(v), 6) for v in recall],
-        },
+        "test": test.to_json(),
         "model_file": "model.keras",
         **config.extra,
     }

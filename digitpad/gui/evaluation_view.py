@@ -41,8 +41,8 @@ from digitpad.gui.stat_tile import StatTile
 from digitpad.gui.task_thread import TaskState, TaskThread
 
 if TYPE_CHECKING:
+    from digitpad.core.evaluation import Evaluation
     from digitpad.core.recognizer import Recognizer
-    from digitpad.gui.evaluation_data import Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,8 @@ class EvaluationView(QDialog):
 
     def set_recognizer(self, recognizer: Recognizer | None) -> None:
         """Show the stored figures of `recognizer`'s model; then measure them if possible."""
-        from digitpad.gui import evaluation_data, model_loading
+        from digitpad.core import evaluation as evaluation_data
+        from digitpad.gui import model_loading
 
         if (
             recognizer is not None
@@ -251,8 +252,8 @@ class EvaluationView(QDialog):
 
     def measure(self) -> None:
         """Measure on the test set in a worker, when the files are here; else offer them."""
+        from digitpad.core import evaluation as evaluation_data
         from digitpad.core.mnist import MnistError
-        from digitpad.gui import evaluation_data
 
         if self._recognizer is None or self._task is not None:
             return
@@ -317,7 +318,7 @@ class EvaluationView(QDialog):
         return True
 
     def export_csv(self, path: str | os.PathLike) -> bool:
-        from digitpad.gui import evaluation_data
+        from digitpad.core import evaluation as evaluation_data
 
         if self._evaluation is None:
             return False

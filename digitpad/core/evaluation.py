@@ -1,8 +1,9 @@
-"""What the evaluation view shows, and how it is measured. Qt-free (NumPy and core).
+"""A model on the 10,000 MNIST test images: the one place this is measured and stored.
 
-Two sources: the metrics stored in the model's sidecar when it was trained (instant,
-but without the images), and a measurement on the 10,000 MNIST test images (a few
-seconds, with every image's probabilities so that a cell can show its images).
+`digitpad evaluate`, the evaluation view, training (the sidecar's "test") and
+`digitpad bench` all use it. Two sources: the metrics stored in the model's sidecar
+when it was trained (instant, but without the images), and a measurement on the test
+images (a few seconds, with every image's probabilities so that a cell can show them).
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ class Evaluation:
     images: np.ndarray | None = None  # uint8 (N, 28, 28), ink = 255
     labels: np.ndarray | None = None  # int64 (N,) true digits
     probabilities: np.ndarray | None = None  # float32 (N, 10)
+
+    def to_json(self) -> dict:
+        """What a sidecar's "test" and `digitpad evaluate --json` hold (from_meta reads it)."""
+        out = {
+            "accuracy": self.accuracy,
+            "loss": self.loss,
+            "count": self.count,
+            "confusion": self.confusion.tolist(),
+            "precision": [round(float(v), 6) for v in self.precision],
+            "recall": [round(float(v), 6) for v in self.recall],
+        }
+        return out
 
     @property
     def count(self) -> int:
@@ -137,6 +150,14 @@ def measure(
         probabilities[start : start + CHUNK] = predict(chunk)
         if progress is not None:
             progress(min(start + CHUNK, total), total)
+    return score(probabilities, labels, images)
+
+
+def score(
+    probabilities: np.ndarray, labels: np.ndarray, images: np.ndarray | None = None
+) -> Evaluation:
+    """The figures of float32 (N, 10) probabilities against int (N,) true digits."""
+    labels = np.asarray(labels).astype(np.int64)
     predicted = probabilities.argmax(axis=1)
     confusion = metrics.confusion_matrix(labels, predicted)
     precision, recall = metrics.precision_recall(confusion)
@@ -151,6 +172,17 @@ def measure(
         labels=labels,
         probabilities=probabilities,
     )
+
+
+def evaluate(
+    predict: Callable[[np.ndarray], np.ndarray],
+    data_dir: str | Path | None = None,
+    download_progress: Callable[[str, int, int | None], None] | None = None,
+) -> Evaluation:
+    """`measure` on the test set in ``data_dir`` (default: found or downloaded, see
+    mnist.locate); raises mnist.MnistError when there is none."""
+    directory = mnist.locate(data_dir, progress=download_progress, splits=TEST_SPLIT)
+    return measure(predict, directory)
 
 
 def to_csv(evaluation: Evaluation) -> str:
