@@ -3,42 +3,45 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from digitpad.core import mnist
+from digitpad.core import training_events as events
 from training.train import TrainConfig, TrainingCancelled, TrainingError, train
 
 
-def _print_json(event: dict) -> None:
-    print(json.dumps(event), flush=True)
+def _print_json(event: events.Event) -> None:
+    print(json.dumps(events.to_json(event)), flush=True)
 
 
-def _print_text(event: dict) -> None:
-    kind = event.get("event")
-    if kind == "batch" and sys.stderr.isatty():  # a live line; a log file gets epochs only
+def _print_text(event: events.Event) -> None:
+    if isinstance(event, events.Batch):
+        if not sys.stderr.isatty():  # a live line; a log file gets epochs only
+            return
         print(
-            f"\repoch {event['epoch']}/{event['epochs']}  batch {event['batch']}/"
-            f"{event['batches']}  loss {event['loss']:.4f}  acc {event['accuracy']:.4f}  "
-            f"ETA {event['eta_s']:.0f}s   ",
+            f"\repoch {event.epoch}/{event.epochs}  batch {event.batch}/"
+            f"{event.batches}  loss {event.loss:.4f}  acc {event.accuracy:.4f}  "
+            f"ETA {event.eta_s:.0f}s   ",
             end="",
             file=sys.stderr,
             flush=True,
         )
-    elif kind == "epoch":
+    elif isinstance(event, events.Epoch):
         val = ""
-        if "val_accuracy" in event:
-            val = f"  val_loss {event['val_loss']:.4f}  val_acc {event['val_accuracy']:.4f}"
+        if not math.isnan(event.val_accuracy):
+            val = f"  val_loss {event.val_loss:.4f}  val_acc {event.val_accuracy:.4f}"
         print(
-            f"\repoch {event['epoch']}/{event['epochs']}  loss {event['loss']:.4f}  "
-            f"acc {event['accuracy']:.4f}{val}" + " " * 20,
+            f"\repoch {event.epoch}/{event.epochs}  loss {event.loss:.4f}  "
+            f"acc {event.accuracy:.4f}{val}" + " " * 20,
             file=sys.stderr,
             flush=True,
         )
-    elif "message" in event:
-        print(event["message"], file=sys.stderr, flush=True)
+    elif isinstance(event, (events.Phase, events.Error, events.Cancelled)):
+        print(event.message, file=sys.stderr, flush=True)
 
 
 def run(args) -> int:
@@ -67,14 +70,14 @@ def run(args) -> int:
     try:
         result = train(config, on_progress=emit, should_stop=stop.is_set)
     except TrainingCancelled:
-        emit({"event": "cancelled", "message": "Training cancelled; nothing was written."})
-        return 130
+        emit(events.Cancelled())
+        return events.EXIT_CANCELLED
     except (mnist.MnistError, TrainingError) as exc:
-        emit({"event": "error", "message": str(exc)})
-        return 1
+        emit(events.Error(str(exc)))
+        return events.EXIT_FAILED
     if args.progress != "json":
         from training.report import summarise
 
         print(summarise(result.meta))
         print(f"Written to {result.output}")
-    return 0
+    return events.EXIT_OK

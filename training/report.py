@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from digitpad.core.atomic import atomic_path, write_text
 from digitpad.core.metrics import NUM_CLASSES, precision_recall
+from digitpad.core.training_events import format_duration
 
 # The numbers reported by the seed model card this project started from.
 SEED_CARD_ACCURACY = 0.9910
@@ -88,15 +89,6 @@ def confusion_png(
     _centre(draw, (left + n * cell / 2, height - 14), note, _font(12), (110, 110, 110))
     with atomic_path(path) as tmp:
         image.save(tmp, format="PNG")
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
 
 
 def _shape(shape) -> str:
@@ -291,7 +283,7 @@ The model takes 28 x 28 greyscale images as input, with pixels normalised to [0,
 * Epochs: {_epochs(meta)}
 * Batch size: {meta["batch_size"]}
 * Seed: {meta["seed"]}
-* Trained: {meta.get("created", "unknown")}, in {_duration(meta.get("training_seconds", 0))}
+* Trained: {meta.get("created", "unknown")}, in {format_duration(meta.get("training_seconds", 0))}
 * Model file: `{meta.get("model_file", "model.keras")}` (SHA-256 `{meta.get("model_sha256", "n/a")}`)
 
 ## Intended Use
@@ -392,6 +384,6 @@ def summarise(meta: dict) -> str:
             f"Recipe: {meta['recipe']} (seed {meta['seed']})",
             f"Test accuracy: {test['accuracy']:.4f}, loss: {test['loss']:.4f} ({test['count']:,} images)",
             f"Epochs: {_epochs(meta)}",
-            f"Training time: {_duration(meta.get('training_seconds', 0))}",
+            f"Training time: {format_duration(meta.get('training_seconds', 0))}",
         ]
     )

@@ -11,6 +11,7 @@ import datetime as _dt
 import hashlib
 import json
 import logging
+import math
 import os
 import platform
 import shutil
@@ -25,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from digitpad.core import atomic, evaluation, metrics, mnist, nondigits, pendigits
+from digitpad.core import training_events as events
 from digitpad.core.recipes import RECIPES, Recipe
 from training import pen_data, report
 from training.augment import augment
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 # Predicting with several networks in turn makes tf.function warn about retracing: harmless.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
-ProgressFn = Callable[[dict], None]
+ProgressFn = Callable[[events.Event], None]
 StopFn = Callable[[], bool]
 
 # Files a finished run leaves in its output directory.
@@ -112,28 +114,31 @@ class _Progress(keras.callbacks.Callback):
         logs = logs or {}
         done = self.epoch * self.steps + batch + 1
         self.on_progress(
-            {
-                "event": "batch",
-                "epoch": self.epoch + 1,
-                "epochs": self.epochs,
-                "batch": batch + 1,
-                "batches": self.steps,
-                "loss": float(logs.get("loss", float("nan"))),
-                "accuracy": float(logs.get("accuracy", float("nan"))),
-                "eta_s": round(self._eta(done), 1),
-            }
+            events.Batch(
+                epoch=self.epoch + 1,
+                epochs=self.epochs,
+                batch=batch + 1,
+                batches=self.steps,
+                loss=float(logs.get("loss", float("nan"))),
+                accuracy=float(logs.get("accuracy", float("nan"))),
+                eta_s=round(self._eta(done), 1),
+            )
         )
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        logs = logs or {}
         self.on_progress(
-            {
-                "event": "epoch",
-                "epoch": self.offset + epoch + 1,
-                "epochs": self.epochs,
-                **{k: float(v) for k, v in logs.items() if k != "learning_rate"},
-                "eta_s": round(self._eta((self.offset + epoch + 1) * self.steps), 1),
-            }
+            events.Epoch(
+                epoch=self.offset + epoch + 1,
+                epochs=self.epochs,
+                **{
+                    k: float(logs[k])
+                    for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                    if k in logs
+                },
+                eta_s=round(self._eta((self.offset + epoch + 1) * self.steps), 1),
+            )
         )
 
 
@@ -297,7 +302,7 @@ def train(
 
     _check_output(Path(config.output))  # fail fast: before the work, not after it
     initial = _load_initial(config.init_model) if config.init_model else None
-    on_progress({"event": "loading", "message": "Loading MNIST"})
+    on_progress(events.Phase("loading", "Loading MNIST"))
     x_all, y_all = mnist.load("train", config.data_dir)
     x_test, y_test = mnist.load("test", config.data_dir)
     if config.limit:
@@ -327,7 +332,7 @@ def train(
             streams.pen = (pen.train_x, pen.train_y)
             sources.append(_pen_source(pen))
     if recipe.non_digit_share or recipe.digit_check:
-        on_progress({"event": "preparing", "message": "Drawing non-digits"})
+        on_progress(events.Phase("preparing", "Drawing non-digits"))
         limit = (
             recipe.non_digit_count
             if not config.limit
@@ -357,20 +362,17 @@ def train(
         )
         if member == 0:
             on_progress(
-                {
-                    "event": "start",
-                    "recipe": recipe.name,
-                    "epochs": count * epochs,
-                    "batches": steps,
-                    "train_count": n_train,
-                    "validation_count": n_val,
-                    "members": count,
-                }
+                events.Start(
+                    recipe=recipe.name,
+                    epochs=count * epochs,
+                    batches=steps,
+                    train_count=n_train,
+                    validation_count=n_val,
+                    members=count,
+                )
             )
         if count > 1:
-            on_progress(
-                {"event": "preparing", "message": f"Training network {member + 1} of {count}"}
-            )
+            on_progress(events.Phase("preparing", f"Training network {member + 1} of {count}"))
         history = model.fit(
             train_ds,
             validation_data=val_ds,
@@ -401,7 +403,7 @@ def train(
 
     calibration, ensemble_t = None, 1.0
     if recipe.calibrate and n_val:
-        on_progress({"event": "preparing", "message": "Calibrating the confidence"})
+        on_progress(events.Phase("preparing", "Calibrating the confidence"))
         if count > 1:  # averaging calibrated networks is a little too modest: calibrate it too
             ensemble_t = _calibrate(
                 predict, x_all[len(x_all) - n_val :], y_all[len(y_all) - n_val :], pen
@@ -409,9 +411,9 @@ def train(
         calibration = _calibration_meta(temperatures, ensemble_t, n_val, pen)
     check = None
     if recipe.digit_check and streams.non_digits is not None and n_val:
-        on_progress({"event": "preparing", "message": "Fitting the non-digit check"})
+        on_progress(events.Phase("preparing", "Fitting the non-digit check"))
         check = _digit_check(networks, streams, x_all[len(x_all) - n_val :], pen, config.seed)
-    on_progress({"event": "evaluating", "message": "Evaluating on the MNIST test set"})
+    on_progress(events.Phase("evaluating", "Evaluating on the MNIST test set"))
     test = evaluation.score(predict(x_test, ensemble_t), y_test)
     meta = {
         "format": "digitpad-model",
@@ -471,14 +473,7 @@ def train(
     if should_stop():
         raise TrainingCancelled()
     _write_outputs(networks, meta, Path(config.output))
-    on_progress(
-        {
-            "event": "done",
-            "output": str(config.output),
-            "test_accuracy": meta["test"]["accuracy"],
-            "test_loss": meta["test"]["loss"],
-        }
-    )
+    on_progress(events.Done(str(config.output), test.accuracy, test.loss or math.nan))
     return TrainResult(Path(config.output), meta)
 
 
@@ -495,16 +490,14 @@ def _pen_data(config: TrainConfig, recipe: Recipe, on_progress: ProgressFn):
     path = pen_data.locate(config.pendigits)
     if path is None or not path.is_file():
         on_progress(
-            {
-                "event": "preparing",
-                "message": (
-                    "Pen strokes not found (set --pendigits or DIGITPAD_PENDIGITS); "
-                    "training on MNIST alone"
-                ),
-            }
+            events.Phase(
+                "preparing",
+                "Pen strokes not found (set --pendigits or DIGITPAD_PENDIGITS); "
+                "training on MNIST alone",
+            )
         )
         return None
-    on_progress({"event": "preparing", "message": "Rendering pen strokes"})
+    on_progress(events.Phase("preparing", "Rendering pen strokes"))
     return pen_data.load(
         path,
         max(recipe.pen_copies, 1),

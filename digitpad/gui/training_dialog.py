@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.training_events import format_duration
 from digitpad.gui.labels import muted_label, title_label
 from digitpad.gui.model_comparison import ModelComparison
 from digitpad.gui.training_curves import TrainingCurves
@@ -43,16 +44,6 @@ if TYPE_CHECKING:
     from digitpad.core.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
-
-
-def format_duration(seconds: float) -> str:
-    """'45 s', '3 min 20 s', '1 h 05 min'."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 class TrainingDialog(QDialog):

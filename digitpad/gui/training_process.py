@@ -3,14 +3,14 @@
 The training runs in its own process: TensorFlow never loads into the app, a crash
 cannot take the window down, and the installed app runs itself with the `train`
 sub-command, so it works frozen too. Cancel sends SIGTERM (terminate()); the trainer
-stops within one batch, writes nothing and exits with 130.
+stops within one batch, writes nothing and exits with EXIT_CANCELLED (130). The events
+it writes and their schema are in digitpad.core.training_events.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,16 +18,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from digitpad.core import paths
+from digitpad.core import training_events as events
 
 log = logging.getLogger(__name__)
 
-CANCELLED_EXIT = 130
 KILL_AFTER_MS = 20_000  # a trainer that ignores SIGTERM this long is killed
 LOG_LIMIT = 200_000  # characters of stderr kept for the crash report
-PHASES = {
+PHASES = {  # what a phase without its own message says
     "loading": "Loading MNIST…",
     "preparing": "Preparing the training images…",
-    "start": "Training…",
     "evaluating": "Evaluating on the MNIST test set…",
 }
 
@@ -144,49 +143,41 @@ class TrainingProcess(QObject):
         if not line:
             return
         try:
-            event = json.loads(line)
+            event = events.from_json(json.loads(line))
         except ValueError:
+            event = None
+        if event is None:
             self._append_log(line + "\n")  # something printed outside the protocol
             return
-        if not isinstance(event, dict):
-            return
-        kind = event.get("event")
-        if kind in PHASES:
-            message = event.get("message")
+        if isinstance(event, events.Phase):
             self.phase_changed.emit(
-                str(message) + "…" if kind == "preparing" and message else PHASES[kind]
+                f"{event.message}…" if event.message else PHASES.get(event.step, "Working…")
             )
-        if kind == "start":
-            self._epochs = _int(event.get("epochs"))
-            self._batches = _int(event.get("batches"))
+        elif isinstance(event, events.Start):
+            self.phase_changed.emit("Training…")
+            self._epochs, self._batches = event.epochs, event.batches
             self.run_started.emit(self._epochs, self._batches)
-        elif kind == "batch":
-            epoch, epochs = _int(event.get("epoch")), _int(event.get("epochs")) or self._epochs
-            batch, batches = _int(event.get("batch")), _int(event.get("batches")) or self._batches
+        elif isinstance(event, events.Batch):
+            epochs, batches = event.epochs or self._epochs, event.batches or self._batches
             if epochs and batches:
-                done = ((epoch - 1) * batches + batch) / (epochs * batches)
-                self.progress_changed.emit(min(max(done, 0.0), 1.0), _number(event.get("eta_s")))
+                done = ((event.epoch - 1) * batches + event.batch) / (epochs * batches)
+                self.progress_changed.emit(min(max(done, 0.0), 1.0), event.eta_s)
                 loss, accuracy = self._since_last_report(
-                    epoch, batch, _number(event.get("loss")), _number(event.get("accuracy"))
+                    event.epoch, event.batch, event.loss, event.accuracy
                 )
-                self.batch_measured.emit(epoch - 1 + batch / batches, loss, accuracy)
-        elif kind == "epoch":
-            epoch = _int(event.get("epoch"))
-            epochs = _int(event.get("epochs")) or self._epochs
+                self.batch_measured.emit(event.epoch - 1 + event.batch / batches, loss, accuracy)
+        elif isinstance(event, events.Epoch):
+            epochs = event.epochs or self._epochs
             if epochs:
-                self.progress_changed.emit(min(epoch / epochs, 1.0), _number(event.get("eta_s")))
+                self.progress_changed.emit(min(event.epoch / epochs, 1.0), event.eta_s)
             self.epoch_measured.emit(
-                epoch,
-                _number(event.get("loss")),
-                _number(event.get("accuracy")),
-                _number(event.get("val_loss")),
-                _number(event.get("val_accuracy")),
+                event.epoch, event.loss, event.accuracy, event.val_loss, event.val_accuracy
             )
-        elif kind == "done":
-            self._done_output = str(event.get("output") or "")
-        elif kind == "error":
-            self._error_message = " ".join(str(event.get("message") or "").split())
-        elif kind == "cancelled":
+        elif isinstance(event, events.Done):
+            self._done_output = event.output
+        elif isinstance(event, events.Error):
+            self._error_message = " ".join(event.message.split())
+        elif isinstance(event, events.Cancelled):
             self._cancelling = True
 
     def _since_last_report(
@@ -216,14 +207,14 @@ class TrainingProcess(QObject):
         crashed = exit_status == QProcess.ExitStatus.CrashExit
         self._process.deleteLater()
         self._process = None
-        if self._cancelling or (exit_code == CANCELLED_EXIT and not crashed):
+        if self._cancelling or (exit_code == events.EXIT_CANCELLED and not crashed):
             # Asked to stop: whatever it managed to write is discarded by the caller.
             self.cancelled.emit()
             return
         output = self._output
         if (
             not crashed
-            and exit_code == 0
+            and exit_code == events.EXIT_OK
             and output is not None
             and (output / "model.keras").is_file()
             and (output / "model.json").is_file()
@@ -234,7 +225,7 @@ class TrainingProcess(QObject):
             message = self._error_message
         elif crashed:
             message = "The training process crashed"
-        elif exit_code == 0:
+        elif exit_code == events.EXIT_OK:
             message = "The training process ended without writing a model"
         else:
             message = f"The training process failed (exit status {exit_code})"
@@ -254,15 +245,3 @@ class TrainingProcess(QObject):
         if self.is_running():
             log.warning("the trainer did not stop within %d s; killing it", KILL_AFTER_MS // 1000)
             self._process.kill()
-
-
-def _number(value: object) -> float:
-    return (
-        float(value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-        else math.nan
-    )
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0

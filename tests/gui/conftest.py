@@ -87,6 +87,8 @@ on stderr, exit 1), "error" (an error event, exit 1).
 import argparse, json, os, shutil, signal, sys, time
 from pathlib import Path
 
+from digitpad.core import training_events as events
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--recipe", default="default")
 parser.add_argument("--epochs", type=int, default=3)
@@ -106,42 +108,43 @@ stop = []
 signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
 
 
-def emit(**event):
-    print(json.dumps(event), flush=True)
+def emit(event):
+    print(json.dumps(events.to_json(event)), flush=True)
 
 
-emit(event="loading", message="Loading MNIST")
+emit(events.Phase("loading", "Loading MNIST"))
 batches = 4
-emit(event="start", recipe=args.recipe, epochs=args.epochs, batches=batches,
-     train_count=540, validation_count=60)
+emit(events.Start(recipe=args.recipe, epochs=args.epochs, batches=batches,
+                  train_count=540, validation_count=60))
 if mode == "error":
-    emit(event="error", message="MNIST not found in /nowhere")
-    sys.exit(1)
+    emit(events.Error("MNIST not found in /nowhere"))
+    sys.exit(events.EXIT_FAILED)
 step = 0
 for epoch in range(1, args.epochs + 1):
     for batch in range(1, batches + 1):
         if stop:
             (here / "terminated").write_text("yes")
-            emit(event="cancelled", message="Training cancelled; nothing was written.")
-            sys.exit(130)
+            emit(events.Cancelled())
+            sys.exit(events.EXIT_CANCELLED)
         step += 1
         loss = 2.3 / (1 + step)
-        emit(event="batch", epoch=epoch, epochs=args.epochs, batch=batch, batches=batches,
-             loss=loss, accuracy=1 - loss / 2.5, eta_s=0.5 * (args.epochs * batches - step))
+        emit(events.Batch(epoch=epoch, epochs=args.epochs, batch=batch, batches=batches,
+                          loss=loss, accuracy=1 - loss / 2.5,
+                          eta_s=0.5 * (args.epochs * batches - step)))
         if mode == "crash" and step == 2:
             print("Traceback (most recent call last):\n  File \"train.py\", line 1\n"
                   "RuntimeError: boom", file=sys.stderr, flush=True)
             sys.exit(1)
         time.sleep(0.2 if mode == "slow" else 0.01)
-    emit(event="epoch", epoch=epoch, epochs=args.epochs, loss=loss, accuracy=1 - loss / 2.5,
-         val_loss=loss * 1.1, val_accuracy=1 - loss / 2.2, eta_s=0)
+    emit(events.Epoch(epoch=epoch, epochs=args.epochs, loss=loss, accuracy=1 - loss / 2.5,
+                      val_loss=loss * 1.1, val_accuracy=1 - loss / 2.2, eta_s=0))
     if mode == "slow" and epoch == args.epochs:
         while not stop:
             time.sleep(0.05)
         (here / "terminated").write_text("yes")
-        emit(event="cancelled", message="Training cancelled; nothing was written.")
-        sys.exit(130)
-emit(event="evaluating", message="Evaluating on the MNIST test set")
+        emit(events.Cancelled())
+        sys.exit(events.EXIT_CANCELLED)
+emit(events.Phase("evaluating", "Evaluating on the MNIST test set"))
 out = Path(args.output)
 out.mkdir(parents=True, exist_ok=True)
 shutil.copyfile(os.environ["FAKE_TRAINER_MODEL"], out / "model.keras")
@@ -162,7 +165,7 @@ if args.samples:
 (out / "model.json").write_text(json.dumps(meta))
 (out / "MODEL_CARD.md").write_text("# Model card\n")
 (out / "confusion.png").write_bytes(b"")
-emit(event="done", output=str(out), test_accuracy=0.9908, test_loss=0.0301)
+emit(events.Done(str(out), 0.9908, 0.0301))
 '''
 
 

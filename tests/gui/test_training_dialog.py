@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from digitpad.core import model_versions, paths, sample_store
 from digitpad.core.drawing import Drawing
 from digitpad.gui import settings
-from digitpad.gui.training_dialog import TrainingDialog, format_duration
+from digitpad.gui.training_dialog import TrainingDialog
 from digitpad.gui.training_options import TrainingOptions, build_arguments
 from digitpad.gui.training_process import default_command
 
@@ -74,12 +74,6 @@ def test_the_trainer_is_this_program_frozen_or_not(monkeypatch):
     assert default_command() == [sys.executable, "-m", "digitpad", "train"]
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert default_command() == [sys.executable, "train"]
-
-
-def test_durations_read_naturally():
-    assert format_duration(42.4) == "42 s"
-    assert format_duration(200) == "3 min 20 s"
-    assert format_duration(3900) == "1 h 05 min"
 
 
 def test_a_finished_run_compares_and_use_new_model_switches(window, qtbot, fake_trainer):

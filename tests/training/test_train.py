@@ -55,10 +55,13 @@ def test_one_epoch_on_2000_images_writes_a_usable_model(tmp_path, mnist_dir):
     assert np.array(meta["test"]["confusion"]).sum() == 10000
     assert set(meta["data_sha256"]) >= {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"}
     assert "digitpad train --recipe default" in meta["command"]
-    kinds = {e["event"] for e in events}
+    kinds = {e.name for e in events}
     assert {"start", "batch", "epoch", "done"} <= kinds
-    batch = next(e for e in events if e["event"] == "batch")
-    assert {"epoch", "batch", "batches", "loss", "accuracy", "eta_s"} <= set(batch)
+    batch = next(e for e in events if e.name == "batch")
+    assert batch.batches > 0 and 0 <= batch.accuracy <= 1 and batch.eta_s >= 0
+    assert next(e for e in events if e.name == "epoch").val_loss > 0
+    done = events[-1]
+    assert done.name == "done" and done.test_accuracy == meta["test"]["accuracy"]
     # The NumPy path reads what Keras wrote, and agrees with it.
     from digitpad.core.recognizer import Recognizer
 
@@ -67,8 +70,8 @@ def test_one_epoch_on_2000_images_writes_a_usable_model(tmp_path, mnist_dir):
     assert result.meta["test"]["accuracy"] == meta["test"]["accuracy"]
     # Two networks, trained in turn; the progress counts on across both.
     assert len(recognizer.members) == 2 and [m["seed"] for m in meta["members"]] == [0, 1]
-    assert max(e["epoch"] for e in events if e["event"] == "epoch") == 2
-    assert {e["epochs"] for e in events if e["event"] == "epoch"} == {2}
+    assert max(e.epoch for e in events if e.name == "epoch") == 2
+    assert {e.epochs for e in events if e.name == "epoch"} == {2}
     # Calibrated, with a non-digit check, and every data source named with its licence.
     assert (
         meta["calibration"]["temperature"] > 0
