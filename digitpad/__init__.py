@@ -1,6 +1,17 @@
-"""DigitPad: recognise handwritten digits and whole numbers, drawn or scanned."""
+"""DigitPad: recognise handwritten digits and whole numbers, drawn or scanned.
+
+    >>> import digitpad
+    >>> result = digitpad.read("scan.png")  # a path, an array of pixels or a Drawing
+    >>> result.text, [(d.digit, d.confidence, d.box) for d in result.digits]
+
+Importing this package is cheap: the names below load on first use, and none of them
+imports Qt or TensorFlow.
+"""
+
+from __future__ import annotations
 
 import os as _os
+from typing import TYPE_CHECKING, Any
 
 # NumPy's BLAS must be told its thread count before NumPy loads. Inference works on
 # small matrices: one thread answers a drawing in ~0.15 ms, while OpenBLAS' default
@@ -11,4 +22,55 @@ import os as _os
 # they are.)
 _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-__version__ = "0.1.0"
+# The public API: name -> the module that defines it.
+_API = {
+    "read": "digitpad.core.api",
+    "Recognizer": "digitpad.core.recognizer",
+    "Result": "digitpad.core.recognizer",
+    "Digit": "digitpad.core.recognizer",
+    "Rejected": "digitpad.core.recognizer",
+    "Mark": "digitpad.core.recognizer",
+    "ModelError": "digitpad.core.recognizer",
+    "Drawing": "digitpad.core.drawing",
+    "DrawingError": "digitpad.core.drawing",
+    "ImageError": "digitpad.core.images",
+}
+__all__ = [
+    "__version__",
+    "read",
+    "Recognizer",
+    "Result",
+    "Digit",
+    "Rejected",
+    "Mark",
+    "ModelError",
+    "Drawing",
+    "DrawingError",
+    "ImageError",
+]
+
+if TYPE_CHECKING:
+    __version__: str
+    from digitpad.core.api import read
+    from digitpad.core.drawing import Drawing, DrawingError
+    from digitpad.core.images import ImageError
+    from digitpad.core.recognizer import Digit, Mark, ModelError, Recognizer, Rejected, Result
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":  # pyproject.toml's, as installed: the one place it is kept
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("digitpad")
+        except PackageNotFoundError:  # a source tree that was never installed
+            value = "0+unknown"
+        globals()[name] = value
+        return value
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'digitpad' has no attribute {name!r}")

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import evaluation, images, mnist
-from digitpad.core.api import recognize_path
+from digitpad.core import api, evaluation, images, mnist
 from digitpad.core.drawing import DrawingError
 from digitpad.core.recognizer import ModelError, Recognizer
 
@@ -107,7 +106,7 @@ def _answer(
     if problem is None:
         try:
             with np.errstate(all="ignore"):  # absurd inputs end in an error, not a warning
-                result = recognize_path(recognizer, path, max_digits)
+                result = api.recognize_path(recognizer, path, max_digits)
         except (images.ImageError, DrawingError, OSError) as exc:
             problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
         except Exception as exc:  # one bad input must not stop the others

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -44,11 +43,12 @@ class BuildError(Exception):
 
 
 def version() -> str:
-    text = (ROOT / "digitpad" / "__init__.py").read_text(encoding="utf-8")
-    found = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
-    if not found:
-        raise BuildError("no __version__ in digitpad/__init__.py")
-    return found.group(1)
+    """The installed package's version (pyproject.toml's): the one place it is kept."""
+    import digitpad
+
+    if digitpad.__version__ == "0+unknown":
+        raise BuildError("digitpad is not installed here: run the build with `uv run`")
+    return digitpad.__version__
 
 
 def arch() -> str:

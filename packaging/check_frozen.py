@@ -250,6 +250,12 @@ def check(dist: Path) -> dict:
 
         version = runner.run("--version", ["--version"]).strip()
         summary["version"] = version
+        import digitpad
+
+        if version != f"DigitPad {digitpad.__version__}":
+            raise CheckFailed(
+                f"the frozen app says {version!r}, the package is {digitpad.__version__}"
+            )
 
         smoke = json.loads(
             runner.run("--smoke-test (offscreen)", ["--smoke-test"]).strip().splitlines()[-1]

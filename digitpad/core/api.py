@@ -1,12 +1,20 @@
-"""Reading files: the one place where a path becomes a Result (CLI, app, bench)."""
+"""The public API: from a file, an array of pixels or a drawing to a Result.
+
+The one place where an input becomes an answer: `digitpad predict`, the app, the
+benches and `digitpad.read` all come here. Qt-free and TensorFlow-free.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import stat
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from digitpad.core import images
 from digitpad.core.drawing import Drawing, DrawingError
@@ -14,6 +22,45 @@ from digitpad.core.recognizer import Recognizer, Result, recognize_drawing, reco
 
 # Far above any photo (a 48-megapixel JPEG is about 20 MB), far below a machine's memory.
 MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024
+
+Source = str | os.PathLike | np.ndarray | Drawing
+
+
+def read(
+    source: Source,
+    model: Recognizer | str | os.PathLike | None = None,
+    max_digits: int | None = None,
+) -> Result:
+    """Read the digits in ``source``; ``result.text`` is the number, "" when there is none.
+
+    ``source`` is a path to an image (PNG, JPEG, BMP, TIFF, GIF, WebP) or a drawing
+    (.json); an array of pixels, as an image file holds them: uint8 (H, W) grey,
+    (H, W, 3) RGB or (H, W, 4) RGBA, or floats in [0, 1], paper of either polarity; or
+    a Drawing. ``model`` is a loaded Recognizer, the path of a .keras model, or None for
+    the bundled model (loaded once, then kept). ``max_digits`` caps the count (1: the
+    whole input is one digit).
+
+    The Result holds ``digits`` (each: ``digit``, ``confidence``, ``probabilities``
+    float32 (10,), ``box`` (x0, y0, x1, y1) in the input's pixels, end-exclusive),
+    ``rejected`` (parts with ink that are not digits) and ``marks`` (".", ",", "-",
+    "=" written among the digits); ``to_json()`` is what `digitpad predict --json`
+    prints. Raises images.ImageError, DrawingError or ModelError, each one line.
+    """
+    recognizer = model if isinstance(model, Recognizer) else _recognizer(model)
+    if isinstance(source, Drawing):
+        return recognize_drawing(recognizer, source, max_digits)
+    if isinstance(source, np.ndarray):
+        return recognize_pixels(recognizer, source, max_digits)
+    return recognize_path(recognizer, os.fspath(source), max_digits)
+
+
+def _recognizer(path: str | os.PathLike | None) -> Recognizer:
+    return _loaded(None if path is None else str(Path(path).resolve()))
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded(path: str | None) -> Recognizer:
+    return Recognizer.load(path)
 
 
 def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = None) -> Result:
@@ -36,24 +83,38 @@ def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = N
             f"file too large for an image ({info.st_size:,} bytes; at most "
             f"{MAX_IMAGE_FILE_BYTES:,})"
         )
-    ink, (width, height) = images.load_grey_sized(path)
+    return _recognize_grey(recognizer, *images.decode_grey(path), max_digits)
+
+
+def recognize_pixels(
+    recognizer: Recognizer, pixels: np.ndarray, max_digits: int | None = None
+) -> Result:
+    """Recognise an image given as its pixels (see `read`); boxes in the array's pixels."""
+    return _recognize_grey(recognizer, *images.grey_from_array(pixels), max_digits)
+
+
+def _recognize_grey(
+    recognizer: Recognizer, grey: np.ndarray, full: tuple[int, int], max_digits: int | None
+) -> Result:
+    """grey: the (reduced) working image, light = 1; full: the input's (width, height)."""
+    with np.errstate(all="ignore"):
+        ink = images.ink_from_grey(grey)
     result = recognize_image(recognizer, ink, max_digits)
+    width, height = full
     if (ink.shape[1], ink.shape[0]) == (width, height):
         return result
-    # Boxes are in the reduced working image's pixels: map them back to the file's.
+    # Boxes are in the reduced working image's pixels: map them back to the input's.
     sx, sy = width / ink.shape[1], height / ink.shape[0]
 
-    def scaled(part):
+    def scaled(part: Any) -> Any:  # a Digit, Rejected or Mark
         x0, y0, x1, y1 = part.box
-        return dataclasses.replace(
-            part,
-            box=(
-                max(0, math.floor(x0 * sx)),
-                max(0, math.floor(y0 * sy)),
-                min(width, math.ceil(x1 * sx)),
-                min(height, math.ceil(y1 * sy)),
-            ),
+        box = (
+            max(0, math.floor(x0 * sx)),
+            max(0, math.floor(y0 * sy)),
+            min(width, math.ceil(x1 * sx)),
+            min(height, math.ceil(y1 * sy)),
         )
+        return dataclasses.replace(part, box=box)
 
     return Result(
         tuple(scaled(d) for d in result.digits),

@@ -156,6 +156,44 @@ def decode_grey(path: str | os.PathLike) -> tuple[np.ndarray, tuple[int, int]]:
     return np.clip(np.nan_to_num(pixels, nan=0.0), 0.0, 1.0), full
 
 
+def grey_from_array(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """decode_grey for pixels already in memory: (H, W) grey, (H, W, 3) RGB or (H, W, 4)
+    RGBA; uint8 (0-255), bool, or float/other integers (scaled: float in [0, 1] is kept).
+
+    Returns float32 (h, w) in [0, 1], light = 1, reduced to WORKING_SIZE, and the array's
+    (width, height) = (W, H). Raises ImageError (one line) for any other shape.
+    """
+    array = np.asarray(pixels)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+        raise ImageError(f"expected (H, W), (H, W, 3) or (H, W, 4) pixels, got {array.shape}")
+    if min(array.shape[:2]) < 1:
+        raise ImageError(f"no pixels (shape {array.shape})")
+    if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        raise ImageError(f"expected numeric pixels, got {array.dtype} of shape {array.shape}")
+    height, width = array.shape[:2]
+    if array.dtype == bool:
+        array = array.astype(np.uint8) * 255
+    elif array.dtype != np.uint8:
+        values = np.nan_to_num(array.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        top = float(values.max()) if values.size else 0.0
+        array = values / top if top > 1.0 else np.clip(values, 0.0, 1.0)
+        if array.ndim == 3:  # colour floats: the same luminance weights as Pillow's "L"
+            rgb = array[:, :, :3] @ np.float32([0.299, 0.587, 0.114])
+            alpha = array[:, :, 3] if array.shape[2] == 4 else 1.0
+            array = rgb * alpha + (1.0 - alpha)  # transparent: white paper
+        image = Image.fromarray(np.ascontiguousarray(array, np.float32), mode="F")
+    if array.dtype == np.uint8:
+        image = Image.fromarray(np.ascontiguousarray(array))
+    grey = _reduce(image)
+    if grey.mode == "F":
+        values = np.asarray(grey, dtype=np.float32)
+    else:
+        values = np.asarray(_to_grey(grey), dtype=np.float32) / 255.0
+    return np.clip(np.nan_to_num(values, nan=0.0), 0.0, 1.0), (width, height)
+
+
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:200] if text else type(exc).__name__

@@ -7,13 +7,13 @@ import multiprocessing
 import subprocess
 import sys
 import time
-from argparse import Namespace
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from digitpad import commands
+from digitpad.__main__ import main
+from digitpad.core import api
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ def test_the_first_answer_is_printed_before_the_batch_ends(tmp_path, mnist_test,
     its output back until the batch was done, it would come out marked as late."""
     paths = _images(tmp_path / "in", mnist_test, 3)
     flag = tmp_path / "first-line-seen"
-    real = commands.recognize_path
+    real = api.recognize_path
 
     def slow_last(recognizer, path, max_digits=None):
         if path == str(paths[-1]):
@@ -83,11 +83,9 @@ def test_the_first_answer_is_printed_before_the_batch_ends(tmp_path, mnist_test,
             return super().write(text)
 
     out = Out()
-    monkeypatch.setattr(commands, "recognize_path", slow_last)
+    monkeypatch.setattr(api, "recognize_path", slow_last)
     monkeypatch.setattr(sys, "stdout", out)
-    code = commands.predict(
-        Namespace(model=None, paths=[str(p) for p in paths], json=True, max_digits=None, jobs=2)
-    )
+    code = main(["predict", "--json", "--jobs", "2", *map(str, paths)])
     assert code == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 3 and "late" not in out.getvalue()
@@ -99,10 +97,5 @@ def test_one_input_never_starts_workers(tmp_path, mnist_test, monkeypatch):
     monkeypatch.setattr(multiprocessing, "get_context", lambda *a: pytest.fail("pool started"))
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
-    assert (
-        commands.predict(
-            Namespace(model=None, paths=[str(paths[0])], json=False, max_digits=None, jobs=4)
-        )
-        == 0
-    )
+    assert main(["predict", "--jobs", "4", str(paths[0])]) == 0
     assert out.getvalue().startswith(str(paths[0]))
