@@ -1,13 +1,114 @@
-"""The layer rules: core is Qt- and TensorFlow-free; only training/ imports TensorFlow."""
+"""The layer rules, by package, for every import in the code (inside functions too).
+
+- digitpad.core imports neither digitpad.gui nor training, nor Qt, nor TensorFlow/Keras;
+- training never imports digitpad.gui (nor Qt); digitpad.gui never imports training;
+- only training imports TensorFlow/Keras; only digitpad.gui imports Qt;
+- only digitpad.__main__ imports digitpad.commands (the CLI's output formatting).
+"""
 
 from __future__ import annotations
 
-import re
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+QT = ("PySide6", "shiboken6")
+TENSORFLOW = ("tensorflow", "keras")
+# (package of the importing module, packages it must never import)
+RULES = (
+    ("digitpad.core", ("digitpad.gui", "training", *QT, *TENSORFLOW)),
+    ("digitpad", (*TENSORFLOW,)),
+    ("training", ("digitpad.gui", *QT)),
+    ("digitpad.gui", ("training",)),
+)
+ONLY_FROM = {"digitpad.commands": ("digitpad.__main__",)}
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path, root: Path) -> list[tuple[int, str]]:
+    """(line, module) for every import in the file, wherever it is: module level, in a
+    function, under `if TYPE_CHECKING`, or `importlib.import_module("...")`."""
+    name = module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from the importing module's package
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.append((node.lineno, target))
+            # `from digitpad import gui` imports digitpad.gui
+            found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names]
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.lineno, node.args[0].value))
+    return found
+
+
+def within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def violations(root: Path) -> list[str]:
+    """One line per import that breaks a rule, in the packages digitpad/ and training/."""
+    out = []
+    for path in sorted([*(root / "digitpad").rglob("*.py"), *(root / "training").rglob("*.py")]):
+        importer = module_name(path, root)
+        for line, target in imports(path, root):
+            where = f"{path.relative_to(root)}:{line} imports {target}"
+            for package, forbidden in RULES:
+                if within(importer, package) and any(within(target, f) for f in forbidden):
+                    out.append(f"{where} ({package} must not)")
+            for module, allowed in ONLY_FROM.items():
+                if within(target, module) and importer not in allowed and importer != module:
+                    out.append(f"{where} (only {', '.join(allowed)} may)")
+            if any(within(target, q) for q in QT) and not within(importer, "digitpad.gui"):
+                out.append(f"{where} (only digitpad.gui imports Qt)")
+    return sorted(set(out))
+
+
+def test_every_import_keeps_the_layer_rules():
+    assert violations(ROOT) == []
+
+
+def test_an_import_planted_inside_a_function_is_caught(tmp_path):
+    """The check itself: imports hidden in functions, relative ones and string ones."""
+    for folder in ("digitpad/gui", "digitpad/core", "training"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "digitpad/__init__.py").write_text("")
+    (tmp_path / "digitpad/gui/window.py").write_text(
+        "def retrain():\n    from training import train\n    return train\n"
+    )
+    (tmp_path / "digitpad/core/reader.py").write_text(
+        "import importlib\n\n\ndef show():\n    from ..gui import window\n"
+        "    return importlib.import_module('PySide6.QtWidgets')\n"
+    )
+    (tmp_path / "training/fit.py").write_text(
+        "def fit():\n    import keras\n    from digitpad import gui\n"
+        "    from digitpad import commands\n"
+    )
+    found = violations(tmp_path)
+    assert any(v.startswith("digitpad/gui/window.py:2 imports training") for v in found)
+    assert any(v.startswith("digitpad/core/reader.py:5 imports digitpad.gui") for v in found)
+    assert any(v.startswith("digitpad/core/reader.py:6 imports PySide6") for v in found)
+    assert any(v.startswith("training/fit.py:3 imports digitpad.gui") for v in found)
+    assert any(v.startswith("training/fit.py:4 imports digitpad.commands") for v in found)
+    assert not any("keras" in v for v in found)  # training may import Keras
 
 
 def loaded_modules(statement: str) -> set[str]:
@@ -23,27 +124,11 @@ def loaded_modules(statement: str) -> set[str]:
     return {name.split(".")[0] for name in out.stdout.split()}
 
 
-def test_core_and_cli_import_neither_qt_nor_tensorflow():
-    core_dir = ROOT / "digitpad" / "core"
-    core = sorted(
-        ".".join(p.relative_to(core_dir).with_suffix("").parts).removesuffix(".__init__")
-        for p in core_dir.rglob("*.py")
-        if p != core_dir / "__init__.py"
-    )
-    assert "segment.pixels" in core  # sub-packages included
-    statement = "; ".join(f"import digitpad.core.{m}" for m in core)
+def test_core_and_cli_load_neither_qt_nor_tensorflow():
+    """What the imports above do at run time, dependencies' own imports included."""
+    core = sorted(module_name(p, ROOT) for p in (ROOT / "digitpad" / "core").rglob("*.py"))
+    assert "digitpad.core.segment.pixels" in core  # sub-packages included
+    statement = "; ".join(f"import {m}" for m in core)
     statement += "; import digitpad.__main__, digitpad.commands, digitpad.bench"
     loaded = loaded_modules(statement)
-    assert not loaded & {"PySide6", "shiboken6", "tensorflow", "keras"}
-
-
-def test_only_training_imports_tensorflow_and_only_gui_imports_qt():
-    tf = re.compile(r"^\s*(import|from)\s+(tensorflow|keras)\b", re.M)
-    qt = re.compile(r"^\s*(import|from)\s+(PySide6|shiboken6)\b", re.M)
-    for path in (ROOT / "digitpad").rglob("*.py"):
-        text = path.read_text()
-        assert not tf.search(text), path
-        if "gui" not in path.relative_to(ROOT).parts:
-            assert not qt.search(text), path
-    for path in (ROOT / "training").rglob("*.py"):
-        assert not qt.search(path.read_text()), path
+    assert not loaded & {*QT, *TENSORFLOW}
