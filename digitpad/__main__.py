@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
 
     t = sub.add_parser("train", help="train a model (needs TensorFlow)")
-    t.add_argument("--recipe", choices=("card", "default"), default="default")
+    from digitpad.core.recipes import DEFAULT, RECIPES  # plain data
+
+    t.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT.name)
     t.add_argument("--epochs", type=_bounded(1, 1000), metavar="N")
     t.add_argument("--batch-size", type=_bounded(1, 65536), metavar="N")
     t.add_argument("--data-dir", metavar="DIR")

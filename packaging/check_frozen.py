@@ -212,8 +212,10 @@ def check_cancel(runner: Runner, mnist_env: dict) -> None:
     seconds = time.perf_counter() - started
     runner.steps.append({"step": "train, cancelled", "seconds": round(seconds, 2), "exit": code})
     print(f"  train, cancelled with SIGTERM: exit {code} in {seconds:.1f} s", flush=True)
-    if code != 130:
-        raise CheckFailed(f"cancelled training exited {code}, expected 130")
+    from digitpad.core.training_events import EXIT_CANCELLED
+
+    if code != EXIT_CANCELLED:
+        raise CheckFailed(f"cancelled training exited {code}, expected {EXIT_CANCELLED}")
     if output.exists():
         raise CheckFailed("cancelled training left an output folder behind")
 

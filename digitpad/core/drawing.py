@@ -14,6 +14,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
@@ -81,10 +82,13 @@ class Drawing:
                 f"unsupported drawing version {data.get('version')!r} "
                 f"(this DigitPad reads version {VERSION})"
             )
-        width, height = data.get("width"), data.get("height")
-        for name, value in (("width", width), ("height", height)):
+        size = []
+        for name in ("width", "height"):
+            value = data.get(name)
             if not _is_number(value) or not 0 < value < 1e6:
                 raise DrawingError(f'"{name}" must be a positive number, got {value!r}')
+            size.append(float(value))
+        width, height = size
         label = data.get("label")
         if label is not None and (
             not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 9
@@ -99,7 +103,7 @@ class Drawing:
         if total > MAX_POINTS:
             raise DrawingError(f"too many points ({total:,}; at most {MAX_POINTS:,})")
         strokes = [_parse_stroke(s, i) for i, s in enumerate(raw)]
-        return cls([s for s in strokes if len(s)], float(width), float(height), label)
+        return cls([s for s in strokes if len(s)], width, height, label)
 
     def to_dict(self) -> dict:
         strokes = []
@@ -154,7 +158,7 @@ class Drawing:
         return float(x0), float(y0), float(x1), float(y1)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     try:

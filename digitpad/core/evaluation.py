@@ -69,7 +69,7 @@ class Evaluation:
         """Indices of the test images of digit `true` read as `predicted`, the most
         telling first: for a mistake the surest mistakes, for a hit the least sure hits.
         Empty when the images are not loaded."""
-        if not self.has_images:
+        if self.probabilities is None or self.labels is None:
             return np.zeros(0, np.int64)
         chosen = self.probabilities.argmax(axis=1)
         found = np.flatnonzero((self.labels == true) & (chosen == predicted))

@@ -180,7 +180,7 @@ def grey_from_array(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         top = float(values.max()) if values.size else 0.0
         array = values / top if top > 1.0 else np.clip(values, 0.0, 1.0)
         if array.ndim == 3:  # colour floats: the same luminance weights as Pillow's "L"
-            rgb = array[:, :, :3] @ np.float32([0.299, 0.587, 0.114])
+            rgb = array[:, :, :3] @ np.array([0.299, 0.587, 0.114], np.float32)
             alpha = array[:, :, 3] if array.shape[2] == 4 else 1.0
             array = rgb * alpha + (1.0 - alpha)  # transparent: white paper
         image = Image.fromarray(np.ascontiguousarray(array, np.float32), mode="F")
@@ -225,7 +225,7 @@ _FORMAT_COPIES = {"WEBP": 3.5}
 
 def _check_budget(image: Image.Image) -> None:
     w, h = image.size
-    need = w * h * _BYTES_PER_PIXEL.get(image.mode, 4)
+    need = float(w * h * _BYTES_PER_PIXEL.get(image.mode, 4))
     if "A" in image.mode or "a" in image.mode or "transparency" in image.info:
         need *= _ALPHA_COPIES
     need *= _FORMAT_COPIES.get(image.format or "", 1.0)

@@ -25,6 +25,7 @@ import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import platformdirs
@@ -358,7 +359,7 @@ def _fetch(
 
 def _open(
     request: urllib.request.Request, timeout: float, basename: str, should_stop: StopCallback | None
-):
+) -> Any:
     """urlopen, while should_stop() is asked every _POLL_S: connecting and waiting for
     the headers can take the whole timeout, and a cancel must not wait for it."""
     box: dict = {}
@@ -387,7 +388,7 @@ def _open(
     return box["response"]
 
 
-def _poll_reads(response) -> None:
+def _poll_reads(response: Any) -> None:
     """Once connected, reads wait at most _POLL_S, so a cancel or a stalled server is
     noticed at once (the connection itself had the whole timeout)."""
     sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
@@ -493,7 +494,7 @@ _download = download  # locate() has a parameter of the same name
 
 
 def load(
-    split: str, data_dir: str | os.PathLike | None = None, **locate_kwargs
+    split: str, data_dir: str | os.PathLike | None = None, **locate_kwargs: Any
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load one split: (images uint8 (N, 28, 28), ink = 255; labels uint8 (N,), 0..9).
 

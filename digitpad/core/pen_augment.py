@@ -10,6 +10,7 @@ that records few, a pen with or without pressure, a thinner or thicker line.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +52,8 @@ def vary(
     bounds = drawing.bounds()
     if bounds is None:
         return drawing, float(np.mean(variation.width))
-    crossed = {7: variation.crossed_sevens, 2: variation.crossed_twos}.get(drawing.label, 0.0)
+    crossing = {7: variation.crossed_sevens, 2: variation.crossed_twos}
+    crossed = crossing.get(drawing.label, 0.0) if drawing.label is not None else 0.0
     if crossed and rng.random() < crossed:
         drawing = cross_stem(drawing, rng)
     x0, y0, x1, y1 = bounds
@@ -83,7 +85,10 @@ def vary(
 def cross_stem(drawing: Drawing, rng: np.random.Generator) -> Drawing:
     """The digit (a 7, a 2) with a short bar across its stem at about half height,
     drawn last, as many European writers add it."""
-    x0, y0, x1, y1 = drawing.bounds()
+    bounds = drawing.bounds()
+    if bounds is None:
+        return drawing
+    x0, y0, x1, y1 = bounds
     height = y1 - y0
     level = y0 + rng.uniform(0.42, 0.65) * height
     crossings = []
@@ -115,7 +120,7 @@ def _affine(rng: np.random.Generator, v: PenVariation) -> np.ndarray:
     return rotation @ shear @ stretch
 
 
-def _warp(rng: np.random.Generator, amplitude: float):
+def _warp(rng: np.random.Generator, amplitude: float) -> Callable[[np.ndarray], np.ndarray]:
     """A smooth random displacement: two low-frequency waves per axis."""
     freqs = rng.uniform(0.5, 1.5, (2, 2, 2)) * math.pi
     phases = rng.uniform(0, 2 * math.pi, (2, 2))

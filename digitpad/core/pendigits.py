@@ -101,7 +101,9 @@ def write_writers(
     one (written atomically); returns how many digits were kept."""
     from digitpad.core import atomic
 
-    kept, blocks, current = 0, [], []
+    kept = 0
+    blocks: list[list[str]] = []
+    current: list[str] = []
     with open(source, encoding="ascii") as f:
         lines = f.read().splitlines(keepends=True)
     header = []

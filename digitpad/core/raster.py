@@ -93,12 +93,12 @@ def interpolate(grid: np.ndarray, block: int, size: int, axis: int) -> np.ndarra
     return (a + (b - a) * t).astype(np.float32)
 
 
-def rank_filter(a: np.ndarray, size: int, op) -> np.ndarray:
+def rank_filter(a: np.ndarray, size: int, op: np.ufunc) -> np.ndarray:
     """Sliding max (op=np.maximum) or min over a size x size square, edges repeated."""
     return rank_1d(rank_1d(a, size, op, 0), size, op, 1)
 
 
-def rank_1d(a: np.ndarray, size: int, op, axis: int) -> np.ndarray:
+def rank_1d(a: np.ndarray, size: int, op: np.ufunc, axis: int) -> np.ndarray:
     """van Herk / Gil-Werman: prefix and suffix extremes within blocks of `size`, so
     the cost does not grow with the window."""
     if size <= 1:
@@ -119,7 +119,7 @@ def rank_1d(a: np.ndarray, size: int, op, axis: int) -> np.ndarray:
     return np.moveaxis(out, 0, axis)
 
 
-def pool2(a: np.ndarray, op) -> np.ndarray:
+def pool2(a: np.ndarray, op: np.ufunc) -> np.ndarray:
     """2x2 max or min pooling (odd edges repeated)."""
     h, w = a.shape
     a = np.pad(a, ((0, h % 2), (0, w % 2)), mode="edge")
@@ -180,7 +180,7 @@ class Components:
             self.n = 0
             self.label = np.zeros(0, np.int64)
             self.extent = np.zeros(0, np.int64)
-            self.area = np.zeros(0)
+            self.area: np.ndarray = np.zeros(0)
             self.box = np.zeros((0, 4), np.int64)
             return
         roots = join_runs(self.rows, self.starts, self.ends, w)

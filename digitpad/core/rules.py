@@ -8,11 +8,15 @@ vertical, found on a reduced copy of the mask, then measured on the full one.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from digitpad.core import raster
+
+Columns = TypeVar("Columns", float, np.ndarray)
 
 # Ruled lines and box borders: straight within this slope (about 10 degrees), at least
 # this fraction of the image's width (height, for vertical ones) long, and at least
@@ -52,7 +56,8 @@ class Line:
     offset: float
     thickness: float
 
-    def y_at(self, x: float) -> float:
+    def y_at(self, x: Columns) -> Columns:
+        """The centre line's row at column x, or rows at an array of columns."""
         return self.slope * x + self.offset
 
     @property
@@ -70,7 +75,9 @@ class Line:
         return np.concatenate(rows), np.concatenate(cols)
 
 
-def _rows_near(centre: np.ndarray, lo: float, hi: float, height: int):
+def _rows_near(
+    centre: np.ndarray, lo: float, hi: float, height: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(rows, valid) per step: for each column, the whole rows y with
     lo <= y - centre <= hi, one row per step (rounding alone would skip rows)."""
     base = np.floor(centre).astype(np.int64)
@@ -165,7 +172,7 @@ def _any_pool(mask: np.ndarray, factor: int) -> np.ndarray:
     gh, gw = math.ceil(h / factor), math.ceil(w / factor)
     padded = np.zeros((gh * factor, gw * factor), bool)
     padded[:h, :w] = mask
-    return padded.reshape(gh, factor, gw, factor).any(axis=(1, 3))
+    return np.asarray(padded.reshape(gh, factor, gw, factor).any(axis=(1, 3)))
 
 
 def _longest_run(flags: np.ndarray, gap: int) -> tuple[int, int]:

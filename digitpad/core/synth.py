@@ -95,7 +95,8 @@ class PenNumber:
 
 def random_style(rng: np.random.Generator) -> ScanStyle:
     paper_level = rng.uniform(185, 250)
-    paper = tuple(float(np.clip(paper_level + rng.normal(0, 6), 0, 255)) for _ in range(3))
+    r, g, b = (float(np.clip(paper_level + rng.normal(0, 6), 0, 255)) for _ in range(3))
+    paper = (r, g, b)
     if rng.random() < 0.3:  # blue ballpoint
         ink = (rng.uniform(10, 50), rng.uniform(20, 60), rng.uniform(70, 130))
     else:  # black or graphite
@@ -108,7 +109,7 @@ def random_style(rng: np.random.Generator) -> ScanStyle:
         file_format = str(rng.choice(["JPEG", "PNG"], p=[0.6, 0.4]))
     return ScanStyle(
         paper=paper,
-        ink=tuple(float(v) for v in ink),
+        ink=(float(ink[0]), float(ink[1]), float(ink[2])),
         shading=float(rng.uniform(0, 0.3)),
         shading_angle=float(rng.uniform(0, 2 * np.pi)),
         blur=float(rng.uniform(0, 0.6)),
@@ -192,7 +193,7 @@ def _on_paper(
     patches: list[np.ndarray], xs: list[int], ys: list[int], rng: np.random.Generator, height: float
 ) -> tuple[np.ndarray, list[Box]]:
     """Paste patches at (x, y) (any origin) onto one ink sheet with random margins."""
-    boxes = [_ink_box(p) for p in patches]
+    boxes = [_ink_box(p) or (0, 0, 0, 0) for p in patches]  # patches hold ink
     x0 = min(x + b[0] for x, b in zip(xs, boxes))
     y0 = min(y + b[1] for y, b in zip(ys, boxes))
     x1 = max(x + b[2] for x, b in zip(xs, boxes))
@@ -298,7 +299,7 @@ def zip_codes(
         gaps = [
             rng.uniform(*(TOUCHING if k == touch_at else GAPS)) * height for k in range(1, length)
         ]
-        sheet, boxes = line_of_digits(patches, gaps, offsets, rng, height)
+        sheet, boxes = line_of_digits(patches, gaps, list(offsets), rng, height)
         data, suffix = print_scan(sheet, style, scale, rng)
         text = "".join(str(int(labels[i])) for i in chosen)
         singles = tuple(
@@ -345,7 +346,8 @@ def _scan_digit_patch(
 
 def load_scan(scan: Scan, directory: str | os.PathLike | None = None) -> np.ndarray:
     """The scan through the real loader (a file on disk): float32 (H, W), ink bright."""
-    with tempfile.NamedTemporaryFile(suffix=scan.suffix, dir=directory, delete=False) as f:
+    folder = None if directory is None else os.fspath(directory)
+    with tempfile.NamedTemporaryFile(suffix=scan.suffix, dir=folder, delete=False) as f:
         f.write(scan.data)
         name = f.name
     try:
@@ -418,7 +420,9 @@ def write_number(
     placed_strokes: list[list[np.ndarray]] = []
     right: dict[int, float] = {}
     for k, source in enumerate(digits):
-        x0, y0, x1, y1 = source.bounds()
+        bounds = source.bounds()
+        assert bounds is not None, "pen digits are never empty"
+        x0, y0, x1, y1 = bounds
         height = PEN_HEIGHT * rng.uniform(1 - PEN_HEIGHT_JITTER, 1 + PEN_HEIGHT_JITTER)
         scale = height / max(y1 - y0, 1e-6)
         top = (
@@ -446,7 +450,8 @@ def write_number(
     for group in placed_strokes:
         moved = [np.column_stack([s[:, :2] + offset, s[:, 2]]) for s in group]
         points = np.concatenate([s[:, :2] for s in moved])
-        boxes.append((*map(float, points.min(axis=0)), *map(float, points.max(axis=0))))
+        (bx0, by0), (bx1, by1) = points.min(axis=0), points.max(axis=0)
+        boxes.append((float(bx0), float(by0), float(bx1), float(by1)))
         singles.append(Drawing([m.copy() for m in moved], float(width), float(height)))
         everything += moved
     return PenNumber(
@@ -511,6 +516,7 @@ def _cluttered(image: np.ndarray, text: str, kind: str, rng: np.random.Generator
     page = Image.fromarray(np.full((h, w), paper, np.float32), mode="F")
     draw = ImageDraw.Draw(page)
     box = _ink_box(sheet)
+    assert box is not None, "a digit patch holds ink"
     x0, y0, x1, y1 = box
     line = max(1, round(rng.uniform(0.6, 1.2) * scale))
     dark = paper - contrast * rng.uniform(0.7, 1.0)
@@ -563,7 +569,7 @@ def _cluttered(image: np.ndarray, text: str, kind: str, rng: np.random.Generator
             phase = rng.uniform(0, 2 * np.pi)
             ys = y + amp * np.sin(2 * np.pi * xs / period + phase)
             draw.line(list(zip(xs, ys)), fill=paper * rng.uniform(0.75, 0.88), width=1)
-    grey = np.asarray(page, np.float32)
+    grey: np.ndarray = np.asarray(page, np.float32)
     if kind == "shadow":  # a soft edge across the page, the far side much darker
         angle = rng.uniform(0, 2 * np.pi)
         ramp = (

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.recipes import RECIPES  # plain data: imports neither TensorFlow nor Qt
+from digitpad.core.recipes import DEFAULT, RECIPES  # plain data: imports neither TensorFlow nor Qt
 from digitpad.gui import settings as keys
 from digitpad.gui.labels import muted_label, title_label
 
@@ -28,9 +28,9 @@ NOTE_WIDTH = 500
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    recipe: str = "default"
-    epochs: int = 45
-    batch_size: int = 128
+    recipe: str = DEFAULT.name
+    epochs: int = DEFAULT.epochs
+    batch_size: int = DEFAULT.batch_size
     augment: bool = True
     include_samples: bool = False
 

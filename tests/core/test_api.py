@@ -116,3 +116,21 @@ def test_importing_is_cheap_and_reading_never_loads_qt_or_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_readme_example_runs(tmp_path, seventeen, monkeypatch, capsys):
+    """The README's "Python API" block, run as it is on files of those names."""
+    import re
+    import shutil
+
+    from digitpad.core import paths
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Python API", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shutil.copy(seventeen[0], tmp_path / "zip-code.png")
+    shutil.copy(seventeen[0], tmp_path / "seven.png")
+    shutil.copy(paths.bundled_model_path(), tmp_path / "my-model.keras")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.startswith("17\n1 ")

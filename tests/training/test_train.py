@@ -14,6 +14,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from digitpad.core.training_events import EXIT_CANCELLED  # noqa: E402
 from training.model import CARD_PARAMETERS, build_model  # noqa: E402
 from training.train import OUTPUT_FILES, TrainConfig, TrainingCancelled, train  # noqa: E402
 
@@ -151,7 +152,7 @@ def test_sigterm_stops_the_cli_within_a_batch_and_writes_nothing(tmp_path, mnist
     finally:
         proc.kill()
     events += [json.loads(line) for line in rest.splitlines() if line.strip()]
-    assert code == 130
+    assert code == EXIT_CANCELLED
     assert events[-1]["event"] == "cancelled"
     # At most one more batch ran after the signal.
     assert sum(e["event"] == "batch" for e in events) <= 2

@@ -100,13 +100,13 @@ def find_marks(boxes: np.ndarray, areas: np.ndarray) -> list[tuple[str, list[int
             if i < j and i not in used and j not in used and _stacked(boxes[i], boxes[j], band):
                 marks.append(("=", [i, j]))
                 used |= {i, j}
-    for k in dashes:
+    for k in map(int, dashes):
         if k not in used:
             marks.append(("-", [k]))
-    for k in np.flatnonzero(dot):
+    for k in map(int, np.flatnonzero(dot)):
         below = boxes[k, 3] > base + 0.1 * band
         marks.append(("," if h[k] >= COMMA_TALL * w[k] or below else ".", [int(k)]))
-    for k in np.flatnonzero(comma):
+    for k in map(int, np.flatnonzero(comma)):
         marks.append((",", [int(k)]))
     return sorted(marks, key=lambda mark: boxes[mark[1], 0].min())
 

@@ -4,6 +4,7 @@ the package's docstring)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +76,7 @@ class _Piece:
     pixels: np.ndarray  # bool (h, w)
 
     @classmethod
-    def component(cls, labels: np.ndarray, k: int, box) -> _Piece:
+    def component(cls, labels: np.ndarray, k: int, box: Sequence[int]) -> _Piece:
         x0, y0, x1, y1 = (int(v) for v in box)
         return cls((x0, y0, x1, y1), (x0, y0), labels[y0:y1, x0:x1] == k)
 
@@ -413,7 +414,7 @@ def _merge_fragments(pieces: list[_Piece], height: float) -> list[_Piece]:
     while merged and len(pieces) > 1:
         merged = False
         b = np.array([p.box for p in pieces], float)
-        for i in np.flatnonzero(b[:, 3] - b[:, 1] < SMALL_PIECE * height):
+        for i in map(int, np.flatnonzero(b[:, 3] - b[:, 1] < SMALL_PIECE * height)):
             if alone[i]:
                 continue
             dx = np.maximum(0, np.maximum(b[:, 0], b[i, 0]) - np.minimum(b[:, 2], b[i, 2]))

@@ -10,7 +10,7 @@ import numpy as np
 
 from digitpad.core.drawing import Drawing
 from digitpad.core.preprocess import speck_size
-from digitpad.core.segment.common import Judge, cap_digits, min_distance
+from digitpad.core.segment.common import Judge, cap_digits, min_distance, read
 
 MAX_STROKES = 4  # at most this many strokes in one digit
 # Logistic model of "the next stroke continues the current digit" over the features of
@@ -43,8 +43,10 @@ def split_drawing(
     """The drawing's digits, left to right; [] when it holds only specks or nothing."""
     if drawing.is_empty():
         return []
+    bounds = drawing.bounds()
+    assert bounds is not None  # not empty
     if max_digits == 1:
-        return [DrawingPart(drawing, drawing.bounds())]
+        return [DrawingPart(drawing, bounds)]
     strokes = drawing.strokes
     tiny = speck_size(drawing)
     real = [i for i, s in enumerate(strokes) if _extent(s) >= tiny]
@@ -181,7 +183,8 @@ def _partition(
     if judge is None or total >= CERTAIN:
         return [real[i:j] for i, j in groups]
     candidates = [key for key, value in geo.items() if value > UNLIKELY or key[1] == key[0] + 1]
-    confidence = judge([_sub_drawing(drawing, real[i:j]) for i, j in candidates]).max(axis=1)
+    probabilities, _ = read(judge, [_sub_drawing(drawing, real[i:j]) for i, j in candidates])
+    confidence = probabilities.max(axis=1)
     scores = {
         key: geo[key] + JUDGE_WEIGHT * math.log(max(float(c), EPS))
         for key, c in zip(candidates, confidence)
