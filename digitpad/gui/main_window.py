@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         self._stack.setCurrentWidget(self.image_view)
         self.setWindowTitle(f"{outcome.name} — DigitPad")
         self._display(outcome.result)
+        self._update_actions()
         found = outcome.result.text
         self.show_message(
             f"{outcome.name}: read as {found}" if found else f"{outcome.name}: no digit found"
@@ -229,12 +230,14 @@ class MainWindow(QMainWindow):
             self.canvas.clear()
 
     def undo(self) -> None:
-        self.back_to_canvas()
-        self.canvas.undo()
+        """Undo the last stroke; nothing while an image is shown (the drawing behind it
+        is kept as it is until the user goes back to it)."""
+        if not self._showing_image:
+            self.canvas.undo()
 
     def redo(self) -> None:
-        self.back_to_canvas()
-        self.canvas.redo()
+        if not self._showing_image:
+            self.canvas.redo()
 
     def change_brush(self, step: int) -> None:
         self.brush_slider.setValue(self.canvas.brush_width() + step)
@@ -285,6 +288,9 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def save_drawing_dialog(self) -> None:
+        if self._showing_image:
+            self.show_error("An image is shown: press Esc to go back to the drawing to save it.")
+            return
         if self.canvas.is_empty():
             self.show_error("Nothing to save: the canvas is empty.")
             return
@@ -342,11 +348,12 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         a = self.actions_by_name
-        a["undo"].setEnabled(self.canvas.can_undo())
-        a["redo"].setEnabled(self.canvas.can_redo())
+        drawing = not self._showing_image  # undo, redo and save act on the drawing only
+        a["undo"].setEnabled(drawing and self.canvas.can_undo())
+        a["redo"].setEnabled(drawing and self.canvas.can_redo())
         a["clear"].setEnabled(self._showing_image or not self.canvas.is_empty())
         a["copy"].setEnabled(self._result is not None)
-        a["save_drawing"].setEnabled(not self.canvas.is_empty())
+        a["save_drawing"].setEnabled(drawing and not self.canvas.is_empty())
         teachable = self.tools.can_teach()
         for digit in range(10):
             a[f"teach_{digit}"].setEnabled(teachable)

@@ -307,3 +307,27 @@ def test_a_hostile_chosen_model_still_leaves_the_app_with_a_model(qtbot, tmp_pat
     assert win.model_text().startswith("Model: bundled model")
     assert win.actions_by_name["revert"].isEnabled()  # the way back to a clean start
     win.close()
+
+
+def test_undo_redo_and_save_leave_the_drawing_alone_while_an_image_is_shown(
+    window, qtbot, draw_stroke, tmp_path, idle
+):
+    draw_stroke(window.canvas, [(60, 60), (62, 200)])
+    draw_stroke(window.canvas, [(150, 60), (200, 60), (160, 200)])
+    qtbot.waitUntil(lambda: len(window.result_panel.text()) == 2, timeout=5000)
+    window.open_path(one_png(tmp_path / "one.png"))
+    qtbot.waitUntil(window.is_showing_image, timeout=10_000)
+    actions = window.actions_by_name
+    assert not actions["undo"].isEnabled() and not actions["save_drawing"].isEnabled()
+    window.canvas.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    actions["undo"].trigger()
+    actions["redo"].trigger()
+    assert window.is_showing_image() and window.result_panel.text() == "1"
+    assert window.canvas.stroke_count() == 2
+    window.save_drawing_dialog()  # no dialog: it says what to do instead
+    assert "Esc" in window.message_text()
+    window.clear()  # back to the drawing: both strokes, and undo works on them
+    assert actions["undo"].isEnabled() and actions["save_drawing"].isEnabled()
+    actions["undo"].trigger()
+    assert window.canvas.stroke_count() == 1
