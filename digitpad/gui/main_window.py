@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
 
     def _display(self, result: Result | None) -> None:
         self._result = result if result is not None and result.digits else None
-        self.result_panel.show_result(result)
+        self.result_panel.show_result(result, in_image=self._showing_image)
         self._update_actions()
         self.result_shown.emit(self._result)
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 NUMBER_POINTS = 54
 EMPTY_HINT = "Draw a digit on the canvas,\nor open an image (Ctrl+O)."
+NOTHING_IN_IMAGE = "No digit found in this image.\nEsc goes back to the drawing."
 
 
 def low_confidence() -> float:
@@ -37,6 +38,7 @@ class ResultPanel(QWidget):
         self._result: Result | None = None
         self._selected = 0
         self._state = "empty"
+        self._in_image = False
         self._views: list[FieldView] = []
 
         self._number = QLabel()
@@ -103,13 +105,20 @@ class ResultPanel(QWidget):
         self._bars.set_probabilities(None)
         self._set_fields([None])
 
-    def show_result(self, result: Result | None) -> None:
+    def show_result(self, result: Result | None, in_image: bool = False) -> None:
+        """``in_image``: the result is of an opened image, not of the canvas."""
         self._result = result if result is not None and result.digits else None
+        self._in_image = in_image
         if self._result is None and result is not None and result.rejected:
             # Ink, but nothing in it is a digit: say so, and show no digit's probabilities.
             self._state = "rejected"
             self._show_number("Not a digit", muted=False, warn=True)
-            self._show_status("This does not look like a digit. Draw one of 0–9.", "warn")
+            self._show_status(
+                "Nothing in this image looks like a digit."
+                if in_image
+                else "This does not look like a digit. Draw one of 0–9.",
+                "warn",
+            )
             self._bars_title.setText("Probabilities")
             self._bars.set_probabilities(None)
             self._set_fields([r.field for r in result.rejected])
@@ -117,7 +126,7 @@ class ResultPanel(QWidget):
         if self._result is None:
             self._state = "empty"
             self._show_number("–", muted=True)
-            self._show_status(EMPTY_HINT, "muted")
+            self._show_status(NOTHING_IN_IMAGE if in_image else EMPTY_HINT, "muted")
             self._bars_title.setText("Probabilities")
             self._bars.set_probabilities(None)
             self._set_fields([None])
@@ -248,9 +257,9 @@ class ResultPanel(QWidget):
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "_status_tone"):
             # Colours chosen from the palette must follow a light/dark switch.
             if self._result is not None:
-                self.show_result(self._result)
+                self.show_result(self._result, self._in_image)
             elif self._state == "empty":
-                self.show_result(None)
+                self.show_result(None, self._in_image)
 
 
 def _css(colour: QColor) -> str:

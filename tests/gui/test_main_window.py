@@ -331,3 +331,16 @@ def test_undo_redo_and_save_leave_the_drawing_alone_while_an_image_is_shown(
     assert actions["undo"].isEnabled() and actions["save_drawing"].isEnabled()
     actions["undo"].trigger()
     assert window.canvas.stroke_count() == 1
+
+
+def test_a_blank_image_says_no_digit_in_the_results_until_something_else_happens(
+    window, qtbot, tmp_path, draw_stroke
+):
+    blank = tmp_path / "blank.png"
+    Image.new("L", (200, 150), 250).save(blank)
+    window.open_path(str(blank))
+    qtbot.waitUntil(window.is_showing_image, timeout=10_000)
+    assert "No digit found in this image" in window.result_panel.status_text()
+    assert "Draw a digit" not in window.result_panel.status_text()
+    window.clear()  # back to the (empty) canvas: its own hint again
+    qtbot.waitUntil(lambda: "Draw a digit" in window.result_panel.status_text(), timeout=5000)
