@@ -112,6 +112,45 @@ def _epochs(meta: dict) -> str:
     return str(done) if done == planned else f"{done} of {planned} (stopped early)"
 
 
+def _run_text(meta: dict) -> str:
+    """How this run departed from its recipe: fine-tuned from a model on the user's
+    samples, other epochs or no augmentation; "" when it followed the recipe."""
+    lines = []
+    init = meta.get("init_model")
+    if init:
+        samples = meta.get("samples") or {}
+        rate = meta.get("learning_rate")
+        mixed = (
+            f" with {samples['count']:,} of the user's own samples mixed into the training "
+            f"data ({samples.get('held_out', 0):,} of them held out to measure it)"
+            if samples.get("count")
+            else ""
+        )
+        lines.append(
+            f"* Fine-tuned: this run started from the networks of `{Path(init).name}`, not "
+            f"from scratch,{mixed}"
+            + (f"; peak learning rate {rate:g}, a tenth of the recipe's" if rate else "")
+            + "."
+        )
+        before, after = samples.get("accuracy_before"), samples.get("accuracy_after")
+        if isinstance(before, float) and isinstance(after, float):
+            lines.append(
+                f"* The held-out samples were read right {before:.0%} of the time before "
+                f"and {after:.0%} after."
+            )
+    elif (meta.get("samples") or {}).get("count"):
+        lines.append(f"* Trained with {meta['samples']['count']:,} of the user's own samples.")
+    planned = meta.get("recipe_epochs")
+    if planned and planned != meta["epochs"]:
+        done = meta["epochs"]
+        lines.append(
+            f"* This run: {done} epoch{'s' if done != 1 else ''} instead of the recipe's {planned}."
+        )
+    if meta.get("augmentation") is False:
+        lines.append("* This run: without augmentation.")
+    return "".join("\n" + line for line in lines)
+
+
 def _data_text(meta: dict) -> str:
     sources = meta.get("data_sources")
     if not sources:
@@ -279,7 +318,7 @@ The model takes 28 x 28 greyscale images as input, with pixels normalised to [0,
 
 * Total params: {meta["parameters"]:,}{_members_text(meta)}
 * Loss function: categorical cross-entropy
-* Recipe: `{meta["recipe"]}`. {meta.get("recipe_description", "").strip()}
+* Recipe: `{meta["recipe"]}`. {meta.get("recipe_description", "").strip()}{_run_text(meta)}
 * Epochs: {_epochs(meta)}
 * Batch size: {meta["batch_size"]}
 * Seed: {meta["seed"]}

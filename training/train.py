@@ -251,11 +251,15 @@ def _stream(images: np.ndarray, labels: np.ndarray, is_mnist: bool, seed: int):
     return ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).repeat()
 
 
+def _peak_rate(recipe: Recipe, fine_tune: bool) -> float:
+    # Fine-tuning starts from good weights: a tenth of the rate, no warm-up.
+    return recipe.learning_rate / 10 if fine_tune else recipe.learning_rate
+
+
 def _optimizer(
     recipe: Recipe, steps_per_epoch: int, epochs: int, fine_tune: bool = False
 ) -> keras.optimizers.Optimizer:
-    # Fine-tuning starts from good weights: a tenth of the rate, no warm-up.
-    peak = recipe.learning_rate / 10 if fine_tune else recipe.learning_rate
+    peak = _peak_rate(recipe, fine_tune)
     lr: float | keras.optimizers.schedules.LearningRateSchedule = peak
     if recipe.cosine_schedule:
         warmup = 0 if fine_tune else int(recipe.warmup_epochs * steps_per_epoch)
@@ -457,6 +461,8 @@ def train(
         from training.digit_check import FALSE_REJECT_SHARE
 
         meta["digit_check"] = {**check.to_json(), "calibration_share": FALSE_REJECT_SHARE}
+    meta["recipe_epochs"] = recipe.epochs
+    meta["learning_rate"] = _peak_rate(recipe, initial is not None)
     if config.init_model:
         meta["init_model"] = str(config.init_model)
     if not config.augment:

@@ -170,3 +170,28 @@ def test_imports_without_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_card_of_a_fine_tuned_run_says_what_the_run_did(meta):
+    meta.update(
+        recipe="card",
+        recipe_description="Exactly the seed model card: 15 epochs.",
+        epochs=1,
+        epochs_completed=1,
+        recipe_epochs=15,
+        learning_rate=1e-4,
+        init_model="/home/me/models/v3/model.keras",
+        samples={"count": 25, "held_out": 5, "accuracy_before": 0.4, "accuracy_after": 1.0},
+    )
+    card = model_card_markdown(meta)
+    assert "Fine-tuned: this run started from the networks of `model.keras`" in card
+    assert "25 of the user's own samples" in card and "5 of them held out" in card
+    assert "peak learning rate 0.0001" in card
+    assert "1 epoch instead of the recipe's 15" in card
+    assert "40% of the time before and 100% after" in card
+
+
+def test_card_of_a_run_that_follows_its_recipe_says_nothing_more(meta):
+    meta["recipe_epochs"] = meta["epochs"]
+    card = model_card_markdown(meta)
+    assert "Fine-tuned" not in card and "instead of the recipe's" not in card
