@@ -23,6 +23,21 @@ from digitpad.core.recognizer import Recognizer
 from digitpad.gui import model_loading
 
 
+def confirm_quit(parent: QWidget, losing: str) -> bool:
+    """Ask before quitting loses work; True: quit. Keeping on is the default answer."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Quit DigitPad?")
+    box.setText("Quit while a training is running?")
+    box.setInformativeText(losing)
+    quit_button = box.addButton("Stop Training and Quit", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("Keep Training", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    box.exec()
+    return box.clickedButton() is quit_button
+
+
 def versions() -> list[tuple[str, str]]:
     import numpy
     import PIL

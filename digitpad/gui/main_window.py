@@ -411,6 +411,13 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        losing = self.tools.training_in_progress()
+        if losing:
+            from digitpad.gui import dialogs
+
+            if not dialogs.confirm_quit(self, losing):
+                event.ignore()
+                return
         if self._remember:
             self.save_settings()
         self.tools.shutdown()

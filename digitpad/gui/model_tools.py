@@ -192,6 +192,19 @@ class ModelTools(QObject):
         if view is not None and view.isVisible():
             view.set_recognizer(recognizer)
 
+    def training_in_progress(self) -> str:
+        """ "" when no training runs; else what quitting now would lose, in one sentence."""
+        dialog = self.training_dialog
+        if dialog is None or dialog.state() not in ("running", "stopping"):
+            return ""
+        left = dialog.eta.text()
+        return (
+            "A new model is being trained"
+            + (f" ({left})" if left else "")
+            + ". Quitting stops it, and the model it is making is discarded; your current "
+            "model, your samples and your drawing are kept."
+        )
+
     def shutdown(self) -> None:
         """The window is closing: stop the background work, leave nothing half-done."""
         from digitpad.gui import task_thread

@@ -300,3 +300,31 @@ def test_training_figures_are_those_since_the_last_report(qtbot):
     assert seen[0] == pytest.approx((0.25, 0.5, 0.8))
     assert seen[1] == pytest.approx((0.5, 0.3, 0.9))
     assert seen[2] == pytest.approx((1.125, 0.2, 0.95))
+
+
+@pytest.mark.parametrize("answer", ["Keep Training", "Stop Training and Quit"])
+def test_quitting_during_a_training_asks_first(window, qtbot, fake_trainer, monkeypatch, answer):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    monkeypatch.setenv("FAKE_TRAINER_MODE", "slow")
+    dialog = open_dialog(window, fake_trainer, epochs=50)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.curves.point_counts()[0] >= 1, timeout=RUN_MS)
+    output = dialog.output_dir()
+    asked = []
+
+    def answer_the_question():
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox))
+        asked.append(box.informativeText())
+        next(b for b in box.buttons() if b.text() == answer).click()
+
+    QTimer.singleShot(200, answer_the_question)
+    window.close()
+    assert asked and "discarded" in asked[0] and "samples" in asked[0]
+    if answer == "Keep Training":
+        assert window.isVisible() and dialog.process.is_running()
+        dialog.shutdown()
+    else:
+        assert not window.isVisible() and not dialog.process.is_running()
+        assert not output.exists()
