@@ -23,19 +23,20 @@ from digitpad.core.recognizer import Recognizer
 from digitpad.gui import model_loading
 
 
-def confirm_quit(parent: QWidget, losing: str) -> bool:
-    """Ask before quitting loses work; True: quit. Keeping on is the default answer."""
+def confirm(parent: QWidget, title: str, question: str, detail: str, do: str, keep: str) -> bool:
+    """Ask before something that cannot be undone; True: go ahead. The safe answer
+    (``keep``) is the default, and Esc."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle("Quit DigitPad?")
-    box.setText("Quit while a training is running?")
-    box.setInformativeText(losing)
-    quit_button = box.addButton("Stop Training and Quit", QMessageBox.ButtonRole.DestructiveRole)
-    keep = box.addButton("Keep Training", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)
-    box.setEscapeButton(keep)
+    box.setWindowTitle(title)
+    box.setText(question)
+    box.setInformativeText(detail)
+    go = box.addButton(do, QMessageBox.ButtonRole.DestructiveRole)
+    stay = box.addButton(keep, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(stay)
+    box.setEscapeButton(stay)
     box.exec()
-    return box.clickedButton() is quit_button
+    return box.clickedButton() is go
 
 
 def versions() -> list[tuple[str, str]]:

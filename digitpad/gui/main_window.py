@@ -415,7 +415,10 @@ class MainWindow(QMainWindow):
         if losing:
             from digitpad.gui import dialogs
 
-            if not dialogs.confirm_quit(self, losing):
+            question = "Quit while a training is running?"
+            if not dialogs.confirm(
+                self, "Quit DigitPad?", question, losing, "Stop Training and Quit", "Keep Training"
+            ):
                 event.ignore()
                 return
         if self._remember:

@@ -57,11 +57,10 @@ class ModelTools(QObject):
         from digitpad.gui.training_dialog import TrainingDialog
 
         dialog = self.training_dialog
-        if dialog is not None and (
-            dialog.isVisible() or dialog.state() in ("running", "stopping", "done")
-        ):
+        if dialog is not None and (dialog.isVisible() or dialog.state() in ("running", "stopping")):
             _raise(dialog)  # a run, or its result, is on show: never start a second one
             return
+        # Closed on its result (the new model was kept as a version): a fresh form.
         if dialog is not None:
             dialog.deleteLater()
         dialog = TrainingDialog(

@@ -366,7 +366,17 @@ class TrainingDialog(QDialog):
     def discard_new_model(self) -> None:
         if self._state != "done":
             return
+        from digitpad.gui import dialogs
+
         name = self._output.name if self._output is not None else ""
+        detail = (
+            f"The model {name} that was just trained is deleted from disk; the model in use "
+            "stays. This cannot be undone."
+        )
+        if not dialogs.confirm(
+            self, "Discard the New Model?", "Delete the new model?", detail, "Discard", "Keep It"
+        ):
+            return
         self._remove_output()
         self.form.show_status(f"Discarded the new model {name}. The model in use has not changed.")
         self._set_state("options")

@@ -184,3 +184,28 @@ def fake_trainer(tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_TRAINER_MODEL", str(paths.bundled_model_path()))
     monkeypatch.setenv("FAKE_TRAINER_MODE", "ok")
     return [sys.executable, str(script)]
+
+
+@pytest.fixture
+def answer_box(qtbot):
+    """answer_box("Discard") clicks that button of the next message box, when it shows;
+    returns a list that receives the box's informative text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def answer(label: str) -> list[str]:
+        seen: list[str] = []
+
+        def click() -> None:
+            boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+            shown = [b for b in boxes if b.isVisible()]
+            if not shown:
+                QTimer.singleShot(50, click)
+                return
+            seen.append(shown[0].informativeText())
+            next(b for b in shown[0].buttons() if b.text() == label).click()
+
+        QTimer.singleShot(50, click)
+        return seen
+
+    return answer

@@ -139,12 +139,17 @@ def test_the_chosen_model_is_loaded_at_the_next_start(qtbot, fake_trainer, windo
     again.close()
 
 
-def test_discard_deletes_the_new_version(window, qtbot, fake_trainer):
+def test_discard_asks_then_deletes_the_new_version(window, qtbot, fake_trainer, answer_box):
     dialog = open_dialog(window, fake_trainer, epochs=1)
     dialog.start()
     qtbot.waitUntil(lambda: dialog.state() == "done", timeout=RUN_MS)
     output = dialog.output_dir()
     assert (output / "model.keras").is_file()
+    asked = answer_box("Keep It")
+    dialog.discard_button.click()
+    assert asked and "cannot be undone" in asked[0]
+    assert dialog.state() == "done" and output.exists()
+    answer_box("Discard")
     dialog.discard_button.click()
     assert dialog.state() == "options"
     assert not output.exists()
@@ -303,23 +308,15 @@ def test_training_figures_are_those_since_the_last_report(qtbot):
 
 
 @pytest.mark.parametrize("answer", ["Keep Training", "Stop Training and Quit"])
-def test_quitting_during_a_training_asks_first(window, qtbot, fake_trainer, monkeypatch, answer):
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
+def test_quitting_during_a_training_asks_first(
+    window, qtbot, fake_trainer, monkeypatch, answer, answer_box
+):
     monkeypatch.setenv("FAKE_TRAINER_MODE", "slow")
     dialog = open_dialog(window, fake_trainer, epochs=50)
     dialog.start()
     qtbot.waitUntil(lambda: dialog.curves.point_counts()[0] >= 1, timeout=RUN_MS)
     output = dialog.output_dir()
-    asked = []
-
-    def answer_the_question():
-        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox))
-        asked.append(box.informativeText())
-        next(b for b in box.buttons() if b.text() == answer).click()
-
-    QTimer.singleShot(200, answer_the_question)
+    asked = answer_box(answer)
     window.close()
     assert asked and "discarded" in asked[0] and "samples" in asked[0]
     if answer == "Keep Training":
@@ -328,3 +325,15 @@ def test_quitting_during_a_training_asks_first(window, qtbot, fake_trainer, monk
     else:
         assert not window.isVisible() and not dialog.process.is_running()
         assert not output.exists()
+
+
+def test_retrain_after_closing_on_a_result_opens_a_fresh_form(window, qtbot, fake_trainer):
+    dialog = open_dialog(window, fake_trainer, epochs=1)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.state() == "done", timeout=RUN_MS)
+    kept = dialog.output_dir()
+    dialog.close()
+    window.tools.retrain()  # Ctrl+R
+    again = window.tools.training_dialog
+    assert again is not dialog and again.state() == "options" and again.isVisible()
+    assert kept.exists()  # the closed result stays as a version
