@@ -1,4 +1,9 @@
-"""The model card's network: Conv32-Pool-Conv64-Pool-Flatten-Dropout-Dense10."""
+"""The model card's network: Conv32-Pool-Conv64-Pool-Flatten-Dropout-Dense10.
+
+This is the one place that declares its widths and kernel sizes: the app's NumPy
+reader (digitpad.core.recognizer) takes them, and every shape that follows from them,
+from each saved file's config.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,22 @@ from keras import layers
 
 NUM_CLASSES = 10
 INPUT_SHAPE = (28, 28, 1)
+CONV_FILTERS = (32, 64)  # the two convolutions' widths
+KERNEL_SIZES = (3, 3)  # their square kernels' sides (odd: what the reader accepts)
 CARD_PARAMETERS = 34_826
 
 
-def build_model() -> keras.Model:
-    """The card's architecture, layer for layer (34,826 trainable parameters)."""
+def build_model(
+    filters: tuple[int, int] = CONV_FILTERS, kernels: tuple[int, int] = KERNEL_SIZES
+) -> keras.Model:
+    """The card's architecture, layer for layer (34,826 trainable parameters with the
+    card's widths and kernels, the defaults)."""
     model = keras.Sequential(
         [
             keras.Input(shape=INPUT_SHAPE),
-            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.Conv2D(filters[0], kernel_size=(kernels[0],) * 2, activation="relu"),
             layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.Conv2D(filters[1], kernel_size=(kernels[1],) * 2, activation="relu"),
             layers.MaxPooling2D(pool_size=(2, 2)),
             layers.Flatten(),
             layers.Dropout(0.5),

@@ -30,7 +30,7 @@ from digitpad.core import training_events as events
 from digitpad.core.recipes import RECIPES, Recipe
 from training import pen_data, report
 from training.augment import augment
-from training.model import build_model, describe_layers
+from training.model import CONV_FILTERS, KERNEL_SIZES, build_model, describe_layers
 
 log = logging.getLogger(__name__)
 # Predicting with several networks in turn makes tf.function warn about retracing: harmless.
@@ -630,20 +630,25 @@ def _with_temperature(model: keras.Model, temperature: float) -> keras.Model:
 
 def _load_initial(path: str) -> list[keras.Model]:
     """The networks to fine-tune from. They are read by the app's own reader, which runs
-    nothing from the file and refuses anything but the card's architecture, and copied
-    into freshly built networks: Keras never parses the file."""
+    nothing from the file and refuses anything but the card's layers, and copied into
+    freshly built networks of the card's widths: Keras never parses the file."""
     from digitpad.core.recognizer import ModelError, Recognizer
 
     try:
         recognizer = Recognizer.load(path)
     except ModelError as exc:
         raise TrainingError(f"cannot fine-tune from {exc}") from None
+    first = recognizer.weights
+    if (first.filters, first.kernels) != (CONV_FILTERS, KERNEL_SIZES):
+        raise TrainingError(
+            f"cannot fine-tune from {Path(path).name}: its network has filters "
+            f"{first.filters} and kernels {first.kernels}, not the card's "
+            f"{CONV_FILTERS} and {KERNEL_SIZES}"
+        )
     networks = []
     for w in recognizer.members:
         model = build_model()
-        model.set_weights(
-            [w.k1.reshape(3, 3, 1, 32), w.b1, w.k2.reshape(3, 3, 32, 64), w.b2, w.w3, w.b3]
-        )
+        model.set_weights(w.keras_weights())
         networks.append(model)
     return networks
 

@@ -1,9 +1,11 @@
-"""Inference without TensorFlow: a NumPy forward pass of the card's fixed network that
-reads its weights from the same .keras file Keras saved.
+"""Inference without TensorFlow: a NumPy forward pass of the card's network that reads
+its weights from the same .keras file Keras saved.
 
 A .keras file is a zip of config.json, metadata.json and model.weights.h5. Only the
 JSON config and the HDF5 arrays are read: nothing in the file is ever executed, and
-a file whose architecture is not exactly the card's is refused.
+a file whose layers are not the card's is refused. The layers' widths and kernel
+sizes are the file's own (training.model declares the card's); every shape of the
+forward pass follows from them, and the weights must have exactly those shapes.
 """
 
 from __future__ import annotations
@@ -25,79 +27,88 @@ from digitpad.core import atomic, paths
 
 log = logging.getLogger(__name__)
 
-# (Keras class name, expected config values); the card's network layer by layer.
+_CONV = {
+    "strides": [1, 1],
+    "padding": "valid",
+    "activation": "relu",
+    "use_bias": True,
+    "dilation_rate": [1, 1],
+    "data_format": "channels_last",
+    "groups": 1,
+}
+_POOL = {"pool_size": [2, 2], "strides": [2, 2], "padding": "valid", "data_format": "channels_last"}
+# (Keras class name, expected config values); the card's layers in order. A Conv2D's
+# filters and (odd, square) kernel_size are read from the file instead.
 ARCHITECTURE: tuple[tuple[str, dict], ...] = (
-    (
-        "Conv2D",
-        {
-            "filters": 32,
-            "kernel_size": [3, 3],
-            "strides": [1, 1],
-            "padding": "valid",
-            "activation": "relu",
-            "use_bias": True,
-            "dilation_rate": [1, 1],
-            "data_format": "channels_last",
-            "groups": 1,
-        },
-    ),
-    (
-        "MaxPooling2D",
-        {
-            "pool_size": [2, 2],
-            "strides": [2, 2],
-            "padding": "valid",
-            "data_format": "channels_last",
-        },
-    ),
-    (
-        "Conv2D",
-        {
-            "filters": 64,
-            "kernel_size": [3, 3],
-            "strides": [1, 1],
-            "padding": "valid",
-            "activation": "relu",
-            "use_bias": True,
-            "dilation_rate": [1, 1],
-            "data_format": "channels_last",
-            "groups": 1,
-        },
-    ),
-    (
-        "MaxPooling2D",
-        {
-            "pool_size": [2, 2],
-            "strides": [2, 2],
-            "padding": "valid",
-            "data_format": "channels_last",
-        },
-    ),
+    ("Conv2D", _CONV),
+    ("MaxPooling2D", _POOL),
+    ("Conv2D", _CONV),
+    ("MaxPooling2D", _POOL),
     ("Flatten", {"data_format": "channels_last"}),
     ("Dropout", {}),
     ("Dense", {"units": 10, "activation": "softmax", "use_bias": True}),
 )
 # Every value the NumPy forward pass relies on is checked above, by name: a config
 # that differs in any of them (channels first, grouped convolutions) is refused.
+SIDE = 28  # the input: 28 x 28 fields of one channel
+MAX_FILTERS = 256  # keeps the forward pass's buffers within tens of MB
 MAX_WEIGHT = 1e3  # trained weights stay within a few units; far larger ones overflow
-WEIGHT_SHAPES = {0: [(3, 3, 1, 32), (32,)], 2: [(3, 3, 32, 64), (64,)], 6: [(1600, 10), (10,)]}
 MAX_MODEL_BYTES = 64 * 1024 * 1024
-CHUNK = 64  # images per forward-pass chunk: measured fastest here (the conv2 patch
-# buffer of 64 images is 7 MB; 128 was 10% slower, 256 twice as slow)
+CHUNK = 64  # images per forward-pass chunk: measured fastest here with the card's
+# network (its conv2 patch buffer of 64 images is 7 MB; 128 was 10% slower, 256 twice
+# as slow)
 
 
 class ModelError(Exception):
     """A model file that cannot be used; the message is one line."""
 
 
+def pooled_sides(kernels: tuple[int, int]) -> tuple[int, int]:
+    """The side of each max-pooling's output for these conv kernel sizes: a valid KxK
+    convolution of an n x n map is n - K + 1 wide, and 2x2 pooling of stride 2 keeps
+    the whole 2x2 blocks of it (a last odd row and column drop out)."""
+    first = (SIDE - kernels[0] + 1) // 2
+    return first, (first - kernels[1] + 1) // 2
+
+
 @dataclass(frozen=True)
 class Weights:
-    k1: np.ndarray  # float32 (9, 32): conv1 kernel, rows in (dy, dx) order
-    b1: np.ndarray  # float32 (32,)
-    k2: np.ndarray  # float32 (288, 64): conv2 kernel, rows in (dy, dx, channel) order
-    b2: np.ndarray  # float32 (64,)
-    w3: np.ndarray  # float32 (1600, 10)
+    """One network's weights, the kernels flattened for the forward pass's matrix
+    products. K1, K2 are the kernel sizes, F1, F2 the filters, P2 the second pooling's
+    side (pooled_sides)."""
+
+    k1: np.ndarray  # float32 (K1 * K1, F1): conv1 kernel, rows in (dy, dx) order
+    b1: np.ndarray  # float32 (F1,)
+    k2: np.ndarray  # float32 (K2 * K2 * F1, F2): conv2 kernel, rows in (dy, dx, channel)
+    b2: np.ndarray  # float32 (F2,)
+    w3: np.ndarray  # float32 (P2 * P2 * F2, 10)
     b3: np.ndarray  # float32 (10,)
+    kernels: tuple[int, int]  # K1, K2
+
+    @property
+    def filters(self) -> tuple[int, int]:
+        return self.b1.size, self.b2.size
+
+    @property
+    def features(self) -> int:
+        """How many values the last layer reads: the flattened second pooling."""
+        return self.w3.shape[0]
+
+    def shape(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Kernel sizes and filters: networks alike in these run together."""
+        return self.kernels, self.filters
+
+    def keras_weights(self) -> list[np.ndarray]:
+        """The arrays in Keras' shapes and order, for ``model.set_weights``."""
+        (k1, k2), (f1, f2) = self.kernels, self.filters
+        return [
+            self.k1.reshape(k1, k1, 1, f1),
+            self.b1,
+            self.k2.reshape(k2, k2, f1, f2),
+            self.b2,
+            self.w3,
+            self.b3,
+        ]
 
 
 def _check_layer(index: int, layer: dict, expected: tuple[str, dict]) -> None:
@@ -107,7 +118,7 @@ def _check_layer(index: int, layer: dict, expected: tuple[str, dict]) -> None:
     if got_cls != cls:
         raise ModelError(
             f"layer {index + 1} is {got_cls}, expected {cls} "
-            "(only the model card's architecture is supported)"
+            "(only the model card's layers are supported)"
         )
     for key, value in want.items():
         got = config.get(key)
@@ -115,6 +126,47 @@ def _check_layer(index: int, layer: dict, expected: tuple[str, dict]) -> None:
             got = list(got)
         if got != value:
             raise ModelError(f"layer {index + 1} ({cls}) has {key}={got!r}, expected {value!r}")
+
+
+def _conv_size(index: int, layer: dict) -> tuple[int, int]:
+    """A Conv2D's filters and kernel size: at most MAX_FILTERS, and a square kernel of
+    odd size (3, 5, ...: the sizes this reader is tested against Keras with)."""
+    config = layer.get("config") or {}
+    filters, size = config.get("filters"), config.get("kernel_size")
+    if isinstance(size, tuple):
+        size = list(size)
+    if not (_is_int(filters) and 1 <= filters <= MAX_FILTERS):
+        raise ModelError(
+            f"layer {index + 1} (Conv2D) has filters={filters!r}, expected 1 to {MAX_FILTERS}"
+        )
+    if not (
+        isinstance(size, list)
+        and len(size) == 2
+        and all(_is_int(k) for k in size)
+        and size[0] == size[1]
+        and size[0] % 2 == 1
+        and size[0] >= 1
+    ):
+        raise ModelError(
+            f"layer {index + 1} (Conv2D) has kernel_size={size!r}, expected a square of odd size"
+        )
+    return filters, size[0]
+
+
+def _check_input(config: dict, raw_layers: list[dict]) -> None:
+    """Wherever the config states the input's shape, it is that of a 28 x 28 field."""
+    inner, build = config.get("config"), config.get("build_config")
+    stated = [
+        inner.get("build_input_shape"),
+        build.get("input_shape") if isinstance(build, dict) else None,
+    ]
+    for layer in raw_layers:
+        if layer.get("class_name") == "InputLayer":
+            layer_config = layer.get("config") or {}
+            stated += [layer_config.get("batch_shape"), layer_config.get("batch_input_shape")]
+    for shape in stated:
+        if shape is not None and (not isinstance(shape, list) or shape[1:] != [SIDE, SIDE, 1]):
+            raise ModelError(f"input shape {shape!r}, expected [None, {SIDE}, {SIDE}, 1]")
 
 
 def _dataset(h5, path: str, h5py):
@@ -149,7 +201,7 @@ MAX_CONFIG_BYTES = 1024 * 1024  # the card's config.json is about 5 KB
 
 
 def read_keras(path: str | os.PathLike) -> tuple[Weights, dict]:
-    """Validate a .keras file against the card's architecture; return its weights and config.
+    """Validate a .keras file against the card's layers; return its weights and config.
 
     Whatever is wrong with the file, the answer is one ModelError line.
     """
@@ -211,32 +263,46 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
     if len(layers) != len(ARCHITECTURE):
         raise ModelError(
             f"{path.name}: {len(layers)} layers, expected {len(ARCHITECTURE)} "
-            "(only the model card's architecture is supported)"
+            "(only the model card's layers are supported)"
         )
-    for index, (layer, expected) in enumerate(zip(layers, ARCHITECTURE)):
-        try:
+    try:
+        for index, (layer, expected) in enumerate(zip(layers, ARCHITECTURE)):
             _check_layer(index, layer, expected)
-        except ModelError as exc:
-            raise ModelError(f"{path.name}: {exc}") from None
+        _check_input(config, raw_layers)
+        (f1, k1), (f2, k2) = _conv_size(0, layers[0]), _conv_size(2, layers[2])
+    except ModelError as exc:
+        raise ModelError(f"{path.name}: {exc}") from None
+    side = pooled_sides((k1, k2))[1]
+    if side < 1:
+        raise ModelError(
+            f"{path.name}: kernels of {k1}x{k1} and {k2}x{k2} leave nothing of a "
+            f"{SIDE}x{SIDE} field"
+        )
+    features = side * side * f2
+    # The arrays the layers' settings imply, each with the settings it follows from.
+    expected_shapes = {
+        0: ([(k1, k1, 1, f1), (f1,)], f"filters={f1}, kernel_size={k1}"),
+        2: ([(k2, k2, f1, f2), (f2,)], f"filters={f2}, kernel_size={k2}, {f1} channels in"),
+        6: ([(features, 10), (10,)], f"units=10, {features:,} features in"),
+    }
 
     arrays: dict[int, list[np.ndarray]] = {}
     try:
         with h5py.File(io.BytesIO(weights_blob), "r") as h5:
-            for index, shapes in WEIGHT_SHAPES.items():
+            for index, (shapes, settings) in expected_shapes.items():
                 name = _weights_group(layers, index)
-                try:
-                    values = [
-                        np.asarray(_dataset(h5, f"layers/{name}/vars/{i}", h5py), dtype=np.float32)
-                        for i in range(2)
-                    ]
-                except ModelError as exc:
-                    raise ModelError(f"{path.name}: {exc}") from None
-                for value, shape in zip(values, shapes):
-                    if value.shape != shape:
+                values = []
+                for i, shape in enumerate(shapes):
+                    try:
+                        dataset = _dataset(h5, f"layers/{name}/vars/{i}", h5py)
+                    except ModelError as exc:
+                        raise ModelError(f"{path.name}: {exc}") from None
+                    if dataset.shape != shape:  # checked before anything is read
                         raise ModelError(
-                            f"{path.name}: weights of {name} have shape "
-                            f"{value.shape}, expected {shape}"
+                            f"{path.name}: weights of {name} have shape {dataset.shape}, "
+                            f"expected {shape} from its config ({settings})"
                         )
+                    value = np.asarray(dataset, dtype=np.float32)
                     if not np.isfinite(value).all():
                         raise ModelError(f"{path.name}: weights of {name} are not finite")
                     if value.size and float(np.abs(value).max()) > MAX_WEIGHT:
@@ -244,49 +310,58 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
                             f"{path.name}: weights of {name} are out of range "
                             f"(beyond {MAX_WEIGHT:g})"
                         )
+                    values.append(value)
                 arrays[index] = values
     except ModelError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise ModelError(f"{path.name}: unreadable weights ({exc})") from None
 
-    (k1, b1), (k2, b2), (w3, b3) = arrays[0], arrays[2], arrays[6]
+    (c1, b1), (c2, b2), (w3, b3) = arrays[0], arrays[2], arrays[6]
     weights = Weights(
-        k1=np.ascontiguousarray(k1.reshape(9, 32)),
+        k1=np.ascontiguousarray(c1.reshape(k1 * k1, f1)),
         b1=b1,
-        k2=np.ascontiguousarray(k2.reshape(288, 64)),
+        k2=np.ascontiguousarray(c2.reshape(k2 * k2 * f1, f2)),
         b2=b2,
         w3=np.ascontiguousarray(w3),
         b3=b3,
+        kernels=(k1, k2),
     )
     return weights, config
 
 
 def forward_features(weights: Weights, x: np.ndarray) -> np.ndarray:
     """float32 (N, 28, 28) in [0, 1] -> what the last layer reads: the flattened second
-    pooling's output, float32 (N, 1600), each >= 0."""
+    pooling's output, float32 (N, F) with F = ``weights.features``, each >= 0."""
     return forward_features_many([weights], x)[0]
 
 
 def forward_features_many(members: Sequence[Weights], x: np.ndarray) -> list[np.ndarray]:
-    """forward_features for several networks at once, one float32 (N, 1600) each."""
+    """forward_features for several networks of one shape at once, one (N, F) each."""
+    _one_shape(members)
     x = _fields(x)
-    outs = [np.empty((len(x), 1600), np.float32) for _ in members]
+    outs = [np.empty((len(x), w.features), np.float32) for w in members]
     for start in range(0, len(x), CHUNK):
         for out, features in zip(outs, _features_chunk(members, x[start : start + CHUNK])):
             out[start : start + CHUNK] = features
     return outs
 
 
+def _one_shape(members: Sequence[Weights]) -> None:
+    """The networks run together share their first layers' input patches and buffers."""
+    if len({w.shape() for w in members}) > 1:
+        raise ValueError("networks of different kernel sizes or filters cannot run together")
+
+
 def _fields(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 3 or x.shape[1:] != (28, 28):
-        raise ValueError(f"expected (N, 28, 28) images, got {x.shape}")
+    if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE):
+        raise ValueError(f"expected (N, {SIDE}, {SIDE}) images, got {x.shape}")
     return x
 
 
 def logits_from_features(weights: Weights, features: np.ndarray) -> np.ndarray:
-    """(N, 1600) features -> the last layer's inputs to softmax, float32 (N, 10)."""
+    """(N, F) features -> the last layer's inputs to softmax, float32 (N, 10)."""
     return features @ weights.w3 + weights.b3  # dropout: identity at inference
 
 
@@ -303,25 +378,30 @@ def forward(weights: Weights, x: np.ndarray) -> np.ndarray:
 
 
 def _features_chunk(members: Sequence[Weights], x: np.ndarray) -> list[np.ndarray]:
-    """The card's layers up to Flatten for a chunk of images, for each network.
+    """The card's layers up to Flatten for a chunk of images, for each network (all of
+    one shape).
 
-    Each convolution is a matrix product over 3x3 patches ("im2col"), computed only
+    Each convolution is a matrix product over its KxK patches ("im2col"), computed only
     where its 2x2 max-pooling looks: the first at the four pooling offsets (then their
-    maximum), the second at the 10x10 of its 11x11 outputs that pooling keeps. Bias and
-    ReLU come after the pooling, on a quarter of the values: max(z + b) = max(z) + b and
-    ReLU is monotone, so every value is exactly that of the layers in order.
+    maximum), the second at the outputs that pooling keeps (its whole 2x2 blocks: with
+    the card's 3x3 kernels, 10x10 of its 11x11). Bias and ReLU come after the pooling,
+    on a quarter of the values: max(z + b) = max(z) + b and ReLU is monotone, so every
+    value is exactly that of the layers in order.
     """
     n = len(x)
+    (k1, k2), (f1, _) = members[0].shape()
+    p1, p2 = pooled_sides((k1, k2))
     s0, s1, s2 = x.strides
-    # (n * 13 * 13, 9) patches of the conv1 outputs at rows 2i + a, columns 2j + b.
+    # (n * p1 * p1, k1 * k1) patches of the conv1 outputs at rows 2i + a, columns 2j + b.
     patches = [
         np.lib.stride_tricks.as_strided(
-            x[:, a:, b:], shape=(n, 13, 13, 3, 3), strides=(s0, 2 * s1, 2 * s2, s1, s2)
-        ).reshape(n * 169, 9)
+            x[:, a:, b:], shape=(n, p1, p1, k1, k1), strides=(s0, 2 * s1, 2 * s2, s1, s2)
+        ).reshape(n * p1 * p1, k1 * k1)
         for a in (0, 1)
         for b in (0, 1)
     ]
-    cols = np.empty((n, 10, 10, 3, 3, 32), np.float32)
+    c2 = 2 * p2  # the side of the conv2 outputs the second pooling reads
+    cols = np.empty((n, c2, c2, k2, k2, f1), np.float32)
     out = []
     for w in members:
         h = patches[0] @ w.k1
@@ -329,35 +409,38 @@ def _features_chunk(members: Sequence[Weights], x: np.ndarray) -> list[np.ndarra
             np.maximum(h, p @ w.k1, out=h)
         h += w.b1
         np.maximum(h, 0, out=h)
-        h = h.reshape(n, 13, 13, 32)
-        # conv2's patches in (dy, dx, channel) order, as Keras' (3, 3, 32, 64) kernel.
-        for dy in range(3):
-            for dx in range(3):
-                cols[:, :, :, dy, dx, :] = h[:, dy : dy + 10, dx : dx + 10, :]
-        g = (cols.reshape(n * 100, 288) @ w.k2).reshape(n, 5, 2, 5, 2, 64).max(axis=(2, 4))
+        h = h.reshape(n, p1, p1, f1)
+        # conv2's patches in (dy, dx, channel) order, as Keras' (K2, K2, F1, F2) kernel.
+        for dy in range(k2):
+            for dx in range(k2):
+                cols[:, :, :, dy, dx, :] = h[:, dy : dy + c2, dx : dx + c2, :]
+        f2 = w.b2.size
+        g = (cols.reshape(n * c2 * c2, k2 * k2 * f1) @ w.k2).reshape(n, p2, 2, p2, 2, f2)
+        g = g.max(axis=(2, 4))
         g += w.b2
         np.maximum(g, 0, out=g)
-        out.append(g.reshape(n, 1600))
+        out.append(g.reshape(n, w.features))
     return out
 
 
 @dataclass(frozen=True)
 class DigitCheck:
-    """Is a field a digit at all? A logistic regression on each network's 1,600 features
-    (fitted by training.digit_check), averaged over the networks; a score under
-    ``threshold`` means "not a digit"."""
+    """Is a field a digit at all? A logistic regression on the features each network's
+    last layer reads (fitted by training.digit_check), averaged over the networks; a
+    score under ``threshold`` means "not a digit"."""
 
-    weights: np.ndarray  # float32 (M, 1600): one row per network
+    weights: np.ndarray  # float32 (M, F): one row per network, F its features
     bias: np.ndarray  # float32 (M,)
     threshold: float
 
     def scores(self, features: list[np.ndarray]) -> np.ndarray:
-        """One float32 (N, 1600) per network -> float32 (N,): log-odds of being a digit."""
+        """One float32 (N, F) per network -> float32 (N,): log-odds of being a digit."""
         return np.mean([f @ w + b for f, w, b in zip(features, self.weights, self.bias)], axis=0)
 
     def to_json(self) -> dict:
+        count = self.weights.shape[1]
         return {
-            "method": "logistic regression on the 1,600 features the last layer reads",
+            "method": f"logistic regression on the {count:,} features the last layer reads",
             "members": [
                 {"weights": [round(float(v), 7) for v in w], "bias": float(b)}
                 for w, b in zip(self.weights, self.bias)
@@ -366,9 +449,9 @@ class DigitCheck:
         }
 
     @classmethod
-    def from_json(cls, data: object, members: int) -> DigitCheck:
-        """Raises ModelError (one line) unless it holds, per network, 1,600 finite weights
-        and a bias, and a finite threshold."""
+    def from_json(cls, data: object, members: int, features: int) -> DigitCheck:
+        """Raises ModelError (one line) unless it holds, per network, finite weights for
+        its ``features`` and a bias, and a finite threshold."""
         if not isinstance(data, dict) or not isinstance(data.get("members"), list):
             raise ModelError("digit check: expected an object with members")
         rows, biases = [], []
@@ -377,11 +460,13 @@ class DigitCheck:
             bias = item.get("bias") if isinstance(item, dict) else None
             if (
                 not isinstance(weights, list)
-                or len(weights) != 1600
+                or len(weights) != features
                 or not all(_is_number(v) for v in weights)
                 or not _is_number(bias)
             ):
-                raise ModelError("digit check: expected 1,600 weights and a bias per network")
+                raise ModelError(
+                    f"digit check: expected {features:,} weights and a bias per network"
+                )
             rows.append(weights)
             biases.append(bias)
         threshold = data.get("threshold")
@@ -398,6 +483,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 MEMBER_NAME = re.compile(r"[A-Za-z0-9_.-]+\.keras")  # a plain file name beside the sidecar
 MAX_MEMBERS = 5
 
@@ -406,8 +495,8 @@ class Recognizer:
     """Loads a model once; predicts (N, 10) probabilities from (N, 28, 28) fields.
 
     A model is one network, or an ensemble of up to five networks of the same
-    architecture whose probabilities are averaged: the sidecar then lists the
-    networks' files (``members``), the first being the model file itself.
+    shape (kernel sizes and filters) whose probabilities are averaged: the sidecar
+    then lists the networks' files (``members``), the first being the model file itself.
     """
 
     def __init__(
@@ -416,12 +505,18 @@ class Recognizer:
         path: Path,
         meta: dict | None = None,
         members: list[Weights] | None = None,
-    ):
+    ) -> None:
         self.members = list(members) if members else [weights]
         self.weights = self.members[0]
+        if any(w.shape() != self.weights.shape() for w in self.members):
+            raise ModelError(
+                f"{path.name}: its networks differ in kernel sizes or filters "
+                "(an ensemble's networks must be of one shape)"
+            )
+        self.features = self.weights.features  # what the last layer and the check read
         self.path = path
         self.meta = meta or {}
-        self.check = _digit_check(self.meta, path, len(self.members))
+        self.check = _digit_check(self.meta, path, len(self.members), self.features)
         self.temperature = _ensemble_temperature(self.meta) if len(self.members) > 1 else 1.0
 
     @classmethod
@@ -471,8 +566,8 @@ class Recognizer:
         check = check and self.check is not None
         p = np.zeros((len(fields), 10), np.float32)
         scores = np.zeros(len(fields), np.float32)
-        # Chunk by chunk, straight to the last layer and the check: the 1,600 features of
-        # each network are never kept for the whole batch.
+        # Chunk by chunk, straight to the last layer and the check: the features of each
+        # network are never kept for the whole batch.
         for start in range(0, len(fields), CHUNK):
             chunk = _features_chunk(self.members, fields[start : start + CHUNK])
             for w, f in zip(self.members, chunk):
@@ -529,12 +624,12 @@ def _ensemble_temperature(meta: dict) -> float:
     return float(value) if _is_number(value) and 0.05 <= value <= 20 else 1.0
 
 
-def _digit_check(meta: dict, path: Path, members: int) -> DigitCheck | None:
+def _digit_check(meta: dict, path: Path, members: int, features: int) -> DigitCheck | None:
     data = meta.get("digit_check") if isinstance(meta, dict) else None
     if data is None:
         return None
     try:
-        return DigitCheck.from_json(data, members)
+        return DigitCheck.from_json(data, members, features)
     except ModelError as exc:
         log.warning("%s: ignoring the model's %s", path.name, exc)
         return None

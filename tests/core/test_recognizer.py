@@ -273,3 +273,37 @@ def test_members_that_would_decompress_to_gigabytes_are_refused_unread(tmp_path,
     with pytest.raises(ModelError, match="too large") as info:
         Recognizer.load(path)
     assert "\n" not in str(info.value)
+
+
+def _conv(config, k):
+    return [la for la in _layers(config) if la["class_name"] == "Conv2D"][k]["config"]
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        # Settings the weights must follow: a file whose arrays disagree is refused.
+        (lambda c: _conv(c, 1).update(filters=48), "weights of conv2d_1 have shape"),
+        (lambda c: _conv(c, 0).update(kernel_size=[5, 5]), "weights of conv2d have shape"),
+        (lambda c: _conv(c, 1).update(kernel_size=[5, 5]), "weights of conv2d_1 have shape"),
+        # Settings the forward pass cannot take at all.
+        (lambda c: _conv(c, 0).update(kernel_size=[4, 4]), "kernel_size"),
+        (lambda c: _conv(c, 0).update(kernel_size=[3, 5]), "kernel_size"),
+        (lambda c: _conv(c, 0).update(kernel_size=3), "kernel_size"),
+        (lambda c: _conv(c, 1).update(filters=0), "filters"),
+        (lambda c: _conv(c, 1).update(filters=10**6), "filters"),
+        (lambda c: _conv(c, 1).update(filters=True), "filters"),
+        (lambda c: _conv(c, 1).update(kernel_size=[13, 13]), "leave nothing"),
+        (
+            lambda c: c["config"]["layers"][0]["config"].update(batch_shape=[None, 32, 32, 1]),
+            "input",
+        ),
+        (lambda c: c["config"].update(build_input_shape=[None, 28, 28, 3]), "input"),
+        (lambda c: _layers(c)[-1]["config"].update(units=9), "units"),
+    ],
+)
+def test_a_config_the_weights_or_the_forward_pass_do_not_fit_is_refused(tmp_path, change, words):
+    path = _rewrite(paths.bundled_model_path(), tmp_path / "changed.keras", change)
+    with pytest.raises(ModelError) as info:
+        Recognizer.load(path)
+    assert words in str(info.value) and "\n" not in str(info.value)
