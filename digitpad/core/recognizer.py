@@ -14,16 +14,22 @@ import dataclasses
 import io
 import json
 import logging
+import math
 import os
 import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
 from digitpad.core import atomic, paths
+
+if TYPE_CHECKING:
+    from digitpad.core.drawing import Drawing
+    from digitpad.core.segment.common import Judge
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +161,7 @@ def _conv_size(index: int, layer: dict) -> tuple[int, int]:
 
 def _check_input(config: dict, raw_layers: list[dict]) -> None:
     """Wherever the config states the input's shape, it is that of a 28 x 28 field."""
-    inner, build = config.get("config"), config.get("build_config")
+    inner, build = config.get("config") or {}, config.get("build_config")
     stated = [
         inner.get("build_input_shape"),
         build.get("input_shape") if isinstance(build, dict) else None,
@@ -169,7 +175,7 @@ def _check_input(config: dict, raw_layers: list[dict]) -> None:
             raise ModelError(f"input shape {shape!r}, expected [None, {SIDE}, {SIDE}, 1]")
 
 
-def _dataset(h5, path: str, h5py):
+def _dataset(h5: Any, path: str, h5py: Any) -> Any:
     """The dataset at ``path``, reached through hard links only and stored in the file
     itself: a soft or external link, or external storage, could make the model read
     another file of this computer as its weights."""
@@ -474,16 +480,18 @@ class DigitCheck:
             raise ModelError(f"digit check: expected {members} networks and a threshold")
         with np.errstate(over="ignore"):  # too large for float32 -> inf, refused below
             weights, bias = np.asarray(rows, np.float32), np.asarray(biases, np.float32)
-        if not (np.isfinite(weights).all() and np.isfinite(bias).all() and np.isfinite(threshold)):
+        if not (
+            np.isfinite(weights).all() and np.isfinite(bias).all() and math.isfinite(threshold)
+        ):
             raise ModelError("digit check: values must be finite")
         return cls(weights, bias, float(threshold))
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -563,7 +571,7 @@ class Recognizer:
         """Probabilities float32 (N, 10) and float32 (N,): the digit check's log-odds over
         its threshold (negative: not a digit; all zeros without a check)."""
         fields = _fields(fields)
-        check = check and self.check is not None
+        digit_check = self.check if check else None
         p = np.zeros((len(fields), 10), np.float32)
         scores = np.zeros(len(fields), np.float32)
         # Chunk by chunk, straight to the last layer and the check: the features of each
@@ -572,14 +580,14 @@ class Recognizer:
             chunk = _features_chunk(self.members, fields[start : start + CHUNK])
             for w, f in zip(self.members, chunk):
                 p[start : start + CHUNK] += softmax(logits_from_features(w, f))
-            if check:
-                scores[start : start + CHUNK] = self.check.scores(chunk)
+            if digit_check is not None:
+                scores[start : start + CHUNK] = digit_check.scores(chunk)
         p /= len(self.members)
         if self.temperature != 1.0:
             p = softmax(np.log(np.maximum(p, 1e-30)) / np.float32(self.temperature))
-        if not check:
+        if digit_check is None:
             return p, np.zeros(len(p), np.float32)
-        return p, scores - np.float32(self.check.threshold)
+        return p, scores - np.float32(digit_check.threshold)
 
 
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024
@@ -599,13 +607,13 @@ def _member_files(meta: dict | None, path: Path) -> list[str]:
     members = meta.get("members") if isinstance(meta, dict) else None
     if members is None:
         return []
-    names = (
-        [m.get("file") if isinstance(m, dict) else None for m in members]
-        if isinstance(members, list)
-        else None
-    )
+    listed = members if isinstance(members, list) else []
+    names: list[str] = [
+        m["file"] for m in listed if isinstance(m, dict) and isinstance(m.get("file"), str)
+    ]
     if (
         not names
+        or len(names) != len(listed)
         or len(names) > MAX_MEMBERS
         or not all(isinstance(n, str) and MEMBER_NAME.fullmatch(n) for n in names)
         or len(set(names)) != len(names)
@@ -713,9 +721,7 @@ EMPTY = Result(())
 def _result(recognizer: Recognizer, fields: list, boxes: list) -> Result:
     """A Digit or a Rejected part per field and box, left to right as given; parts whose
     field is None (nothing to read) drop out."""
-    kept = [
-        (f, tuple(int(round(v)) for v in box)) for f, box in zip(fields, boxes) if f is not None
-    ]
+    kept = [(f, _whole_box(box)) for f, box in zip(fields, boxes) if f is not None]
     if not kept:
         return EMPTY
     probs, digit_like = recognizer.read(np.stack([f for f, _ in kept]))
@@ -735,7 +741,9 @@ def _result(recognizer: Recognizer, fields: list, boxes: list) -> Result:
 LOW_CONFIDENCE = 0.7
 
 
-def recognize_drawing(recognizer: Recognizer, drawing, max_digits: int | None = None) -> Result:
+def recognize_drawing(
+    recognizer: Recognizer, drawing: Drawing, max_digits: int | None = None
+) -> Result:
     """A Drawing -> Result with its digits left to right; EMPTY when it holds no digit.
 
     Boxes are the digits' points in canvas pixels. ``max_digits`` caps the count
@@ -771,8 +779,8 @@ def recognize_image(
     return dataclasses.replace(result, marks=marks) if marks else result
 
 
-def _whole_box(box) -> tuple[int, int, int, int]:
-    """Canvas coordinates -> whole pixels that still contain the points."""
+def _whole_box(box: Sequence[float]) -> tuple[int, int, int, int]:
+    """Canvas (or pixel) coordinates -> whole pixels that still contain the points."""
     x0, y0, x1, y1 = box
     return (int(np.floor(x0)), int(np.floor(y0)), int(np.ceil(x1)), int(np.ceil(y1)))
 
@@ -786,24 +794,23 @@ def _probabilities(recognizer: Recognizer, fields: list) -> np.ndarray:
     return out
 
 
-def _drawing_judge(recognizer: Recognizer):
+def _drawing_judge(recognizer: Recognizer) -> Judge:
     from digitpad.core.preprocess import drawing_to_field
 
     return lambda drawings: _probabilities(recognizer, [drawing_to_field(d) for d in drawings])
 
 
-def _image_judge(recognizer: Recognizer):
+def _image_judge(recognizer: Recognizer) -> Judge:
     from digitpad.core.preprocess import image_to_field
 
     def judge(crops: list) -> tuple[np.ndarray, np.ndarray]:
         fields = [image_to_field(c) for c in crops]
         probs = np.zeros((len(fields), 10), np.float32)
         likeness = np.full(len(fields), -10.0, np.float32)  # nothing to read: no digit
-        present = [k for k, f in enumerate(fields) if f is not None]
+        present = [(k, f) for k, f in enumerate(fields) if f is not None]
         if present:
-            probs[present], likeness[present] = recognizer.read_scores(
-                np.stack([fields[k] for k in present])
-            )
+            rows = [k for k, _ in present]
+            probs[rows], likeness[rows] = recognizer.read_scores(np.stack([f for _, f in present]))
         return probs, likeness
 
     return judge
