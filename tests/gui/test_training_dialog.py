@@ -237,11 +237,12 @@ def test_including_samples_fine_tunes_and_reports_before_and_after(window, qtbot
     assert dialog.comparison.text("samples", "change") == "+50.00 points"
 
 
-def test_the_options_are_remembered(window, fake_trainer, qtbot):
+def test_the_options_are_remembered(window, fake_trainer, qtbot, answer_box):
     dialog = open_dialog(window, fake_trainer, epochs=7, recipe="card")
     dialog.form.batch_size.setValue(64)
     dialog.start()
     qtbot.waitUntil(lambda: dialog.state() == "done", timeout=RUN_MS)
+    answer_box("Discard")
     dialog.discard_new_model()
     dialog.close()
     window.tools.retrain()
