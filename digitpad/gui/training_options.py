@@ -80,6 +80,9 @@ class TrainingOptionsForm(QWidget):
         self.epochs.setRange(1, 200)
         self.epochs.setAccessibleName("Epochs")
         self.epochs.setToolTip("Passes over the 54,000 training images")
+        self.epochs.valueChanged.connect(self._show_expected)
+        self._expected = muted_label()
+        self._expected.setAccessibleName("Expected accuracy")
         self.batch_size = QSpinBox()
         self.batch_size.setRange(8, 4096)
         self.batch_size.setSingleStep(32)
@@ -105,7 +108,7 @@ class TrainingOptionsForm(QWidget):
 
         # A wrapped label in a form row is given the height it needs at its narrowest;
         # a set width keeps that height and the text's width in step.
-        for note in (self._recipe_note, samples_note):
+        for note in (self._recipe_note, self._expected, samples_note):
             note.setFixedWidth(NOTE_WIDTH)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -113,6 +116,7 @@ class TrainingOptionsForm(QWidget):
         form.addRow("&Recipe:", self.recipe)
         form.addRow("", self._recipe_note)
         form.addRow("&Epochs:", self.epochs)
+        form.addRow("", self._expected)
         form.addRow("&Batch size:", self.batch_size)
         form.addRow("", self.augment)
         form.addRow("", self.include_samples)
@@ -152,6 +156,7 @@ class TrainingOptionsForm(QWidget):
         layout.addWidget(self.status_note)
         layout.addStretch(1)
         self._restore()
+        self._show_expected()
 
     def options(self) -> TrainingOptions:
         recipe = self.recipe.currentData()
@@ -162,6 +167,31 @@ class TrainingOptionsForm(QWidget):
             augment=self.augment.isChecked() and RECIPES[recipe].augments,
             include_samples=self.include_samples.isChecked() and self._sample_count > 0,
         )
+
+    def expected_text(self) -> str:
+        return self._expected.text()
+
+    def _show_expected(self) -> None:
+        """What the chosen epochs are likely to give, from measured runs of the recipe,
+        with a warning when the run is much shorter than the recipe's."""
+        recipe = RECIPES[self.recipe.currentData()]
+        epochs = self.epochs.value()
+        expected = recipe.expected_accuracy(epochs)
+        runs = ", ".join(
+            f"{e} epoch{'s' if e != 1 else ''}: {a:.1%}" for e, a in sorted(recipe.measured)
+        )
+        text = (
+            f"Expected MNIST test accuracy: about {expected:.1%} (measured runs of this "
+            f"recipe: {runs})."
+            if expected is not None
+            else ""
+        )
+        if epochs < recipe.epochs / 3:
+            text += (
+                f" Much shorter than the recipe's {recipe.epochs} epochs: fine for a trial, "
+                "but expect a weaker model than the one in use."
+            )
+        self._expected.setText(text.strip())
 
     def sample_count(self) -> int:
         return self._sample_count
@@ -193,6 +223,7 @@ class TrainingOptionsForm(QWidget):
         self.augment.setToolTip(
             "" if choice.augments else "The model card's recipe trains without augmentation"
         )
+        self._show_expected()
 
     def _restore(self) -> None:
         s = self._settings

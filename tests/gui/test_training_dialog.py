@@ -338,3 +338,27 @@ def test_retrain_after_closing_on_a_result_opens_a_fresh_form(window, qtbot, fak
     again = window.tools.training_dialog
     assert again is not dialog and again.state() == "options" and again.isVisible()
     assert kept.exists()  # the closed result stays as a version
+
+
+def test_the_form_says_what_accuracy_the_chosen_epochs_give(window, fake_trainer):
+    from digitpad.core.recipes import DEFAULT
+
+    dialog = open_dialog(window, fake_trainer, epochs=DEFAULT.epochs, recipe="default")
+    full = dialog.form.expected_text()
+    assert f"about {DEFAULT.expected_accuracy(DEFAULT.epochs):.1%}" in full
+    assert "shorter" not in full
+    dialog.form.epochs.setValue(1)
+    short = dialog.form.expected_text()
+    assert f"about {DEFAULT.measured[0][1]:.1%}" in short and "weaker model" in short
+    dialog.form.epochs.setValue(45)
+    assert dialog.form.expected_text() == full
+
+
+def test_expected_accuracy_follows_the_measured_runs():
+    from digitpad.core.recipes import Recipe
+
+    recipe = Recipe("r", "R", "", epochs=40, measured=((1, 0.90), (10, 0.98), (40, 0.99)))
+    assert recipe.expected_accuracy(1) == 0.90 and recipe.expected_accuracy(100) == 0.99
+    assert abs(recipe.expected_accuracy(20) - (0.98 + 0.5 * 0.01)) < 1e-12  # log-midway
+    assert 0.90 < recipe.expected_accuracy(3) < recipe.expected_accuracy(5) < 0.98
+    assert Recipe("s", "S", "", epochs=5).expected_accuracy(5) is None
