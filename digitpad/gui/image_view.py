@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
+from digitpad.gui.probability_bars import percent
 from digitpad.gui.result_panel import low_confidence
 from digitpad.gui.theme import warning_colour
 
@@ -95,7 +96,7 @@ class ImageView(QWidget):
         parts = [
             (
                 d.box,
-                f"{d.digit}  {d.confidence:.0%}",
+                f"{d.digit}  {percent(d.confidence)}",
                 warning_colour(self.palette())
                 if d.confidence < low_confidence()
                 else self.palette().highlight().color(),

@@ -17,8 +17,10 @@ RIGHT = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
 
 
 def percent(p: float) -> str:
+    """The one way the app writes a probability: one decimal ("99.8%"), "100%" for what
+    rounds to it (never "100.0%"), "<0.1%" for a trace, "0%" for none."""
     if p >= 0.9995:
-        return "100%" if p >= 0.99995 else f"{p:.1%}"
+        return "100%"
     if p < 0.001:
         return "<0.1%" if p > 0 else "0%"
     return f"{p:.1%}"

@@ -16,10 +16,11 @@ from digitpad.gui.probability_bars import ProbabilityBars, percent
 from digitpad.gui.theme import warning_colour
 
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Result
+    from digitpad.core.recognizer import Digit, Result
 
 NUMBER_POINTS = 54
 EMPTY_HINT = "Draw a digit on the canvas,\nor open an image (Ctrl+O)."
+SMALL_DRAWING = 90  # canvas pixels: a digit drawn shorter than this reads better larger
 NOTHING_IN_IMAGE = "No digit found in this image.\nEsc goes back to the drawing."
 
 
@@ -188,7 +189,7 @@ class ResultPanel(QWidget):
             runner_up = sorted(range(10), key=lambda k: float(d.probabilities[k]))[-2]
             return (
                 f"Not sure ({percent(d.confidence)}): it could also be a {runner_up}. "
-                "Try drawing it larger or more clearly."
+                + self._what_may_help(d)
             )
         if not unsure:
             lowest = min(d.confidence for d in digits)
@@ -197,6 +198,16 @@ class ResultPanel(QWidget):
             return f"{len(digits)} digits · the least sure at {percent(lowest)}"
         which = ", ".join(str(i + 1) for i in unsure)
         return f"Not sure about digit {which} (of {len(digits)}); click a field to inspect it."
+
+    def _what_may_help(self, digit: Digit) -> str:
+        """A hint that fits the case: a small drawing is best drawn larger; a large one
+        more plainly; for a picture, a sharper or closer one."""
+        if self._in_image:
+            return "A sharper or closer picture of it may help."
+        height = digit.box[3] - digit.box[1]
+        if height < SMALL_DRAWING:
+            return "Try drawing it larger."
+        return f"Try writing it the way a {digit.digit} usually looks, or correct it below."
 
     def _number_font(self, points: float, bold: bool = True) -> QFont:
         font = QFont(self.font())

@@ -91,7 +91,8 @@ def test_bars_describe_themselves_for_screen_readers(panel):
     [
         (1.0, "100%"),
         (0.99996, "100%"),
-        (0.9996, "100.0%"),
+        (0.9996, "100%"),
+        (0.9994, "99.9%"),
         (0.5, "50.0%"),
         (0.0004, "<0.1%"),
         (0.0, "0%"),
@@ -120,3 +121,16 @@ def test_marks_left_out_of_a_number_are_mentioned(panel):
     panel.show_result(Result((digit(4, 0.99), digit(2, 0.99)), (Rejected((30, 0, 40, 3), field),)))
     assert panel.state() == "sure" and panel.text() == "42"
     assert "1 mark that is not a digit left out" in panel.status_text()
+
+
+def test_the_not_sure_hint_fits_the_case(panel):
+    import dataclasses
+
+    small = digit(4, 0.52, runner_up=9)  # 10 px high
+    large = dataclasses.replace(small, box=(20, 20, 220, 320))
+    panel.show_result(Result((small,)))
+    assert "larger" in panel.status_text()
+    panel.show_result(Result((large,)))
+    assert "larger" not in panel.status_text() and "correct it" in panel.status_text()
+    panel.show_result(Result((large,)), in_image=True)
+    assert "picture" in panel.status_text()
