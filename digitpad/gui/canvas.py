@@ -33,10 +33,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from digitpad.gui.part_boxes import paint_parts
 from digitpad.gui.stroke_history import StrokeHistory, fit_transform, transform_stroke
 
 if TYPE_CHECKING:
     from digitpad.core.drawing import Drawing
+    from digitpad.core.recognizer import Result
 
 MIN_BRUSH, MAX_BRUSH, DEFAULT_BRUSH = 4, 40, 14
 # Points closer than this to the previous one add nothing but the jitter of a still hand.
@@ -78,6 +80,8 @@ class Canvas(QWidget):
         self._touch_id: int | None = None
         self._pressed = QElapsedTimer()
         self._brush = DEFAULT_BRUSH
+        self._parts: Result | None = None  # the boxes on show, see show_parts
+        self._parts_transform = (1.0, 0.0, 0.0)  # resizes since they were found
         keep_every_point()
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -156,6 +160,7 @@ class Canvas(QWidget):
         if self._points is not None:
             self.end_stroke()
         self._source = source
+        self._parts = None
         self._pointer = self._point(pos, pressure)
         self._points = [self._pointer]
         self._pressed.start()
@@ -211,7 +216,24 @@ class Canvas(QWidget):
             pressure = min(max(pressure, 0.0), 1.0)
         return (x, y, pressure)
 
+    def show_parts(self, result: Result | None) -> None:
+        """Box the parts of the drawing's result, as on an image: the digits of a number,
+        and any ink that is not a digit. A lone digit needs no box. The boxes go as soon
+        as the drawing changes, until its new result comes."""
+        several = result is not None and len(result.digits) + len(result.rejected) > 1
+        shown = result if result is not None and (several or result.rejected) else None
+        self._parts, self._parts_transform = shown, (1.0, 0.0, 0.0)
+        self.update()
+
+    def parts_shown(self) -> Result | None:
+        return self._parts
+
+    def is_drawing(self) -> bool:
+        """A stroke is being drawn (the pen or button is down)."""
+        return self._points is not None
+
     def _changed(self) -> None:
+        self._parts = None
         self.update()
         self.drawing_changed.emit()
 
@@ -299,6 +321,8 @@ class Canvas(QWidget):
         if old.width() > 0 and old.height() > 0 and old != new:
             scale, dx, dy = fit_transform((old.width(), old.height()), (new.width(), new.height()))
             self._history.transform(scale, dx, dy)
+            s0, x0, y0 = self._parts_transform
+            self._parts_transform = (s0 * scale, x0 * scale + dx, y0 * scale + dy)
             if self._points:
                 self._points = [(x * scale + dx, y * scale + dy, p) for x, y, p in self._points]
                 x, y, p = self._pointer
@@ -322,6 +346,20 @@ class Canvas(QWidget):
             paint_stroke(painter, stroke, self._brush, ink)
         if self._points:
             paint_stroke(painter, self._points, self._brush, ink)
+        elif self._parts is not None:
+            scale, dx, dy = self._parts_transform
+            half = self._brush / 2  # boxes hold the points; the ink reaches half a brush out
+
+            def to_widget(box: tuple[int, int, int, int]) -> QRectF:
+                x0, y0, x1, y1 = box
+                return QRectF(
+                    x0 * scale + dx - half,
+                    y0 * scale + dy - half,
+                    (x1 - x0) * scale + 2 * half,
+                    (y1 - y0) * scale + 2 * half,
+                )
+
+            paint_parts(painter, palette, self._parts, to_widget, 0.0)
 
     def _paint_hint(self, painter: QPainter) -> None:
         colour = self.palette().placeholderText().color()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
-from digitpad.gui.probability_bars import percent
-from digitpad.gui.result_panel import low_confidence
-from digitpad.gui.theme import warning_colour
+from digitpad.gui.part_boxes import paint_parts
 
 if TYPE_CHECKING:
     from digitpad.core.recognizer import Result
@@ -91,39 +89,19 @@ class ImageView(QWidget):
             self._paint_boxes(painter, target)
 
     def _paint_boxes(self, painter: QPainter, target: QRectF) -> None:
+        if self._result is None:
+            return
         scale = target.width() / self._size[0]
-        metrics = QFontMetricsF(painter.font())
-        parts = [
-            (
-                d.box,
-                f"{d.digit}  {percent(d.confidence)}",
-                warning_colour(self.palette())
-                if d.confidence < low_confidence()
-                else self.palette().highlight().color(),
-                Qt.PenStyle.SolidLine,
-            )
-            for d in self._result.digits
-        ]
-        parts += [
-            (r.box, "not a digit", self.palette().mid().color(), Qt.PenStyle.DashLine)
-            for r in self._result.rejected
-        ]
-        for (x0, y0, x1, y1), label, colour, line in parts:
-            box = QRectF(
+
+        def to_widget(box: tuple[int, int, int, int]) -> QRectF:
+            x0, y0, x1, y1 = box
+            return QRectF(
                 target.left() + x0 * scale,
                 target.top() + y0 * scale,
                 (x1 - x0) * scale,
                 (y1 - y0) * scale,
-            ).adjusted(-3, -3, 3, 3)
-            painter.setPen(QPen(colour, 2, line))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(box, 3, 3)
-            tag = QRectF(0, 0, metrics.horizontalAdvance(label) + 10, metrics.height() + 4)
-            tag.moveBottomLeft(QPointF(box.left(), box.top() - 1))
-            if tag.top() < target.top() - CAPTION_HEIGHT / 2:
-                tag.moveTopLeft(QPointF(box.left(), box.bottom() + 1))
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(colour)
-            painter.drawRoundedRect(tag, 3, 3)
-            painter.setPen(QColor("white"))
-            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+            )
+
+        paint_parts(
+            painter, self.palette(), self._result, to_widget, target.top() - CAPTION_HEIGHT / 2
+        )

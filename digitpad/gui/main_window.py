@@ -198,6 +198,8 @@ class MainWindow(QMainWindow):
     def _on_drawing_result(self, result: Result) -> None:
         if not self._showing_image:
             self._display(result)
+            if not self.canvas.is_drawing():  # live answers while the pen moves: no boxes
+                self.canvas.show_parts(result)
 
     def _on_image_result(self, outcome) -> None:
         self._showing_image = True

@@ -344,3 +344,16 @@ def test_a_blank_image_says_no_digit_in_the_results_until_something_else_happens
     assert "Draw a digit" not in window.result_panel.status_text()
     window.clear()  # back to the (empty) canvas: its own hint again
     qtbot.waitUntil(lambda: "Draw a digit" in window.result_panel.status_text(), timeout=5000)
+
+
+def test_the_digits_of_a_drawn_number_are_boxed_on_the_canvas(window, qtbot, draw_stroke):
+    draw_stroke(window.canvas, [(60, 60), (62, 200)])
+    qtbot.waitUntil(lambda: window.result_panel.text() == "1", timeout=5000)
+    assert window.canvas.parts_shown() is None  # one digit: no box
+    draw_stroke(window.canvas, [(150, 60), (200, 60), (160, 200)])
+    qtbot.waitUntil(lambda: len(window.result_panel.text()) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.canvas.parts_shown() is not None, timeout=5000)
+    shown = window.canvas.parts_shown()
+    assert [d.box[0] < 100 for d in shown.digits] == [True, False]
+    window.canvas.undo()  # the drawing changed: its old boxes go at once
+    assert window.canvas.parts_shown() is None
