@@ -7,8 +7,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QWidget
 
 TIP = (
-    "Read wrongly? Click the right digit (or press Ctrl+0…9): the drawing is saved as "
-    "a sample of it, and retraining with your samples teaches DigitPad your handwriting."
+    "Read wrongly? Click the right digit (or press Ctrl+0…9): the drawn digit (in a "
+    "number, the one selected below) is saved as a sample of it, and retraining with "
+    "your samples teaches DigitPad your handwriting."
 )
 
 
@@ -35,7 +36,7 @@ class CorrectionBar(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             button.setMinimumWidth(18)
             button.setToolTip(
-                f"It is a {digit} (Ctrl+{digit}): save this drawing as a sample of {digit}"
+                f"It is a {digit} (Ctrl+{digit}): save the drawn digit as a sample of {digit}"
             )
             button.setAccessibleName(f"It is a {digit}")
             button.clicked.connect(lambda _=False, d=digit: self.digit_chosen.emit(d))
@@ -58,12 +59,13 @@ class CorrectionBar(QWidget):
         """The digit last saved for the drawing on show, else None."""
         return next((d for d, b in enumerate(self.buttons) if b.isChecked()), None)
 
-    def set_available(self, available: bool) -> None:
-        """Whether a correction makes sense now (one digit drawn); also forgets a choice."""
+    def set_available(self, available: bool, which: str = "") -> None:
+        """Whether a correction makes sense now (a drawn digit on show); also forgets a
+        choice. ``which``: the digit of a number it applies to ("digit 2 of 3")."""
         for button in self.buttons:
             button.setChecked(False)
             button.setEnabled(available)
-        self._caption.setText("Wrong?")
+        self._caption.setText(f"Wrong? ({which})" if which else "Wrong?")
         self._caption.setToolTip(TIP)
         self._caption.setEnabled(available)
 

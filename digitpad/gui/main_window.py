@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
 
         self.tools = ModelTools(self)
         self.result_panel.correction.digit_chosen.connect(self.tools.teach)
+        self.result_panel.digit_selected.connect(lambda _: self._correction_target())
         self.actions_by_name = make_actions(self)
         self.actions_by_name["revert"].setEnabled(False)
         self.brush_slider = build_menus_and_toolbar(self, self.actions_by_name)
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         self._result = result if result is not None and result.digits else None
         self.result_panel.show_result(result, in_image=self._showing_image)
         self._update_actions()
+        self._correction_target()
         self.result_shown.emit(self._result)
 
     # --- recognition ---------------------------------------------------------------
@@ -360,7 +362,14 @@ class MainWindow(QMainWindow):
         for digit in range(10):
             a[f"teach_{digit}"].setEnabled(teachable)
         if teachable != self.result_panel.correction.buttons[0].isEnabled():
-            self.result_panel.correction.set_available(teachable)
+            self._correction_target()
+
+    def _correction_target(self) -> None:
+        """The Wrong? row names the digit of a number it would save (the selected one)."""
+        result, teachable = self._result, self.tools.can_teach()
+        count = len(result.digits) if result is not None else 0
+        which = f"digit {self.result_panel.selected_digit() + 1} of {count}" if count > 1 else ""
+        self.result_panel.correction.set_available(teachable, which if teachable else "")
 
     # --- drag and drop ---------------------------------------------------------------
 

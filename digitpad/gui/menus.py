@@ -79,7 +79,7 @@ ACTIONS = {
         f"teach_{d}": (
             f"It Is a &{d}",
             [f"Ctrl+{d}"],
-            f"Save the drawing as a sample of {d}, to teach DigitPad your handwriting",
+            f"Save the drawn digit (in a number, the selected one) as a sample of {d}",
             None,
         )
         for d in range(10)

@@ -15,8 +15,10 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMenu
 
+from digitpad.core.drawing import Drawing
+
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.recognizer import Recognizer, Result
     from digitpad.gui.evaluation_view import EvaluationView
     from digitpad.gui.main_window import MainWindow
     from digitpad.gui.samples import SamplesDialog
@@ -35,6 +37,7 @@ class ModelTools(QObject):
         self.training_command: list[str] | None = None  # None: `digitpad train`
         self.training_extra_arguments: list[str] = []
         self._taught: Path | None = None  # the sample saved from the drawing on show
+        self._taught_index = 0  # ... of which digit of its number
 
     # --- evaluation ----------------------------------------------------------------------
 
@@ -119,37 +122,45 @@ class ModelTools(QObject):
     # --- teaching ------------------------------------------------------------------------
 
     def can_teach(self) -> bool:
-        """A correction makes sense for one digit drawn on the canvas."""
+        """A correction makes sense for a digit drawn on the canvas: the drawing's only
+        digit, or the digit of a number selected in the results."""
         window = self._window
         result = window.current_result()
         return (
             not window.is_showing_image()
             and not window.canvas.is_empty()
             and result is not None
-            and len(result.digits) == 1
+            and len(result.digits) >= 1
         )
 
     def teach(self, digit: int) -> None:
-        """Save the drawing on the canvas as a sample of `digit`."""
+        """Save the drawn digit on show (of a number: the selected one, its strokes alone)
+        as a sample of `digit`."""
         from digitpad.core import sample_store
         from digitpad.core.drawing import DrawingError
 
         window = self._window
-        if not self.can_teach():
+        result = window.current_result()
+        if not self.can_teach() or result is None:
             window.show_error(
-                "Draw a single digit on the canvas to teach DigitPad; "
-                "pictures and several digits cannot be samples."
+                "Draw a digit on the canvas to teach DigitPad; pictures cannot be samples yet."
             )
             return
+        index = window.result_panel.selected_digit() if len(result.digits) > 1 else 0
+        drawing = window.canvas.drawing()
+        if len(result.digits) > 1 or result.rejected:
+            drawing = strokes_in(drawing, result, index)
+        if self._taught is not None and self._taught_index != index:
+            self._taught = None  # another digit of the number: a sample of its own
         try:
-            path = sample_store.save_sample(window.canvas.drawing(), digit, replaces=self._taught)
+            path = sample_store.save_sample(drawing, digit, replaces=self._taught)
         except (OSError, DrawingError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             window.show_error(f"Could not save the sample: {reason}")
             return
-        self._taught = path
+        self._taught, self._taught_index = path, index
         count = sample_store.count_samples()
-        read = window.current_result().text
+        read = str(result.digits[index].digit)
         window.result_panel.correction.show_saved(digit, count)
         if read == str(digit):
             window.show_message(f"Saved as a sample of {digit}.")
@@ -219,3 +230,22 @@ def _raise(widget) -> None:
     widget.show()
     widget.raise_()
     widget.activateWindow()
+
+
+def strokes_in(drawing: Drawing, result: Result, index: int) -> Drawing:
+    """The strokes of the result's digit ``index`` alone: a number's parts are whole
+    strokes, each inside its own part's box (the smallest box holding a stroke wins
+    where boxes overlap)."""
+    boxes = [d.box for d in result.digits] + [r.box for r in result.rejected]
+    kept = []
+    for stroke in drawing.strokes:
+        (sx0, sy0), (sx1, sy1) = stroke[:, :2].min(axis=0), stroke[:, :2].max(axis=0)
+        holding = [
+            (area, k)
+            for k, (x0, y0, x1, y1) in enumerate(boxes)
+            if x0 <= sx0 and y0 <= sy0 and sx1 <= x1 and sy1 <= y1
+            for area in [(x1 - x0) * (y1 - y0)]
+        ]
+        if holding and min(holding)[1] == index:
+            kept.append(stroke)
+    return Drawing(kept, drawing.width, drawing.height)

@@ -69,11 +69,39 @@ def test_ctrl_and_a_digit_teaches_too(window, qtbot, one, idle):
     assert [Drawing.load(f).label for f in sample_files()] == [3]
 
 
-def test_nothing_to_teach_without_a_single_drawn_digit(window, qtbot):
+def test_nothing_to_teach_without_a_drawn_digit(window, qtbot):
     assert not window.actions_by_name["teach_5"].isEnabled()
     window.tools.teach(5)
     assert sample_files() == []
-    assert "single digit" in window.message_text()
+    assert "Draw a digit" in window.message_text()
+
+
+def test_one_digit_of_a_drawn_number_is_corrected_with_its_strokes_alone(
+    window, qtbot, draw_stroke, idle
+):
+    one = [(60, 60), (62, 200)]
+    seven = [[(150, 60), (210, 60), (170, 200)], [(160, 130), (200, 130)]]  # crossed
+    draw_stroke(window.canvas, one)
+    for stroke in seven:
+        draw_stroke(window.canvas, stroke)
+    qtbot.waitUntil(lambda: len(window.result_panel.text()) == 2, timeout=5000)
+    idle(window)
+    bar = window.result_panel.correction
+    assert bar.buttons[7].isEnabled() and window.actions_by_name["teach_7"].isEnabled()
+    window.result_panel.select_digit(1)
+    assert bar.caption() == "Wrong? (digit 2 of 2)"
+    qtbot.keyClick(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
+    (first,) = sample_files()
+    saved = Drawing.load(first)
+    assert saved.label == 7 and len(saved.strokes) == 2  # the seven's strokes, not the one's
+    assert min(s[:, 0].min() for s in saved.strokes) >= 150
+    window.result_panel.select_digit(0)  # the other digit: a sample of its own
+    assert bar.caption() == "Wrong? (digit 1 of 2)" and bar.chosen() is None
+    qtbot.mouseClick(bar.buttons[1], Qt.MouseButton.LeftButton)
+    labels = sorted(Drawing.load(f).label for f in sample_files())
+    assert labels == [1, 7]
+    ones = [Drawing.load(f) for f in sample_files() if Drawing.load(f).label == 1]
+    assert len(ones[0].strokes) == 1
 
 
 def test_the_manager_lists_previews_and_deletes(qtbot, tmp_path):
