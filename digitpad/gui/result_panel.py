@@ -162,7 +162,27 @@ class ResultPanel(QWidget):
         self._bars.set_probabilities(digit.probabilities, muted=digit.confidence < low_confidence())
         for i, view in enumerate(self._views):
             view.set_selected(i == index and len(digits) > 1, selectable=len(digits) > 1)
+        if len(digits) > 1:
+            self._mark_digits()
         self.digit_selected.emit(index)
+
+    def _mark_digits(self) -> None:
+        """In the number, the digits the model is not sure of in the warning colour, and
+        the selected one (whose probabilities are shown) underlined."""
+        assert self._result is not None
+        threshold = low_confidence()
+        warn, normal = warning_colour(self.palette()), self.palette().windowText().color()
+        spans = []
+        for i, d in enumerate(self._result.digits):
+            colour = warn if d.confidence < threshold else normal
+            line = "underline" if i == self._selected else "none"
+            spans.append(
+                f'<span style="color: {_css(colour)}; text-decoration: {line};">{d.digit}</span>'
+            )
+        self._number.setText("".join(spans))
+
+    def number_html(self) -> str:
+        return self._number.text()
 
     def text(self) -> str:
         """The recognised number on show; "" when there is none."""

@@ -73,8 +73,13 @@ def test_several_digits_select_the_least_sure_and_switch_on_click(panel, qtbot):
     assert panel.selected_digit() == 1
     assert "digit 2 of 3" in panel._bars_title.text()
     assert len(panel._views) == 3
+    spans = panel.number_html().split("</span>")[:3]  # the unsure 2, underlined as selected
+    assert ["underline" in x for x in spans] == [False, True, False]
+    warn = [x.split("color: ")[1].split(";")[0] for x in spans]
+    assert warn[0] == warn[2] != warn[1]
     qtbot.mouseClick(panel._views[2], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     assert panel.selected_digit() == 2
+    assert "underline" in panel.number_html().split("</span>")[2]
     assert panel._bars.probabilities()[1] == pytest.approx(0.97, abs=1e-6)
     panel.show_result(Result((digit(3, 0.999),)))  # back to one: one large field
     assert len(panel._views) == 1
