@@ -19,6 +19,7 @@ class CorrectionBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._caption = QLabel("Wrong?")
+        self._which = ""
         self._caption.setToolTip(TIP)
         self._caption.setAccessibleName("Correction")
         self._group = QButtonGroup(self)
@@ -55,6 +56,10 @@ class CorrectionBar(QWidget):
     def caption(self) -> str:
         return self._caption.text()
 
+    def target(self) -> str:
+        """Which digit of a number a correction applies to ("digit 2 of 3"); "" for one."""
+        return self._which
+
     def chosen(self) -> int | None:
         """The digit last saved for the drawing on show, else None."""
         return next((d for d, b in enumerate(self.buttons) if b.isChecked()), None)
@@ -65,8 +70,9 @@ class CorrectionBar(QWidget):
         for button in self.buttons:
             button.setChecked(False)
             button.setEnabled(available)
-        self._caption.setText(f"Wrong? ({which})" if which else "Wrong?")
-        self._caption.setToolTip(TIP)
+        self._caption.setText("Wrong?")
+        self._caption.setToolTip(f"For {which} of the number: {TIP}" if which else TIP)
+        self._which = which
         self._caption.setEnabled(available)
 
     def show_saved(self, digit: int, count: int) -> None:

@@ -89,14 +89,14 @@ def test_one_digit_of_a_drawn_number_is_corrected_with_its_strokes_alone(
     bar = window.result_panel.correction
     assert bar.buttons[7].isEnabled() and window.actions_by_name["teach_7"].isEnabled()
     window.result_panel.select_digit(1)
-    assert bar.caption() == "Wrong? (digit 2 of 2)"
+    assert bar.target() == "digit 2 of 2"
     qtbot.keyClick(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
     (first,) = sample_files()
     saved = Drawing.load(first)
     assert saved.label == 7 and len(saved.strokes) == 2  # the seven's strokes, not the one's
     assert min(s[:, 0].min() for s in saved.strokes) >= 150
     window.result_panel.select_digit(0)  # the other digit: a sample of its own
-    assert bar.caption() == "Wrong? (digit 1 of 2)" and bar.chosen() is None
+    assert bar.target() == "digit 1 of 2" and bar.chosen() is None
     qtbot.mouseClick(bar.buttons[1], Qt.MouseButton.LeftButton)
     labels = sorted(Drawing.load(f).label for f in sample_files())
     assert labels == [1, 7]
