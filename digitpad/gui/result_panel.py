@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -164,7 +164,13 @@ class ResultPanel(QWidget):
             view.set_selected(i == index and len(digits) > 1, selectable=len(digits) > 1)
         if len(digits) > 1:
             self._mark_digits()
+            if index < len(self._views):  # once the strip is laid out for this result
+                QTimer.singleShot(0, lambda: self._show_field(index))
         self.digit_selected.emit(index)
+
+    def _show_field(self, index: int) -> None:
+        if index == self._selected and index < len(self._views):  # still the one selected
+            self._scroll.ensureWidgetVisible(self._views[index], 4, 0)
 
     def _mark_digits(self) -> None:
         """In the number, the digits the model is not sure of in the warning colour, and
@@ -269,7 +275,9 @@ class ResultPanel(QWidget):
             view = self._views.pop()
             self._fields_row.removeWidget(view)
             view.deleteLater()
-        scale = 6 if len(fields) == 1 else 3
+        # One field large; up to three at half that; more at a third, so that about six
+        # fit the panel before the strip scrolls.
+        scale = 6 if len(fields) == 1 else 3 if len(fields) <= 3 else 2
         while len(self._views) < len(fields):
             view = FieldView(scale)
             index = len(self._views)
@@ -282,6 +290,7 @@ class ResultPanel(QWidget):
             view.set_selected(False, selectable=len(fields) > 1)
         height = self._views[0].sizeHint().height()
         self._scroll.setFixedHeight(height + (16 if len(fields) > 3 else 2))
+        self._scroll.horizontalScrollBar().setValue(0)  # each result starts at its start
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

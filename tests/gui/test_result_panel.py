@@ -139,3 +139,17 @@ def test_the_not_sure_hint_fits_the_case(panel):
     assert "larger" not in panel.status_text() and "correct it" in panel.status_text()
     panel.show_result(Result((large,)), in_image=True)
     assert "picture" in panel.status_text()
+
+
+def test_a_long_number_shows_its_selected_field(panel, qtbot):
+    long = Result(tuple(digit(k % 10, 0.99) for k in range(12)))
+    panel.show_result(long)
+    bar = panel._scroll.horizontalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=2000)  # twelve fields scroll
+    assert bar.value() == 0
+    visible = panel._scroll.viewport().width() // panel._views[0].width()
+    assert visible >= 4  # more than the three and a half that used to fit
+    panel.select_digit(11)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=2000)
+    panel.show_result(long)  # a new result starts at its start again
+    assert bar.value() == 0
