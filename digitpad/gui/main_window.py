@@ -40,6 +40,10 @@ DRAWING_FILTER = "DigitPad drawings (*.json);;All files (*)"
 MESSAGE_MS = 8000
 
 
+MINIMUM_SIZE = QSize(600, 400)
+DEFAULT_SIZE = QSize(1040, 720)
+
+
 class MainWindow(QMainWindow):
     result_shown = Signal(object)  # the Result now on show; None when there is none
 
@@ -62,7 +66,8 @@ class MainWindow(QMainWindow):
         self._showing_image = False
         self.setWindowTitle("DigitPad")
         self.setAcceptDrops(True)
-        self.setMinimumSize(QSize(760, 520))
+        # Small enough for 1440 x 900 at 200% (720 x 450 points, less the title bar).
+        self.setMinimumSize(MINIMUM_SIZE)
 
         self.canvas = Canvas()
         self.image_view = ImageView()
@@ -393,6 +398,21 @@ class MainWindow(QMainWindow):
         if self._remember:
             self._settings.setValue(keys.LAST_DIR, str(Path(path).parent))
 
+    def _fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (a window from a larger screen, or
+        the default size on a small or high-DPI one), and on it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        width = max(MINIMUM_SIZE.width(), min(self.width(), free.width() - frame.width()))
+        height = max(MINIMUM_SIZE.height(), min(self.height(), free.height() - frame.height()))
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        if not free.contains(self.frameGeometry().topLeft()):
+            self.move(free.topLeft())
+
     def _last_dir(self) -> str:
         return str(self._settings.value(keys.LAST_DIR, "") or Path.home())
 
@@ -402,7 +422,8 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1040, 720)
+            self.resize(DEFAULT_SIZE)
+        self._fit_to_screen()
         state = s.value(keys.WINDOW_STATE)
         if isinstance(state, QByteArray):
             self.restoreState(state)

@@ -46,17 +46,37 @@ def paint_parts(
     parts += [
         (r.box, "not a digit", palette.mid().color(), Qt.PenStyle.DashLine) for r in result.rejected
     ]
+    tags: list[QRectF] = []
     for box_in_input, label, colour, line in parts:
         box = to_widget(box_in_input).adjusted(-3, -3, 3, 3)
         painter.setPen(QPen(colour, 2, line))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(box, 3, 3)
-        tag = QRectF(0, 0, metrics.horizontalAdvance(label) + 10, metrics.height() + 4)
-        tag.moveBottomLeft(QPointF(box.left(), box.top() - 1))
-        if tag.top() < top:
-            tag.moveTopLeft(QPointF(box.left(), box.bottom() + 1))
+        tag = _place_tag(
+            box,
+            QRectF(0, 0, metrics.horizontalAdvance(label) + 10, metrics.height() + 4),
+            top,
+            tags,
+        )
+        tags.append(tag)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawRoundedRect(tag, 3, 3)
         painter.setPen(QColor("white"))
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+
+
+def _place_tag(box: QRectF, tag: QRectF, top: float, taken: list[QRectF]) -> QRectF:
+    """Above the box, else below it (at the top edge, or where a neighbour's tag is),
+    else stacked above the tags in the way: never over another tag."""
+    above = QRectF(tag)
+    above.moveBottomLeft(QPointF(box.left(), box.top() - 1))
+    below = QRectF(tag)
+    below.moveTopLeft(QPointF(box.left(), box.bottom() + 1))
+    for place in (above, below):
+        if place.top() >= top and not any(place.intersects(t) for t in taken):
+            return place
+    place = above if above.top() >= top else below
+    while any(place.intersects(t) for t in taken):
+        place.moveBottom(min(t.top() for t in taken if place.intersects(t)) - 1)
+    return place

@@ -69,21 +69,25 @@ class ResultPanel(QWidget):
         scroll.setAccessibleName("Model inputs")
         self._scroll = scroll
 
+        # The answer stays in view at the top; what explains it scrolls below it, so a
+        # short window (a small or high-DPI screen) never hides the number.
+        answer = QVBoxLayout()
+        answer.setContentsMargins(18, 10, 18, 4)
+        answer.setSpacing(6)
+        answer.addWidget(self._number)
+        answer.addWidget(self._status)
+        answer.addWidget(self.correction)
         content = QWidget()
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(18, 10, 18, 14)
+        layout.setContentsMargins(18, 4, 18, 14)
         layout.setSpacing(6)
-        layout.addWidget(self._number)
-        layout.addWidget(self._status)
-        layout.addWidget(self.correction)
-        layout.addSpacing(8)
         layout.addWidget(self._fields_title)
         layout.addWidget(scroll)
         layout.addSpacing(8)
         layout.addWidget(self._bars_title)
         layout.addWidget(self._bars)
         layout.addStretch(1)
-        # In a short window the panel scrolls rather than squeezing the bars.
+        # In a short window the explanation scrolls rather than squeezing the bars.
         outer = QScrollArea()
         outer.setWidget(content)
         outer.setWidgetResizable(True)
@@ -91,7 +95,9 @@ class ResultPanel(QWidget):
         outer.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(outer)
+        box.setSpacing(0)
+        box.addLayout(answer)
+        box.addWidget(outer, 1)
         self.setMinimumWidth(300)
         self._set_fields([None])
         self.show_result(None)

@@ -236,7 +236,6 @@ def test_every_action_has_a_shortcut_and_a_tooltip(window):
 def test_widgets_have_accessible_names(window):
     for widget in (window.canvas, window.image_view, window.brush_slider):
         assert widget.accessibleName()
-    assert window.minimumWidth() >= 700 and window.minimumHeight() >= 480
 
 
 def test_the_image_filter_lists_what_core_reads():
@@ -357,3 +356,27 @@ def test_the_digits_of_a_drawn_number_are_boxed_on_the_canvas(window, qtbot, dra
     assert [d.box[0] < 100 for d in shown.digits] == [True, False]
     window.canvas.undo()  # the drawing changed: its old boxes go at once
     assert window.canvas.parts_shown() is None
+
+
+@pytest.mark.parametrize(
+    "size",
+    [(1280, 680), (853, 440), (720, 410)],  # 1280 x 720 at 100% and 150%, 1440 x 900 at 200%,
+    ids=["1280x720@100%", "1280x720@150%", "1440x900@200%"],  # less a title bar and panel
+)
+def test_the_answer_stays_in_view_on_small_and_high_dpi_screens(window, qtbot, size):
+    from digitpad.core.recognizer import Digit, Result
+
+    def digit(value, confidence):
+        p = np.full(10, (1 - confidence) / 9, np.float32)
+        p[value] = confidence
+        return Digit(value, confidence, p, (0, 0, 10, 10), np.zeros((28, 28), np.float32))
+
+    window.resize(*size)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=2000)
+    panel = window.result_panel
+    panel.show_result(Result((digit(4, 0.99), digit(2, 0.55), digit(1, 0.97))))  # "not sure"
+    QApplication.processEvents()
+    for part in (panel._number, panel._status, panel.correction):
+        shown = part.visibleRegion().boundingRect()
+        assert shown.size() == part.size(), (type(part).__name__, shown, part.size())
+    assert window.canvas.isVisible() and window.canvas.width() >= 240
