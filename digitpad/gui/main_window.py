@@ -75,6 +75,15 @@ class MainWindow(QMainWindow):
         self._stack.addWidget(self.canvas)
         self._stack.addWidget(self.image_view)
         self.result_panel = ResultPanel()
+        # Shown over the canvas or image while a file is dragged over the window.
+        self._drop_hint = QLabel(self._stack)
+        self._drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._drop_hint.setStyleSheet(
+            "background: rgba(40, 120, 220, 40); border: 3px dashed palette(highlight); "
+            "font-size: 16pt;"
+        )
+        self._drop_hint.hide()
+        self._drawing_name = ""  # the file the drawing on the canvas was opened from or saved to
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.addWidget(self._stack)
         self._splitter.addWidget(self.result_panel)
@@ -199,6 +208,8 @@ class MainWindow(QMainWindow):
         self.recognition.request_drawing(self.canvas.drawing)
 
     def _on_drawing_changed(self) -> None:
+        if self.canvas.is_empty() and self._drawing_name:
+            self._set_drawing_name("")  # cleared: no longer that file's drawing
         self._update_actions()
         self.recognition.request_drawing(self.canvas.drawing, now=True)
 
@@ -225,7 +236,7 @@ class MainWindow(QMainWindow):
             return
         self._showing_image = False
         self._stack.setCurrentWidget(self.canvas)
-        self.setWindowTitle("DigitPad")
+        self._set_drawing_name(self._drawing_name)
         self.recognition.request_drawing(self.canvas.drawing, now=True)
         self._update_actions()
 
@@ -323,6 +334,7 @@ class MainWindow(QMainWindow):
                 return
             self.back_to_canvas()
             self.canvas.set_drawing(drawing)
+            self._set_drawing_name(name)
             self.show_message(f"Opened {name}")
         elif suffix in SUFFIXES:
             self.show_message(f"Reading {name}…")
@@ -342,6 +354,7 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not save {Path(path).name}: {reason}")
             return False
         self._remember_dir(path)
+        self._set_drawing_name(Path(path).name)
         self.show_message(f"Saved {Path(path).name}")
         return True
 
@@ -379,14 +392,23 @@ class MainWindow(QMainWindow):
     # --- drag and drop ---------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _openable(_local_files(event.mimeData().urls())):
+        files = _openable(_local_files(event.mimeData().urls()))
+        if files:
             event.acceptProposedAction()
+            self._drop_hint.setText(f"Drop to open {Path(files[0]).name}")
+            self._drop_hint.setGeometry(self._stack.rect())
+            self._drop_hint.raise_()
+            self._drop_hint.show()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._drop_hint.hide()
 
     def dragMoveEvent(self, event) -> None:
         if _openable(_local_files(event.mimeData().urls())):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
+        self._drop_hint.hide()
         files = _openable(_local_files(event.mimeData().urls()))
         if files:
             event.acceptProposedAction()
@@ -412,6 +434,12 @@ class MainWindow(QMainWindow):
             self.resize(width, height)
         if not free.contains(self.frameGeometry().topLeft()):
             self.move(free.topLeft())
+
+    def _set_drawing_name(self, name: str) -> None:
+        """The title names the drawing's file, while the canvas shows it."""
+        self._drawing_name = name
+        if not self._showing_image:
+            self.setWindowTitle(f"{name} — DigitPad" if name else "DigitPad")
 
     def _last_dir(self) -> str:
         return str(self._settings.value(keys.LAST_DIR, "") or Path.home())

@@ -380,3 +380,35 @@ def test_the_answer_stays_in_view_on_small_and_high_dpi_screens(window, qtbot, s
         shown = part.visibleRegion().boundingRect()
         assert shown.size() == part.size(), (type(part).__name__, shown, part.size())
     assert window.canvas.isVisible() and window.canvas.width() >= 240
+
+
+def test_the_title_names_the_drawing_file(window, qtbot, one, tmp_path):
+    one(window.canvas)
+    assert window.windowTitle() == "DigitPad"
+    assert window.save_drawing_to(str(tmp_path / "mine.json"))
+    assert window.windowTitle() == "mine.json — DigitPad"
+    window.open_path(one_png(tmp_path / "one.png"))
+    qtbot.waitUntil(window.is_showing_image, timeout=10_000)
+    assert window.windowTitle() == "one.png — DigitPad"
+    window.clear()  # back to the drawing
+    assert window.windowTitle() == "mine.json — DigitPad"
+    window.clear()  # cleared: no file's drawing any more
+    assert window.windowTitle() == "DigitPad"
+
+
+def test_dragging_a_file_over_the_window_says_it_will_open(window, tmp_path):
+    from PySide6.QtGui import QDragEnterEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(one_png(tmp_path / "one.png"))])
+    enter = QDragEnterEvent(
+        QPoint(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dragEnterEvent(enter)
+    assert window._drop_hint.isVisible() and "one.png" in window._drop_hint.text()
+    window.dragLeaveEvent(None)
+    assert not window._drop_hint.isVisible()
