@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         self._drop_hint = QLabel(self._stack)
         self._drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._drop_hint.setStyleSheet(
-            "background: rgba(40, 120, 220, 40); border: 3px dashed palette(highlight); "
+            "background: palette(alternate-base); border: 3px dashed palette(highlight); "
             "font-size: 16pt;"
         )
         self._drop_hint.hide()
