@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from digitpad.core.recognizer import Result
 
 MIN_BRUSH, MAX_BRUSH, DEFAULT_BRUSH = 4, 40, 14
+BRUSH_AT = (700, 640)  # the canvas size (about that of the default window) a brush is set for
 # Points closer than this to the previous one add nothing but the jitter of a still hand.
 MIN_STEP = 0.75
 # Mouse and touch positions come in whole pixels, which draws a slanted line as a
@@ -81,6 +82,7 @@ class Canvas(QWidget):
         self._pressed = QElapsedTimer()
         self._brush = DEFAULT_BRUSH
         self._parts: Result | None = None  # the boxes on show, see show_parts
+        self._outside = False  # the pointer left the canvas with the button down
         self._parts_transform = (1.0, 0.0, 0.0)  # resizes since they were found
         keep_every_point()
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
@@ -144,6 +146,13 @@ class Canvas(QWidget):
         if self._history.clear() or drawing:
             self._changed()
 
+    def painted_brush(self) -> float:
+        """The brush as drawn: its width at the canvas' usual size, scaled with the
+        canvas (within half and twice), so that writing keeps its look when the window
+        is made smaller or larger, and small windows do not turn digits into blobs."""
+        scale = min(self.width() / BRUSH_AT[0], self.height() / BRUSH_AT[1])
+        return self._brush * min(max(scale, 0.5), 2.0)
+
     def brush_width(self) -> int:
         return self._brush
 
@@ -160,6 +169,7 @@ class Canvas(QWidget):
         if self._points is not None:
             self.end_stroke()
         self._source = source
+        self._outside = False
         self._parts = None
         self._pointer = self._point(pos, pressure)
         self._points = [self._pointer]
@@ -170,6 +180,17 @@ class Canvas(QWidget):
     def extend_stroke(self, pos: QPointF, pressure: float = NO_PRESSURE) -> None:
         if self._points is None:
             return
+        # Off the paper the stroke is clipped: it ends where it left the canvas (never
+        # drawn along the border), and a new stroke begins where it comes back.
+        inside = QRectF(self.rect()).contains(pos)
+        if not inside and self._outside:
+            return
+        if inside and self._outside:
+            source = self._source or "mouse"
+            self.end_stroke()
+            self.begin_stroke(pos, pressure, source)
+            return
+        self._outside = not inside
         self._pointer = point = self._point(pos, pressure)
         last = self._points[-1]
         if self._source != "tablet":
@@ -328,6 +349,7 @@ class Canvas(QWidget):
                 x, y, p = self._pointer
                 self._pointer = (x * scale + dx, y * scale + dy, p)
         super().resizeEvent(event)
+        self._update_cursor()  # the brush ring follows the painted width
 
     # --- painting ----------------------------------------------------------------
 
@@ -342,13 +364,14 @@ class Canvas(QWidget):
             self._paint_hint(painter)
             return
         ink = palette.text().color()
+        brush = self.painted_brush()
         for stroke in self._history.strokes:
-            paint_stroke(painter, stroke, self._brush, ink)
+            paint_stroke(painter, stroke, brush, ink)
         if self._points:
-            paint_stroke(painter, self._points, self._brush, ink)
+            paint_stroke(painter, self._points, brush, ink)
         elif self._parts is not None:
             scale, dx, dy = self._parts_transform
-            half = self._brush / 2  # boxes hold the points; the ink reaches half a brush out
+            half = brush / 2  # boxes hold the points; the ink reaches half a brush out
 
             def to_widget(box: tuple[int, int, int, int]) -> QRectF:
                 x0, y0, x1, y1 = box
@@ -384,13 +407,14 @@ class Canvas(QWidget):
     def _update_cursor(self) -> None:
         # A ring as wide as the brush; drawn at the screen's pixel density so it stays sharp.
         ratio = self.devicePixelRatioF()
-        size = self._brush + 6
+        brush = self.painted_brush()
+        size = math.ceil(brush) + 6
         pixmap = QPixmap(QSize(round(size * ratio), round(size * ratio)))
         pixmap.setDevicePixelRatio(ratio)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        centre, radius = QPointF(size / 2, size / 2), self._brush / 2
+        centre, radius = QPointF(size / 2, size / 2), brush / 2
         for colour, width in ((QColor(255, 255, 255, 220), 3.0), (QColor(0, 0, 0, 230), 1.2)):
             painter.setPen(QPen(colour, width))
             painter.drawEllipse(centre, radius, radius)

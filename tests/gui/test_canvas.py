@@ -178,4 +178,33 @@ def test_painting_is_vector_and_sharp_at_twice_the_pixel_density(canvas, draw_st
         dark = rgba[..., 0] < 128
         columns = np.flatnonzero(dark[int(150 * ratio)])
         # The ink is as wide as the brush, in logical pixels, at either density.
-        assert math.isclose(len(columns) / ratio, canvas.brush_width(), abs_tol=2)
+        assert math.isclose(len(columns) / ratio, canvas.painted_brush(), abs_tol=2)
+
+
+def test_a_stroke_that_leaves_the_canvas_is_clipped_not_drawn_along_the_border(qtbot, draw_stroke):
+    from digitpad.gui.canvas import Canvas
+
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 300)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    # Right across the top edge and back: out at x = 100, in again at x = 300.
+    draw_stroke(canvas, [(50, 50), (100, 10), (150, -40), (250, -40), (300, 10), (350, 50)])
+    strokes = canvas.drawing().strokes
+    assert len(strokes) == 2  # two strokes, nothing along the border between them
+    assert strokes[0][:, 0].max() < 160 and strokes[1][:, 0].min() > 240
+    assert (canvas.drawing().strokes[0][:, 1] >= 0).all()
+
+
+def test_the_brush_scales_with_the_canvas(qtbot):
+    from digitpad.gui.canvas import BRUSH_AT, Canvas
+
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(*BRUSH_AT)
+    assert canvas.painted_brush() == canvas.brush_width()
+    canvas.resize(BRUSH_AT[0] // 2, BRUSH_AT[1] // 2)
+    assert canvas.painted_brush() == canvas.brush_width() / 2
+    canvas.resize(BRUSH_AT[0] * 4, BRUSH_AT[1] * 4)
+    assert canvas.painted_brush() == canvas.brush_width() * 2  # at most twice
