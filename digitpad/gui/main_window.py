@@ -41,6 +41,7 @@ MESSAGE_MS = 8000
 
 
 MINIMUM_SIZE = QSize(600, 400)
+RECENT_COUNT = 8
 DEFAULT_SIZE = QSize(1040, 720)
 
 
@@ -324,6 +325,8 @@ class MainWindow(QMainWindow):
         name = Path(path).name
         suffix = Path(path).suffix.lower()
         self._remember_dir(path)
+        if Path(path).is_file() and (suffix == ".json" or suffix in SUFFIXES):
+            self._add_recent(path)
         if suffix == ".json":
             from digitpad.core.drawing import Drawing, DrawingError
 
@@ -354,6 +357,7 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not save {Path(path).name}: {reason}")
             return False
         self._remember_dir(path)
+        self._add_recent(path)
         self._set_drawing_name(Path(path).name)
         self.show_message(f"Saved {Path(path).name}")
         return True
@@ -415,6 +419,32 @@ class MainWindow(QMainWindow):
             self.open_path(files[0])
 
     # --- settings ----------------------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        """The images and drawings opened or saved last, newest first, that still exist."""
+        value = self._settings.value(keys.RECENT_FILES, [])
+        names = [value] if isinstance(value, str) else list(value or [])
+        return [n for n in names if isinstance(n, str) and Path(n).is_file()][:RECENT_COUNT]
+
+    def _add_recent(self, path: str) -> None:
+        full = str(Path(path).resolve())
+        names = [full] + [n for n in self.recent_files() if n != full]
+        self._settings.setValue(keys.RECENT_FILES, names[:RECENT_COUNT])
+
+    def fill_recent_menu(self, menu) -> None:
+        menu.clear()
+        names = self.recent_files()
+        for k, name in enumerate(names, 1):
+            action = menu.addAction(f"&{k} {Path(name).name}")
+            action.setToolTip(name)
+            action.triggered.connect(lambda _=False, n=name: self.open_path(n))
+        if not names:
+            menu.addAction("No recent files").setEnabled(False)
+            return
+        menu.addSeparator()
+        menu.addAction("&Clear the List").triggered.connect(
+            lambda: self._settings.setValue(keys.RECENT_FILES, [])
+        )
 
     def _remember_dir(self, path: str) -> None:
         if self._remember:

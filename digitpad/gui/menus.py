@@ -145,7 +145,7 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
     """Menus, the toolbar and its brush-width slider (returned)."""
     bar = window.menuBar()
     for title, names in (
-        ("&File", ["open_image", "open_drawing", "save_drawing", None, "quit"]),
+        ("&File", ["open_image", "open_drawing", "recent", "save_drawing", None, "quit"]),
         ("&Edit", ["undo", "redo", "clear", None, "copy", "paste"]),
         ("&View", ["thinner", "thicker"]),
         ("&Tools", ["evaluate", "retrain", None, "teach", "samples", None, "versions", "revert"]),
@@ -160,6 +160,10 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
                 teach.setToolTipsVisible(True)
                 for digit in range(10):
                     teach.addAction(actions[f"teach_{digit}"])
+            elif name == "recent":
+                recent = menu.addMenu("Open &Recent")
+                recent.setObjectName("recent")
+                recent.aboutToShow.connect(lambda m=recent: window.fill_recent_menu(m))
             elif name == "versions":
                 versions = menu.addMenu("Model &Versions")
                 versions.setObjectName("versions")

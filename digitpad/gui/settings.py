@@ -12,6 +12,7 @@ WINDOW_STATE = "window/state"
 SPLITTER = "window/splitter"
 BRUSH_WIDTH = "canvas/brush_width"
 LAST_DIR = "files/last_dir"
+RECENT_FILES = "files/recent"  # the files opened last, newest first
 MODEL_PATH = "model/path"  # a user's model; empty or missing: the bundled one
 TRAIN_RECIPE = "training/recipe"
 TRAIN_EPOCHS = "training/epochs"

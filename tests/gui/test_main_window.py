@@ -412,3 +412,23 @@ def test_dragging_a_file_over_the_window_says_it_will_open(window, tmp_path):
     assert window._drop_hint.isVisible() and "one.png" in window._drop_hint.text()
     window.dragLeaveEvent(None)
     assert not window._drop_hint.isVisible()
+
+
+def test_recent_files_reopen_newest_first(window, qtbot, one, tmp_path):
+    from PySide6.QtWidgets import QMenu
+
+    one(window.canvas)
+    assert window.save_drawing_to(str(tmp_path / "mine.json"))
+    image = one_png(tmp_path / "one.png")
+    window.open_path(image)
+    qtbot.waitUntil(window.is_showing_image, timeout=10_000)
+    window.open_path(str(tmp_path / "missing.png"))  # not a file: not remembered
+    assert window.recent_files() == [str(tmp_path / "one.png"), str(tmp_path / "mine.json")]
+    menu = QMenu()
+    window.fill_recent_menu(menu)
+    entries = [a.text() for a in menu.actions() if a.text()]
+    assert entries[:2] == ["&1 one.png", "&2 mine.json"]
+    menu.actions()[1].trigger()  # mine.json, back on the canvas
+    assert not window.is_showing_image() and window.windowTitle() == "mine.json — DigitPad"
+    (tmp_path / "one.png").unlink()  # gone from the disk: gone from the list
+    assert window.recent_files() == [str(tmp_path / "mine.json")]
