@@ -125,7 +125,7 @@ def run(smoke_test: bool = False) -> int:
         from PySide6.QtGui import QIcon
 
         app.setWindowIcon(QIcon(str(icon)))
-    theme.follow_system(app)
+    theme.follow_system(app, str(settings.open_settings().value(settings.THEME, "system")))
     window = MainWindow(remember=not smoke_test, load_model=False)
     window.show()
     # The model (and NumPy, Pillow, h5py with it) loads once the window is on screen.

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMenu,
     QSizePolicy,
     QSlider,
     QToolBar,
@@ -147,7 +148,7 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
     for title, names in (
         ("&File", ["open_image", "open_drawing", "recent", "save_drawing", None, "quit"]),
         ("&Edit", ["undo", "redo", "clear", None, "copy", "paste"]),
-        ("&View", ["thinner", "thicker"]),
+        ("&View", ["thinner", "thicker", None, "theme"]),
         ("&Tools", ["evaluate", "retrain", None, "teach", "samples", None, "versions", "revert"]),
         ("&Help", ["model_card", None, "about"]),
     ):
@@ -160,6 +161,8 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
                 teach.setToolTipsVisible(True)
                 for digit in range(10):
                     teach.addAction(actions[f"teach_{digit}"])
+            elif name == "theme":
+                _theme_menu(window, menu.addMenu("&Theme"))
             elif name == "recent":
                 recent = menu.addMenu("Open &Recent")
                 recent.setObjectName("recent")
@@ -211,3 +214,25 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
     toolbar.addWidget(slider)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
     return slider
+
+
+def _theme_menu(window: QMainWindow, menu: QMenu) -> None:
+    """System / Light / Dark, remembered for the next start."""
+    from PySide6.QtGui import QActionGroup
+    from PySide6.QtWidgets import QApplication
+
+    from digitpad.gui import settings, theme
+
+    group = QActionGroup(menu)
+    for choice in theme.CHOICES:
+        action = menu.addAction(f"&{choice.title()}")
+        action.setObjectName(f"theme_{choice}")
+        action.setCheckable(True)
+        action.setChecked(choice == theme.choice())
+        group.addAction(action)
+
+        def chosen(_: bool = False, c: str = choice) -> None:
+            theme.choose(QApplication.instance(), c)
+            settings.open_settings().setValue(settings.THEME, c)
+
+        action.triggered.connect(chosen)

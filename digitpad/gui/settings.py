@@ -11,6 +11,7 @@ GEOMETRY = "window/geometry"
 WINDOW_STATE = "window/state"
 SPLITTER = "window/splitter"
 BRUSH_WIDTH = "canvas/brush_width"
+THEME = "view/theme"  # "system", "light" or "dark"
 LAST_DIR = "files/last_dir"
 RECENT_FILES = "files/recent"  # the files opened last, newest first
 MODEL_PATH = "model/path"  # a user's model; empty or missing: the bundled one

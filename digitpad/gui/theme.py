@@ -1,8 +1,8 @@
-"""Light and dark palettes that follow the operating system's colour scheme.
+"""Light and dark palettes: the operating system's colour scheme, or the user's choice.
 
-macOS' native style follows the system by itself. Elsewhere the app uses Fusion,
-whose stock palette is light only, so the dark one is built here and swapped in
-whenever the system scheme changes.
+macOS' native style follows the system by itself. Elsewhere, and wherever the user
+picks Light or Dark (View > Theme), the app uses Fusion, whose stock palette is light
+only, so the dark one is built here and swapped in when the scheme changes.
 """
 
 from __future__ import annotations
@@ -13,16 +13,39 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+CHOICES = ("system", "light", "dark")  # View > Theme
+_choice = "system"
 
-def follow_system(app: QApplication) -> None:
-    if sys.platform == "darwin":
+
+def follow_system(app: QApplication, choice: str = "system") -> None:
+    """Fusion with a light or dark palette: the system's scheme, or the user's choice."""
+    global _choice
+    _choice = choice if choice in CHOICES else "system"
+    if sys.platform == "darwin" and _choice == "system":
         return
     app.setStyle("Fusion")
     apply(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply(app))
 
 
+def choose(app: QApplication, choice: str) -> None:
+    """The user's View > Theme choice, applied now."""
+    global _choice
+    if choice not in CHOICES:
+        return
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    _choice = choice
+    apply(app)
+
+
+def choice() -> str:
+    return _choice
+
+
 def is_dark(app: QApplication) -> bool:
+    if _choice != "system":
+        return _choice == "dark"
     return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 

@@ -432,3 +432,19 @@ def test_recent_files_reopen_newest_first(window, qtbot, one, tmp_path):
     assert not window.is_showing_image() and window.windowTitle() == "mine.json — DigitPad"
     (tmp_path / "one.png").unlink()  # gone from the disk: gone from the list
     assert window.recent_files() == [str(tmp_path / "mine.json")]
+
+
+def test_view_theme_switches_the_palette_and_is_remembered(window, qapp):
+    from PySide6.QtGui import QAction
+
+    from digitpad.gui import theme
+
+    light, dark = (window.findChild(QAction, f"theme_{c}") for c in ("light", "dark"))
+    try:
+        dark.trigger()
+        assert qapp.palette().window().color().lightness() < 128
+        assert settings.open_settings().value(settings.THEME) == "dark"
+        light.trigger()
+        assert qapp.palette().window().color().lightness() > 128
+    finally:
+        theme.choose(qapp, "system")
