@@ -260,6 +260,12 @@ class MainWindow(QMainWindow):
         if not self._showing_image:
             self.canvas.redo()
 
+    def step_digit(self, step: int) -> None:
+        """Left / Right: select the digit before or after, in a number."""
+        if self._result is not None and len(self._result.digits) > 1:
+            index = self.result_panel.selected_digit() + step
+            self.result_panel.select_digit(min(max(index, 0), len(self._result.digits) - 1))
+
     def change_brush(self, step: int) -> None:
         self.brush_slider.setValue(self.canvas.brush_width() + step)
 

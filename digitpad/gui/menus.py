@@ -55,6 +55,8 @@ ACTIONS = {
         Theme.EditCopy,
     ),
     "paste": ("&Paste Image", [Key.Paste], "Read an image from the clipboard", Theme.EditPaste),
+    "previous_digit": ("&Previous Digit", ["Left"], "Select the digit before, in a number", None),
+    "next_digit": ("&Next Digit", ["Right"], "Select the digit after, in a number", None),
     "thinner": ("&Thinner Brush", ["["], "Make the brush thinner", None),
     "thicker": ("T&hicker Brush", ["]"], "Make the brush thicker", None),
     "evaluate": (
@@ -106,6 +108,8 @@ def make_actions(window) -> dict[str, QAction]:
         "clear": window.clear,
         "copy": window.copy_number,
         "paste": window.paste,
+        "previous_digit": lambda: window.step_digit(-1),
+        "next_digit": lambda: window.step_digit(1),
         "thinner": lambda: window.change_brush(-2),
         "thicker": lambda: window.change_brush(2),
         "model_card": window.show_model_card,
@@ -148,7 +152,7 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
     for title, names in (
         ("&File", ["open_image", "open_drawing", "recent", "save_drawing", None, "quit"]),
         ("&Edit", ["undo", "redo", "clear", None, "copy", "paste"]),
-        ("&View", ["thinner", "thicker", None, "theme"]),
+        ("&View", ["previous_digit", "next_digit", None, "thinner", "thicker", None, "theme"]),
         ("&Tools", ["evaluate", "retrain", None, "teach", "samples", None, "versions", "revert"]),
         ("&Help", ["model_card", None, "about"]),
     ):

@@ -95,7 +95,7 @@ def test_one_digit_of_a_drawn_number_is_corrected_with_its_strokes_alone(
     saved = Drawing.load(first)
     assert saved.label == 7 and len(saved.strokes) == 2  # the seven's strokes, not the one's
     assert min(s[:, 0].min() for s in saved.strokes) >= 150
-    window.result_panel.select_digit(0)  # the other digit: a sample of its own
+    qtbot.keyClick(window, Qt.Key.Key_Left)  # the other digit: a sample of its own
     assert bar.target() == "digit 1 of 2" and bar.chosen() is None
     qtbot.mouseClick(bar.buttons[1], Qt.MouseButton.LeftButton)
     labels = sorted(Drawing.load(f).label for f in sample_files())
