@@ -24,6 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QColor,
     QCursor,
+    QFocusEvent,
     QInputDevice,
     QPainter,
     QPainterPath,
@@ -83,11 +84,12 @@ class Canvas(QWidget):
         self._brush = DEFAULT_BRUSH
         self._parts: Result | None = None  # the boxes on show, see show_parts
         self._outside = False  # the pointer left the canvas with the button down
+        self._keyboard_focus = False
         self._parts_transform = (1.0, 0.0, 0.0)  # resizes since they were found
         keep_every_point()
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it; a ring shows it
         self.setAccessibleName("Drawing canvas")
         self.setAccessibleDescription("Draw digits here with the mouse, a pen or a finger.")
         self.setToolTip(
@@ -353,13 +355,31 @@ class Canvas(QWidget):
 
     # --- painting ----------------------------------------------------------------
 
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        reasons = (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason)
+        self._keyboard_focus = event.reason() in reasons
+        self.update()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self._keyboard_focus = False
+        self.update()
+        super().focusOutEvent(event)
+
+    def has_focus_ring(self) -> bool:
+        return self._keyboard_focus
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         painter.fillRect(self.rect(), palette.base())
-        painter.setPen(QPen(palette.mid().color(), 1))
-        painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
+        if self._keyboard_focus:  # reached with Tab: a focus ring, as other widgets get
+            painter.setPen(QPen(palette.highlight().color(), 2))
+            painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+        else:
+            painter.setPen(QPen(palette.mid().color(), 1))
+            painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
         if self.is_empty():
             self._paint_hint(painter)
             return

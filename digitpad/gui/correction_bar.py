@@ -4,7 +4,7 @@ the digit clicked, to teach DigitPad the user's handwriting."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 TIP = (
     "Read wrongly? Click the right digit (or press Ctrl+0…9): the drawn digit (in a "
@@ -22,8 +22,6 @@ class CorrectionBar(QWidget):
         self._which = ""
         self._caption.setToolTip(TIP)
         self._caption.setAccessibleName("Correction")
-        self._group = QButtonGroup(self)
-        self._group.setExclusive(False)
         self.buttons: list[QToolButton] = []
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -41,7 +39,6 @@ class CorrectionBar(QWidget):
             )
             button.setAccessibleName(f"It is a {digit}")
             button.clicked.connect(lambda _=False, d=digit: self.digit_chosen.emit(d))
-            self._group.addButton(button, digit)
             row.addWidget(button, 1)
             self.buttons.append(button)
         self.setToolTip(TIP)

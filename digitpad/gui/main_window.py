@@ -94,6 +94,10 @@ class MainWindow(QMainWindow):
         self._splitter.setSizes([700, 340])
         self.setCentralWidget(self._splitter)
 
+        # Tab: the canvas, then each Wrong? button, then the brush slider.
+        chain = [self.canvas, *self.result_panel.correction.buttons]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
         self.tools = ModelTools(self)
         self.result_panel.correction.digit_chosen.connect(self.tools.teach)
         self.result_panel.digit_selected.connect(lambda _: self._correction_target())

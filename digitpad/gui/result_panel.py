@@ -89,6 +89,7 @@ class ResultPanel(QWidget):
         layout.addStretch(1)
         # In a short window the explanation scrolls rather than squeezing the bars.
         outer = QScrollArea()
+        outer.setAccessibleName("What the model saw and its probabilities")
         outer.setWidget(content)
         outer.setWidgetResizable(True)
         outer.setFrameShape(QFrame.Shape.NoFrame)

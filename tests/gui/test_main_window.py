@@ -448,3 +448,18 @@ def test_view_theme_switches_the_palette_and_is_remembered(window, qapp):
         assert qapp.palette().window().color().lightness() > 128
     finally:
         theme.choose(qapp, "system")
+
+
+def test_tab_goes_from_the_canvas_through_every_wrong_button(window, qtbot, one, idle):
+    one(window.canvas)
+    qtbot.waitUntil(lambda: window.result_panel.text() == "1", timeout=5000)
+    idle(window)
+    window.activateWindow()
+    window.canvas.clearFocus()  # the drawing gave it focus by the mouse
+    window.canvas.setFocus(Qt.FocusReason.TabFocusReason)
+    assert window.canvas.has_focus_ring()
+    buttons = window.result_panel.correction.buttons
+    for button in buttons:
+        window.focusNextChild()
+        assert QApplication.focusWidget() is button
+    assert not window.canvas.has_focus_ring()
