@@ -78,12 +78,18 @@ class SamplesDialog(QDialog):
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Delete the selected samples (Delete)")
         self.delete_button.clicked.connect(self.delete_selected)
+        self.undo_button = QPushButton("Undo Delete")
+        self.undo_button.setToolTip("Bring back the samples deleted last (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo_delete)
+        self.undo_button.setEnabled(False)
+        self._deleted: list[tuple[Path, bytes]] = []  # the last deletion, to undo it
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(8, 0, 0, 0)
         side_layout.addWidget(self._preview)
         side_layout.addWidget(self._preview_text)
         side_layout.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignLeft)
+        side_layout.addWidget(self.undo_button, 0, Qt.AlignmentFlag.AlignLeft)
         side_layout.addStretch(1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -104,6 +110,8 @@ class SamplesDialog(QDialog):
 
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
         delete.activated.connect(self.delete_selected)
+        undo = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self)
+        undo.activated.connect(self.undo_delete)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
@@ -136,9 +144,30 @@ class SamplesDialog(QDialog):
         return [Path(item.data(Qt.ItemDataRole.UserRole)) for item in self.list.selectedItems()]
 
     def delete_samples(self, paths: list[Path]) -> None:
+        """Delete them, keeping their bytes until the next deletion so that Undo Delete
+        can write them back."""
+        deleted = []
         for path in paths:
+            try:
+                deleted.append((path, path.read_bytes()))
+            except OSError:
+                pass  # already gone: nothing to bring back
             sample_store.delete_sample(path)
+        self._deleted = deleted
+        self.undo_button.setEnabled(bool(deleted))
         self.reload()
+        self.samples_changed.emit(len(self._samples))
+
+    def undo_delete(self) -> None:
+        from digitpad.core import atomic
+
+        for path, data in self._deleted:
+            atomic.write_bytes(path, data)
+        restored = [path for path, _ in self._deleted]
+        self._deleted = []
+        self.undo_button.setEnabled(False)
+        self.reload()
+        self.select_paths(restored)
         self.samples_changed.emit(len(self._samples))
 
     def delete_selected(self) -> None:

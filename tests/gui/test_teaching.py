@@ -133,6 +133,11 @@ def test_the_manager_lists_previews_and_deletes(qtbot, tmp_path):
     assert not paths[0].exists() and paths[2].exists()
     assert changed == [2]
     assert dialog.sample_paths() == [paths[2]]
+    before = paths[2].read_bytes()
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo
+    assert paths[0].exists() and changed == [2, 3]
+    assert Drawing.load(paths[0]).label == 3 and paths[2].read_bytes() == before
+    assert dialog.selected_paths() == [paths[0]] and not dialog.undo_button.isEnabled()
 
 
 def test_the_manager_confirms_before_deleting_several(qtbot, monkeypatch):
