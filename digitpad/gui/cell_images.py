@@ -8,6 +8,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QLabel,
     QListWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 MAX_SHOWN = 240  # enough to see the pattern; a diagonal cell holds ~1,000
 ICON = 56  # 28 x 2: each MNIST pixel a 2x2 block
+LARGE = 280  # 28 x 10, opened on a double-click
 
 
 class CellImages(QWidget):
@@ -36,6 +39,8 @@ class CellImages(QWidget):
             "Test images of the chosen cell",
         )
         self.list.setWordWrap(True)  # captions of two lines: digit and probability
+        self.list.itemActivated.connect(self.open_large)  # double-click or Enter
+        self._evaluation: Evaluation | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._title)
@@ -62,6 +67,35 @@ class CellImages(QWidget):
         self._note.setText(text)
         self._note.setVisible(bool(text))
 
+    def open_large(self, item: QListWidgetItem) -> QDialog | None:
+        """The test image at ten times its size, with the model's ten probabilities."""
+        from digitpad.gui.probability_bars import ProbabilityBars
+        from digitpad.gui.qimage import grey_to_qimage
+
+        evaluation = self._evaluation
+        if evaluation is None or not evaluation.has_images:
+            return None
+        assert evaluation.images is not None and evaluation.probabilities is not None
+        index = int(item.data(Qt.ItemDataRole.UserRole))
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Test image #{index:,} — DigitPad")
+        picture = QLabel()
+        picture.setPixmap(
+            QPixmap.fromImage(grey_to_qimage(evaluation.images[index]).scaled(LARGE, LARGE))
+        )  # nearest: the 28 x 28 pixels as the model read them
+        bars = ProbabilityBars()
+        bars.set_probabilities(evaluation.probabilities[index])
+        layout = QVBoxLayout(dialog)
+        label = evaluation.labels[index] if evaluation.labels is not None else "?"
+        layout.addWidget(
+            bold_label(f"A {label}, read as {int(evaluation.probabilities[index].argmax())}")
+        )
+        layout.addWidget(picture, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(bars)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def show_cell(self, evaluation: Evaluation, true: int, predicted: int) -> None:
         from digitpad.gui.qimage import grey_to_qimage
 
@@ -76,6 +110,7 @@ class CellImages(QWidget):
             )
             return
         self.list.clear()
+        self._evaluation = evaluation
         self._title.setText(f"{what} · {len(found):,} image{'s' if len(found) != 1 else ''}")
         self._title.setVisible(True)
         if len(found) == 0:

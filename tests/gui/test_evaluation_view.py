@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from digitpad.core import evaluation as evaluation_data
 from digitpad.core import mnist
@@ -236,6 +236,13 @@ def test_real_model_on_the_real_test_set(view, qtbot, mnist_dir, monkeypatch):
     assert shown and all(labels[i] == true for i in shown)
     read = recognizer.predict(images[shown].astype(np.float32) / 255).argmax(axis=1)
     assert (read == predicted).all()
+    # A double-click opens the image larger, with its probabilities.
+    large = widget.cell_images.open_large(widget.cell_images.list.item(0))
+    assert large is not None and large.isVisible()
+    assert f"#{shown[0]:,}" in large.windowTitle() and f"A {true}, read as {predicted}" in (
+        " ".join(w.text() for w in large.findChildren(QLabel))
+    )
+    large.close()
 
 
 # --- downloading ---------------------------------------------------------------------------
