@@ -1,6 +1,7 @@
-"""The user's own labelled drawings ("teach it my handwriting") as training data.
+"""The user's own labelled digits ("teach it my handwriting") as training data.
 
-Samples are drawing files with a "label". Every fifth one (in sorted file order, so
+Samples are drawing files with a "label", or the 28 x 28 fields of digits in pictures
+(digitpad.core.sample_store). Every fifth one (in sorted file order, so
 the split is stable between runs) is held out to measure the model on the user's
 own handwriting before and after retraining; the rest join the MNIST training set.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.core import sample_store
 from digitpad.core.drawing import Drawing, DrawingError
 from digitpad.core.preprocess import drawing_to_field
 
@@ -37,8 +39,13 @@ class Samples:
 
 
 def load_samples(folder: str | Path) -> Samples:
-    """Read every labelled drawing under ``folder``; unusable files are skipped with a warning."""
+    """Read every labelled sample in ``folder`` (pictures' fields, then drawings, also in
+    sub-folders); unusable files are skipped with a warning."""
     fields, labels = [], []
+    for sample in sample_store.list_samples(Path(folder)):
+        if sample.field is not None:  # a digit in a picture: the field the model read
+            fields.append(sample.field)
+            labels.append(sample.label)
     for path in sorted(Path(folder).rglob("*.json")):
         try:
             drawing = Drawing.load(path)

@@ -1,17 +1,21 @@
-"""The user's labelled samples: drawings corrected in the app, kept as drawing files.
+"""The user's labelled samples: digits corrected in the app, drawn or in pictures.
 
-Qt-free. Each sample is one drawing file (the v1 format, with "label") in
-`user_data_dir()/samples`, named `<label>-<time>-<random>.json`; `digitpad train
---samples` reads that folder as it is.
+Qt-free. Each sample is one file in `user_data_dir()/samples`, named
+`<label>-<time>-<random>`: a drawing file (`.json`, the v1 format, with "label") for a
+drawn digit, or for a digit in a picture the 28 x 28 field the model read, as a grey
+PNG (`.png`, ink white). `digitpad train --samples` reads that folder as it is.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from digitpad.core import paths
 from digitpad.core.drawing import Drawing, DrawingError
@@ -30,7 +34,55 @@ class Sample:
     path: Path
     label: int
     modified: float  # seconds since the epoch
-    drawing: Drawing
+    drawing: Drawing | None  # a drawn sample's strokes; None for a picture's
+    field: np.ndarray | None = None  # a picture's: float32 (28, 28) in [0, 1], ink = 1
+
+
+MAX_FIELD_BYTES = 64 * 1024  # a 28 x 28 grey PNG is under 1 KB
+FIELD_NAME = re.compile(r"([0-9])-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}\.png")
+
+
+def save_field_sample(
+    field: np.ndarray, label: int, directory: Path | None = None, replaces: Path | None = None
+) -> Path:
+    """Write a picture's digit, as the model read it (float (28, 28), ink = 1), as a sample
+    of `label`; its path. `replaces` as for save_sample."""
+    from PIL import Image
+
+    from digitpad.core import atomic
+
+    if not 0 <= int(label) <= 9:
+        raise ValueError(f"a sample's label is a digit 0-9, got {label!r}")
+    pixels = np.asarray(field, np.float32)
+    if pixels.shape != (28, 28) or not np.isfinite(pixels).all() or not pixels.any():
+        raise DrawingError("a picture's sample is a 28 x 28 field with ink")
+    path = _new_path(directory, label, ".png")
+    with atomic.atomic_path(path, suffix=".png") as tmp:
+        Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)).save(tmp, "PNG")
+    if replaces is not None and replaces != path:
+        replaces.unlink(missing_ok=True)
+    return path
+
+
+def read_field(path: Path) -> np.ndarray:
+    """A picture sample's field, float32 (28, 28) in [0, 1]; DrawingError if it is not one."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        if path.stat().st_size > MAX_FIELD_BYTES:
+            raise DrawingError("too large to be a sample")
+        with Image.open(path) as image:
+            if image.size != (28, 28) or image.mode != "L":
+                raise DrawingError(f"not a 28 x 28 grey field ({image.size}, {image.mode})")
+            return np.asarray(image, np.float32) / 255.0
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise DrawingError(f"unreadable picture sample ({exc})") from None
+
+
+def _new_path(directory: Path | None, label: int, suffix: str) -> Path:
+    folder = directory if directory is not None else samples_dir()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return folder / f"{int(label)}-{stamp}-{secrets.token_hex(3)}{suffix}"
 
 
 def save_sample(
@@ -45,9 +97,7 @@ def save_sample(
         raise ValueError(f"a sample's label is a digit 0-9, got {label!r}")
     if drawing.is_empty():
         raise DrawingError("an empty drawing cannot be a sample")
-    folder = directory if directory is not None else samples_dir()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = folder / f"{int(label)}-{stamp}-{secrets.token_hex(3)}.json"
+    path = _new_path(directory, label, ".json")
     replace(drawing, label=int(label)).save(path)  # atomic: never a half-written sample
     if replaces is not None and replaces != path:
         replaces.unlink(missing_ok=True)
@@ -56,7 +106,9 @@ def save_sample(
 
 def count_samples(directory: Path | None = None) -> int:
     folder = directory if directory is not None else samples_dir()
-    return sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
+    if not folder.is_dir():
+        return 0
+    return sum(1 for p in folder.iterdir() if p.suffix in (".json", ".png"))
 
 
 def list_samples(directory: Path | None = None) -> list[Sample]:
@@ -74,6 +126,17 @@ def list_samples(directory: Path | None = None) -> list[Sample]:
             log.warning("skipping sample %s: it has no label", path.name)
             continue
         found.append(Sample(path, drawing.label, modified, drawing))
+    for path in sorted(folder.glob("*.png")) if folder.is_dir() else []:
+        named = FIELD_NAME.fullmatch(path.name)
+        try:
+            if named is None:
+                raise DrawingError("not named <digit>-<time>-<random>.png")
+            field = read_field(path)
+            modified = path.stat().st_mtime
+        except (DrawingError, OSError) as exc:
+            log.warning("skipping sample %s: %s", path.name, exc)
+            continue
+        found.append(Sample(path, int(named.group(1)), modified, None, field))
     found.sort(key=lambda s: (s.label, s.modified, s.path.name))
     return found
 

@@ -226,6 +226,7 @@ class MainWindow(QMainWindow):
 
     def _on_image_result(self, outcome) -> None:
         self._showing_image = True
+        self.tools.drawing_changed()  # a new picture: a correction is a new sample
         self.image_view.set_image(outcome.image, outcome.size, outcome.result, outcome.name)
         self._stack.setCurrentWidget(self.image_view)
         self.setWindowTitle(f"{outcome.name} — DigitPad")

@@ -122,16 +122,12 @@ class ModelTools(QObject):
     # --- teaching ------------------------------------------------------------------------
 
     def can_teach(self) -> bool:
-        """A correction makes sense for a digit drawn on the canvas: the drawing's only
-        digit, or the digit of a number selected in the results."""
+        """A correction makes sense for a digit on show, drawn or in a picture: the only
+        one, or the digit of a number selected in the results."""
         window = self._window
         result = window.current_result()
-        return (
-            not window.is_showing_image()
-            and not window.canvas.is_empty()
-            and result is not None
-            and len(result.digits) >= 1
-        )
+        shown = window.is_showing_image() or not window.canvas.is_empty()
+        return shown and result is not None and len(result.digits) >= 1
 
     def teach(self, digit: int) -> None:
         """Save the drawn digit on show (of a number: the selected one, its strokes alone)
@@ -142,18 +138,20 @@ class ModelTools(QObject):
         window = self._window
         result = window.current_result()
         if not self.can_teach() or result is None:
-            window.show_error(
-                "Draw a digit on the canvas to teach DigitPad; pictures cannot be samples yet."
-            )
+            window.show_error("Draw a digit or open a picture of one to teach DigitPad.")
             return
         index = window.result_panel.selected_digit() if len(result.digits) > 1 else 0
-        drawing = window.canvas.drawing()
-        if len(result.digits) > 1 or result.rejected:
-            drawing = strokes_in(drawing, result, index)
         if self._taught is not None and self._taught_index != index:
             self._taught = None  # another digit of the number: a sample of its own
         try:
-            path = sample_store.save_sample(drawing, digit, replaces=self._taught)
+            if window.is_showing_image():  # the digit as the model read it from the picture
+                field = result.digits[index].field
+                path = sample_store.save_field_sample(field, digit, replaces=self._taught)
+            else:
+                drawing = window.canvas.drawing()
+                if len(result.digits) > 1 or result.rejected:
+                    drawing = strokes_in(drawing, result, index)
+                path = sample_store.save_sample(drawing, digit, replaces=self._taught)
         except (OSError, DrawingError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             window.show_error(f"Could not save the sample: {reason}")

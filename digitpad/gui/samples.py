@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QDesktopServices, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -187,12 +187,9 @@ class SamplesDialog(QDialog):
     def _fill(self) -> None:
         digit = self.filter.currentData()
         shown = [s for s in self._samples if digit == ALL or s.label == digit]
-        palette = self.palette()
-        ink, paper = palette.text().color(), palette.base().color()
-        ratio = self.devicePixelRatioF()
         self.list.clear()
         for sample in shown:
-            pixmap = render_drawing(sample.drawing, THUMB, ink, paper, ratio)
+            pixmap = self._picture(sample, THUMB)
             item = QListWidgetItem(QIcon(pixmap), str(sample.label))
             item.setData(Qt.ItemDataRole.UserRole, str(sample.path))
             item.setToolTip(f"A {sample.label}, saved {_when(sample.modified)}")
@@ -213,6 +210,18 @@ class SamplesDialog(QDialog):
             self.list.setCurrentRow(0)
         self._show_preview()
 
+    def _picture(self, sample: sample_store.Sample, size: int) -> QPixmap:
+        """A drawn sample rendered like the canvas; a picture's as the field the model read."""
+        if sample.drawing is not None:
+            palette = self.palette()
+            ink, paper = palette.text().color(), palette.base().color()
+            return render_drawing(sample.drawing, size, ink, paper, self.devicePixelRatioF())
+        from digitpad.gui.qimage import grey_to_qimage
+
+        assert sample.field is not None
+        image = grey_to_qimage(sample.field)
+        return QPixmap.fromImage(image.scaled(size, size))  # nearest: the pixels stay crisp
+
     def _show_preview(self) -> None:
         selected = self.selected_paths()
         self.delete_button.setEnabled(bool(selected))
@@ -224,16 +233,7 @@ class SamplesDialog(QDialog):
             self._preview.clear()
             self._preview_text.setText("")
             return
-        palette = self.palette()
-        self._preview.setPixmap(
-            render_drawing(
-                sample.drawing,
-                PREVIEW - 4,
-                palette.text().color(),
-                palette.base().color(),
-                self.devicePixelRatioF(),
-            )
-        )
+        self._preview.setPixmap(self._picture(sample, PREVIEW - 4))
         self._preview_text.setText(
             f"<b>A sample of {sample.label}</b><br>"
             f"saved {_when(sample.modified)}<br>"

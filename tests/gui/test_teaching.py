@@ -16,9 +16,9 @@ from digitpad.gui.drawing_thumbnail import render_drawing
 from digitpad.gui.samples import SamplesDialog
 
 
-def sample_files():
+def sample_files(suffix: str = ".json"):
     folder = sample_store.samples_dir()
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return sorted(folder.glob(f"*{suffix}")) if folder.is_dir() else []
 
 
 def drawn_one(window, qtbot, one, idle):
@@ -181,3 +181,24 @@ def test_sample_store_rejects_what_is_not_a_sample():
     with pytest.raises(DrawingError):
         sample_store.save_sample(Drawing(), 1)
     assert sample_store.list_samples() == [] and sample_store.count_samples() == 0
+
+
+def test_a_digit_in_a_picture_is_corrected_as_the_field_the_model_read(window, qtbot, tmp_path):
+    from PIL import Image, ImageDraw
+
+    path = tmp_path / "one.png"
+    image = Image.new("L", (120, 160), 255)
+    ImageDraw.Draw(image).line([(60, 25), (60, 135)], fill=0, width=9)
+    image.save(path)
+    window.open_path(str(path))
+    qtbot.waitUntil(window.is_showing_image, timeout=10_000)
+    assert window.actions_by_name["teach_7"].isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
+    (saved,) = sample_files(".png")
+    assert saved.name.startswith("7-")
+    (sample,) = sample_store.list_samples()
+    assert sample.label == 7 and sample.drawing is None
+    read = window.current_result().digits[0].field
+    assert np.abs(sample.field - read).max() <= 0.5 / 255 + 1e-6  # the same 28 x 28 field
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # changed mind
+    assert [p.name[0] for p in sample_files(".png")] == ["1"]

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("keras")
 
-from digitpad.core import paths
+from digitpad.core import paths, sample_store
 from digitpad.core.drawing import Drawing
 from training.samples import load_samples, repeats
 from training.train import TrainConfig, TrainingError, train
@@ -123,3 +123,18 @@ def test_gadgets_in_the_config_are_not_read_by_keras(tmp_path, capfd):
     networks = _load_initial(str(path))
     assert len(networks) == 1 and networks[0].count_params() == 34826
     assert "pwned" not in capfd.readouterr().out
+
+
+def test_training_reads_picture_samples_too(tmp_path):
+
+    field = np.zeros((28, 28), np.float32)
+    field[4:24, 13:15] = 1.0
+    for _ in range(5):
+        sample_store.save_field_sample(field, 1, tmp_path)
+    (tmp_path / "7-broken.png").write_bytes(b"not a png")
+    drawing = Drawing.from_points([[[10, 10], [12, 90]]], 100, 100)
+    sample_store.save_sample(drawing, 4, tmp_path)
+    assert sample_store.count_samples(tmp_path) == 7  # the broken file counted, not read
+    samples = load_samples(tmp_path)
+    assert samples.count == 6
+    assert sorted([*samples.train_y, *samples.held_y]) == [1, 1, 1, 1, 1, 4]
