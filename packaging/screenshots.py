@@ -2,7 +2,8 @@
 
     python packaging/screenshots.py [--out docs] [--keep-display] [--mnist-dir DIR]
 
-Saves main_window.png, evaluation_view.png (Tools > Evaluate Model, measured on the
+Saves main_window.png, number_corrected.png (a number drawn, boxed, one digit
+corrected), evaluation_view.png (Tools > Evaluate Model, measured on the
 MNIST test set when its files are found) and retrain_dialog.png plus
 retrain_result.png (Tools > Retrain Model: a real 3-epoch run of the card recipe,
 mid-run and at the comparison; it needs TensorFlow and the MNIST files, and takes a
@@ -36,7 +37,7 @@ RETRAIN_EPOCHS = 3
 CANVAS_CENTRE = (350, 380)
 
 
-def two(size: float = 300) -> list[list[tuple[float, float]]]:
+def two(size: float = 300, dx: float = 0.0) -> list[list[tuple[float, float]]]:
     """A handwritten "2": a hook, a diagonal, a base line (one stroke)."""
     points = []
     for i in range(0, 181, 4):  # the hook: from the left, over the top, down the right
@@ -52,7 +53,21 @@ def two(size: float = 300) -> list[list[tuple[float, float]]]:
         (0.80, 0.86),
     ]
     cx, cy = CANVAS_CENTRE
-    return [[(cx + (x - 0.5) * size, cy + (y - 0.55) * size) for x, y in points]]
+    return [[(cx + dx + (x - 0.5) * size, cy + (y - 0.55) * size) for x, y in points]]
+
+
+def shoot_number(window_id: str, out: Path, env: dict) -> None:
+    """A number drawn on the canvas, its digits boxed, the second selected (Right) and
+    corrected (Ctrl+2: saved as a sample of 2)."""
+    cx, cy = CANVAS_CENTRE
+    press(window_id, "Escape")
+    draw(window_id, [[(cx - 150, cy - 120), (cx - 146, cy + 110)], *two(250, dx=70)])
+    press(window_id, "Right", "ctrl+2")
+    xdotool("mousemove", "--window", window_id, str(WINDOW[0] - 60), "10")
+    time.sleep(1.0)
+    target = out / "number_corrected.png"
+    capture(window_id, target, env)
+    print(target)
 
 
 def xdotool(*args: str) -> str:
@@ -218,6 +233,7 @@ def main() -> int:
         target = out / "main_window.png"
         capture(window_id, target, env)
         print(target)
+        shoot_number(window_id, out, env)
         shoot_evaluation(window_id, out, env)
         if not args.skip_training:
             if not args.mnist_dir:
