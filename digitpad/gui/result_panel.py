@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -45,7 +45,7 @@ class ResultPanel(QWidget):
         self._number = QLabel()
         self._number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._number.setAccessibleName("Recognised number")
-        self._number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._number.installEventFilter(self)  # a click on a digit of a number selects it
         self._number.setMinimumHeight(QFontMetrics(self._number_font(NUMBER_POINTS)).height())
         self._status = QLabel()
         self._status.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -174,6 +174,31 @@ class ResultPanel(QWidget):
             if index < len(self._views):  # once the strip is laid out for this result
                 QTimer.singleShot(0, lambda: self._show_field(index))
         self.digit_selected.emit(index)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self._number
+            and event.type() == QEvent.Type.MouseButtonPress
+            and self._result is not None
+            and len(self._result.digits) > 1
+        ):
+            index = self.digit_at(event.position().x())
+            if index is not None:
+                self.select_digit(index)
+                return True
+        return super().eventFilter(watched, event)
+
+    def digit_at(self, x: float) -> int | None:
+        """The digit of the number under x (the label's pixels); None beside the number."""
+        if self._result is None:
+            return None
+        text = self._result.text
+        metrics = QFontMetrics(self._number.font())
+        left = (self._number.width() - metrics.horizontalAdvance(text)) / 2  # centred
+        for k in range(len(text)):
+            if x < left + metrics.horizontalAdvance(text[: k + 1]):
+                return k if x >= left else None
+        return None
 
     def _show_field(self, index: int) -> None:
         if index == self._selected and index < len(self._views):  # still the one selected

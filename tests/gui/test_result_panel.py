@@ -153,3 +153,19 @@ def test_a_long_number_shows_its_selected_field(panel, qtbot):
     qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=2000)
     panel.show_result(long)  # a new result starts at its start again
     assert bar.value() == 0
+
+
+def test_a_click_on_a_digit_of_the_number_selects_it(panel, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QFontMetrics
+
+    panel.show_result(Result((digit(4, 0.99), digit(2, 0.98), digit(1, 0.97))))
+    label = panel._number
+    metrics = QFontMetrics(label.font())
+    left = (label.width() - metrics.horizontalAdvance("421")) / 2
+    last = left + metrics.horizontalAdvance("42") + metrics.horizontalAdvance("1") / 2
+    qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(round(last), 20))
+    assert panel.selected_digit() == 2
+    qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(round(left) + 3, 20))
+    assert panel.selected_digit() == 0
+    assert panel.digit_at(left - 5) is None
