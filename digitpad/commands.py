@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import multiprocessing
 import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
-
-from digitpad.core import api, evaluation, images, mnist
-from digitpad.core.drawing import DrawingError
+from digitpad.core import api, evaluation, mnist
 from digitpad.core.recognizer import ModelError, Recognizer
-
-log = logging.getLogger(__name__)
-SUPPORTED = images.SUFFIXES + (".json",)
 
 
 def _error(message: str) -> None:
@@ -37,15 +30,13 @@ def expand_inputs(raw_paths: list[str]) -> Iterator[tuple[str, str | None]]:
     for raw in raw_paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
-            )
+            found = api.input_files(path)
             if not found:
                 yield raw, "folder holds no supported files"
             for p in found:
-                yield str(p), None
+                yield p, None
         elif not path.exists():
-            yield raw, "no such file"
+            yield raw, api.NO_FILE
         else:
             yield raw, None
 
@@ -102,26 +93,11 @@ def _answer(
 ) -> tuple[str, bool]:
     """The output line for one input, and whether it failed (the line is then the error:
     a JSON object with "error", or "path: message" for stderr)."""
-    result = None
-    if problem is None:
-        try:
-            with np.errstate(all="ignore"):  # absurd inputs end in an error, not a warning
-                result = api.recognize_path(recognizer, path, max_digits)
-        except (images.ImageError, DrawingError, OSError) as exc:
-            problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
-        except Exception as exc:  # one bad input must not stop the others
-            log.debug("unexpected failure on %s", path, exc_info=True)
-            problem = f"cannot use this file ({type(exc).__name__}: {exc})"
-        if problem is not None:
-            problem = " ".join(problem.split()) or "unreadable"
-    if problem is not None:
-        if as_json:
-            return json.dumps({"path": path, "error": problem}), True
-        return f"{path}: {problem}", True
-    assert result is not None
+    answer = problem if problem is not None else api.read_or_error(recognizer, path, max_digits)
+    failed = isinstance(answer, str)
     if as_json:
-        return json.dumps({"path": path, **result.to_json()}, allow_nan=False), False
-    return f"{path}: {plain_answer(result)}", False
+        return json.dumps(api.json_object(path, answer), allow_nan=False), failed
+    return f"{path}: {answer if failed else plain_answer(answer)}", failed
 
 
 def plain_answer(result) -> str:

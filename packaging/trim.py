@@ -40,6 +40,15 @@ EXCLUDED_MODULES: list[str] = [
     # Pillow's AVIF codec (4.7 MB): not a format scans come in.
     "PIL._avif",
     "PIL.AvifImagePlugin",
+    # Dask (the README's at-scale example, a dev dependency): the app never imports it,
+    # but its dependencies in the build environment would come in through optional
+    # imports (psutil: Keras' saving; yaml: NumPy's show_config; tblib: TensorFlow's
+    # multi-process test runner). Left out, the bundle is the one built without them.
+    "dask",
+    "distributed",
+    "psutil",
+    "yaml",
+    "tblib",
 ]
 
 #: Collected files (binaries and data) to drop, by their path in the bundle.

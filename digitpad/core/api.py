@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 import os
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,15 @@ from digitpad.core import images
 from digitpad.core.drawing import Drawing, DrawingError
 from digitpad.core.recognizer import Recognizer, Result, recognize_drawing, recognize_image
 
+log = logging.getLogger(__name__)
+
 # Far above any photo (a 48-megapixel JPEG is about 20 MB), far below a machine's memory.
 MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024
 
 Source = str | os.PathLike | np.ndarray | Drawing
+#: The files `input_files` lists: the images `images` decodes, and drawings.
+SUPPORTED = images.SUFFIXES + (".json",)
+NO_FILE = "no such file"  # predict's error for a path that does not exist
 
 
 def read(
@@ -54,8 +61,58 @@ def read(
     return recognize_path(recognizer, os.fspath(source), max_digits)
 
 
+def read_json_line(
+    path: str | os.PathLike,
+    model: Recognizer | str | os.PathLike | None = None,
+    max_digits: int | None = None,
+) -> dict:
+    """`digitpad predict --json`'s object for one file, never an exception for a bad one.
+
+    ``{"path": path, **read(path).to_json()}``, or ``{"path": path, "error": message}``
+    when the file cannot be read (missing, not an image, corrupt), exactly as predict
+    prints it. ``model`` as for `read`; a model that does not load still raises
+    ModelError, since no input could be read with it.
+    """
+    path = os.fspath(path)
+    recognizer = model if isinstance(model, Recognizer) else _recognizer(model)
+    answer = read_or_error(recognizer, path, max_digits) if os.path.exists(path) else NO_FILE
+    return json_object(path, answer)
+
+
+def read_or_error(recognizer: Recognizer, path: str, max_digits: int | None = None) -> Result | str:
+    """The Result for one file, or why it cannot be read: one line, as predict prints it."""
+    try:
+        with np.errstate(all="ignore"):  # absurd inputs end in an error, not a warning
+            return recognize_path(recognizer, path, max_digits)
+    except (images.ImageError, DrawingError, OSError) as exc:
+        problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
+    except Exception as exc:  # one bad input must not stop the others
+        log.debug("unexpected failure on %s", path, exc_info=True)
+        problem = f"cannot use this file ({type(exc).__name__}: {exc})"
+    return " ".join(problem.split()) or "unreadable"
+
+
+def json_object(path: str, answer: Result | str) -> dict:
+    """predict --json's object for ``path``: its Result, or ``{"error": ...}``."""
+    if isinstance(answer, str):
+        return {"path": path, "error": answer}
+    return {"path": path, **answer.to_json()}
+
+
+def input_files(folder: str | os.PathLike) -> list[str]:
+    """The files predict reads in ``folder``: supported suffixes, sub-folders included,
+    sorted as paths."""
+    found = (p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
+    return [str(p) for p in sorted(found)]
+
+
+# Threads that start together (a Dask worker's, a server's) load a model once.
+_loading = threading.Lock()
+
+
 def _recognizer(path: str | os.PathLike | None) -> Recognizer:
-    return _loaded(None if path is None else str(Path(path).resolve()))
+    with _loading:
+        return _loaded(None if path is None else str(Path(path).resolve()))
 
 
 @functools.lru_cache(maxsize=4)

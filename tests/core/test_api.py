@@ -92,6 +92,57 @@ def test_a_bad_model_path_is_one_model_error(seventeen, tmp_path):
         digitpad.read(seventeen[0], model=tmp_path / "bad.keras")
 
 
+def test_read_json_line_is_predicts_object_for_each_file(seventeen, tmp_path):
+    import json
+
+    from digitpad.core.api import read_json_line
+
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    inputs = [seventeen[0], tmp_path / "broken.png", tmp_path / "missing.png"]
+    for max_digits in (None, 1):
+        option = [] if max_digits is None else ["--max-digits", str(max_digits)]
+        printed = subprocess.run(
+            [sys.executable, "-m", "digitpad", "predict", "--json", *option, *map(str, inputs)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout.splitlines()
+        lines = [
+            json.dumps(read_json_line(p, max_digits=max_digits), allow_nan=False) for p in inputs
+        ]
+        assert lines == printed
+    assert json.loads(printed[1]).keys() == {"path", "error"}
+    assert json.loads(printed[2])["error"] == "no such file"
+
+
+def test_threads_starting_together_load_the_default_model_once(seventeen, monkeypatch):
+    import threading
+    import time
+
+    from digitpad.core import api
+
+    loads = []
+    load = digitpad.Recognizer.load.__func__
+
+    def slow_load(cls, path=None):
+        loads.append(path)
+        time.sleep(0.2)  # every thread is waiting for the model meanwhile
+        return load(cls, path)
+
+    monkeypatch.setattr(digitpad.Recognizer, "load", classmethod(slow_load))
+    api._loaded.cache_clear()
+    try:
+        threads = [threading.Thread(target=digitpad.read, args=(seventeen[0],)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert loads == [None]
+    finally:
+        api._loaded.cache_clear()
+
+
 def test_the_exports_are_what_the_api_lists():
     assert sorted(digitpad.__all__) == sorted(["__version__", *digitpad._API])
     for name in digitpad.__all__:
