@@ -25,6 +25,8 @@ _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # The public API: name -> the module that defines it.
 _API = {
     "read": "digitpad.core.api",
+    "read_json_line": "digitpad.core.api",
+    "input_files": "digitpad.core.api",
     "Recognizer": "digitpad.core.recognizer",
     "Result": "digitpad.core.recognizer",
     "Digit": "digitpad.core.recognizer",
@@ -38,6 +40,8 @@ _API = {
 __all__ = [
     "__version__",
     "read",
+    "read_json_line",
+    "input_files",
     "Recognizer",
     "Result",
     "Digit",
@@ -51,7 +55,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     __version__: str
-    from digitpad.core.api import read
+    from digitpad.core.api import input_files, read, read_json_line
     from digitpad.core.drawing import Drawing, DrawingError
     from digitpad.core.images import ImageError
     from digitpad.core.recognizer import Digit, Mark, ModelError, Recognizer, Rejected, Result

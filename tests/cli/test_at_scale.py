@@ -149,7 +149,7 @@ def test_the_readme_recipe_gives_predicts_lines_with_one_model_per_worker(tmp_pa
             cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     pids = [c["pid"] for c in counts.values()]
 
-    parts = sorted(out.iterdir())  # 0.jsonl ... 9.jsonl: one per task, in order by name
+    parts = sorted(out.iterdir())  # 000000.jsonl ... 000009.jsonl: one per task, in order
     assert len(parts) == 10
     assert [line for p in parts for line in p.read_text(encoding="utf-8").splitlines()] == expected
 

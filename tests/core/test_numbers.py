@@ -44,6 +44,7 @@ def test_pen_numbers_are_read_about_as_well_as_their_digits(pen, recognizer):
     assert exact / len(numbers) >= 0.7
 
 
+@pytest.mark.slow
 def test_scanned_zip_codes_are_read_about_as_well_as_their_digits(mnist_test, recognizer, tmp_path):
     images, labels = mnist_test
     codes = synth.zip_codes(images, labels, 40, seed=8)

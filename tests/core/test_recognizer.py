@@ -14,6 +14,7 @@ from digitpad.core.drawing import Drawing
 from digitpad.core.recognizer import ModelError, Recognizer, recognize_drawing
 
 
+@pytest.mark.slow
 def test_bundled_model_meets_its_targets_on_mnist_test(recognizer, mnist_test):
     images, labels = mnist_test
     probs = recognizer.predict(images.astype(np.float32) / 255.0)

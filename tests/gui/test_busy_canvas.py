@@ -67,6 +67,7 @@ def display():
         server.wait(10)
 
 
+@pytest.mark.slow
 def test_a_zigzag_drawn_while_the_app_stalls_keeps_its_corners(display):
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
     child = subprocess.Popen(

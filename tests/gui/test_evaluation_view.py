@@ -223,6 +223,7 @@ def test_export_into_a_missing_folder_fails_with_a_message(view, monkeypatch, tm
     assert shown and "matrix.csv" in shown[0]
 
 
+@pytest.mark.slow
 def test_real_model_on_the_real_test_set(view, qtbot, mnist_dir, monkeypatch):
     monkeypatch.setenv("DIGITPAD_MNIST_DIR", str(mnist_dir))
     recognizer = Recognizer.load()
