@@ -148,7 +148,7 @@ DEFAULT = Recipe(
     digit_check=True,
     calibrate=True,
     members=3,
-    measured=((1, 0.9452), (3, 0.9878), (45, 0.9932)),
+    measured=((1, 0.9452), (3, 0.9878), (10, 0.9937), (45, 0.9932)),
 )
 
 RECIPES = {r.name: r for r in (CARD, DEFAULT)}
