@@ -47,3 +47,11 @@ def test_only_training_imports_tensorflow_and_only_gui_imports_qt():
             assert not qt.search(text), path
     for path in (ROOT / "training").rglob("*.py"):
         assert not qt.search(path.read_text()), path
+
+
+def test_nothing_shipped_imports_dask():
+    """Dask is a dev dependency, for the README's at-scale example and its test only."""
+    dask = re.compile(r"^\s*(import|from)\s+(dask|distributed)\b", re.M)
+    for folder in ("digitpad", "training", "packaging"):
+        for path in (ROOT / folder).rglob("*.py"):
+            assert not dask.search(path.read_text()), path
