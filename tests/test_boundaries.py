@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,11 @@ def test_core_and_cli_load_neither_qt_nor_tensorflow():
     statement += "; import digitpad.__main__, digitpad.commands, digitpad.bench"
     loaded = loaded_modules(statement)
     assert not loaded & {*QT, *TENSORFLOW}
+
+
+def test_nothing_shipped_imports_dask():
+    """Dask is a dev dependency, for the README's at-scale example and its test only."""
+    dask = re.compile(r"^\s*(import|from)\s+(dask|distributed)\b", re.M)
+    for folder in ("digitpad", "training", "packaging"):
+        for path in (ROOT / folder).rglob("*.py"):
+            assert not dask.search(path.read_text()), path
