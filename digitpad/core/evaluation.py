@@ -43,7 +43,7 @@ class Evaluation:
 
     def to_json(self) -> dict:
         """What a sidecar's "test" and `digitpad evaluate --json` hold (from_meta reads it)."""
-        out = {
+        return {
             "accuracy": self.accuracy,
             "loss": self.loss,
             "count": self.count,
@@ -51,7 +51,6 @@ class Evaluation:
             "precision": [round(float(v), 6) for v in self.precision],
             "recall": [round(float(v), 6) for v in self.recall],
         }
-        return out
 
     @property
     def count(self) -> int:

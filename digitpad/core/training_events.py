@@ -115,7 +115,7 @@ def from_json(data: object) -> Event | None:
     for field in dataclasses.fields(cls):
         value = data.get(field.name)
         default = field.default
-        if isinstance(default, bool) or value is None:
+        if value is None:
             continue
         if isinstance(default, float) and _is_number(value):
             values[field.name] = float(value)
