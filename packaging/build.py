@@ -246,6 +246,12 @@ def notarize(dmg: Path) -> None:
 
 
 def inno_compiler() -> Path:
+    """$DIGITPAD_ISCC, else ISCC on the PATH, else Inno Setup 6's usual folders."""
+    given = os.environ.get("DIGITPAD_ISCC")
+    if given:
+        if not Path(given).is_file():
+            raise BuildError(f"DIGITPAD_ISCC is {given}, which is not a file")
+        return Path(given)
     found = shutil.which("iscc")
     if found:
         return Path(found)
@@ -263,26 +269,31 @@ def inno_compiler() -> Path:
     )
 
 
-def package_windows(app: Path, ver: str) -> Path:
+def package_windows(app: Path, ver: str, compression: str | None) -> Path:
     out = DIST / f"{NAME}-Setup-{ver}.exe"
     out.unlink(missing_ok=True)  # ISCC writes it whole or not at all
+    options = [f"/DCompression={compression}"] if compression else []
     run(
         [
             inno_compiler(),
+            "/Q",  # errors and warnings only: the file list runs to thousands of lines
             f"/DAppVersion={ver}",
             f"/DSourceDir={app}",
             f"/DOutputDir={DIST}",
+            *options,
             PACKAGING / "windows" / "digitpad.iss",
         ]
     )
+    if not out.is_file():
+        raise BuildError(f"ISCC finished but {out.name} is missing")
     return out
 
 
-def package(app: Path, ver: str) -> Path:
+def package(app: Path, ver: str, compression: str | None) -> Path:
     if sys.platform == "darwin":
         return package_macos(app, ver)
     if sys.platform == "win32":
-        return package_windows(app, ver)
+        return package_windows(app, ver, compression)
     return package_linux(app, ver)
 
 
@@ -303,12 +314,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="do not bundle the MNIST test files even when at hand",
     )
+    parser.add_argument(
+        "--without-tensorflow",
+        action="store_true",
+        help="build without TensorFlow, so without retraining: a quicker build for "
+        "checking the packaging only (never shipped); the frozen checks skip training",
+    )
+    parser.add_argument(
+        "--installer-compression",
+        metavar="INNO",
+        help="Windows: Inno Setup's Compression setting instead of lzma2/max "
+        '(e.g. "lzma2/fast" for a quicker check build)',
+    )
     args = parser.parse_args(argv)
 
     report: dict = {"platform": f"{sys.platform}-{arch()}"}
     try:
         report["version"] = ver = version()
-        report["tensorflow"] = tensorflow_build()
+        report["tensorflow"] = None if args.without_tensorflow else tensorflow_build()
         mnist_files = [] if args.no_mnist else mnist_test_files()
         report["mnist_test_files_bundled"] = bool(mnist_files)
         pen_files = pen_strokes_files()
@@ -322,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.skip_installer:
             started = time.perf_counter()
-            installer = package(app, ver)
+            installer = package(app, ver, args.installer_compression)
             report["installer_s"] = round(time.perf_counter() - started, 1)
             report["installer"] = str(installer.relative_to(ROOT))
             report["installer_bytes"] = installer.stat().st_size
@@ -333,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             import check_frozen
 
             try:
-                report["check"] = check_frozen.check(app)
+                report["check"] = check_frozen.check(app, training=not args.without_tensorflow)
             except check_frozen.CheckFailed as exc:
                 raise BuildError(f"frozen check failed: {exc}") from None
             report["check_s"] = round(time.perf_counter() - started, 1)

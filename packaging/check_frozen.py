@@ -176,7 +176,9 @@ def check_training_output(folder: Path) -> None:
 
 
 def check_cancel(runner: Runner, mnist_env: dict) -> None:
-    """SIGTERM during training, as the dialog's Cancel: exit 130, nothing written."""
+    """Cancel during training as the retrain dialog does: SIGTERM, then exit 130 with
+    nothing written; on Windows, where a console process gets no SIGTERM, the dialog
+    kills it, and still nothing may be written."""
     output = runner.work / "cancelled"
     process = subprocess.Popen(
         [
@@ -203,7 +205,10 @@ def check_cancel(runner: Runner, mnist_env: dict) -> None:
     try:
         for line in process.stdout:
             if '"event": "batch"' in line:
-                process.send_signal(signal.SIGTERM)
+                if sys.platform == "win32":
+                    process.kill()
+                else:
+                    process.send_signal(signal.SIGTERM)
                 break
         code = process.wait(timeout=60)
     finally:
@@ -211,10 +216,11 @@ def check_cancel(runner: Runner, mnist_env: dict) -> None:
             process.kill()
     seconds = time.perf_counter() - started
     runner.steps.append({"step": "train, cancelled", "seconds": round(seconds, 2), "exit": code})
-    print(f"  train, cancelled with SIGTERM: exit {code} in {seconds:.1f} s", flush=True)
+    how = "killed" if sys.platform == "win32" else "cancelled with SIGTERM"
+    print(f"  train, {how}: exit {code} in {seconds:.1f} s", flush=True)
     from digitpad.core.training_events import EXIT_CANCELLED
 
-    if code != EXIT_CANCELLED:
+    if sys.platform != "win32" and code != EXIT_CANCELLED:
         raise CheckFailed(f"cancelled training exited {code}, expected {EXIT_CANCELLED}")
     if output.exists():
         raise CheckFailed("cancelled training left an output folder behind")
@@ -241,7 +247,68 @@ def check_bench(runner: Runner, env: dict) -> dict:
     return {name: f["value"] for name, f in figures.items() if f["value"] is not None}
 
 
-def check(dist: Path) -> dict:
+def check_training(runner: Runner, resources: Path, drawing: Path, samples: Path) -> list[str]:
+    """A tiny run from scratch, a fine-tuning as the retrain dialog starts it, predict
+    with the tuned model, and (not on Windows) cancelling a run; the tuned answer."""
+    work, mnist_env = runner.work, runner.env
+    fresh = work / "fresh"
+    runner.run(
+        "train (tiny, from scratch)",
+        [
+            "train",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "64",
+            "--limit",
+            "1100",
+            "--output",
+            str(fresh),
+            "--progress",
+            "json",
+        ],
+        env=mnist_env,
+    )
+    check_training_output(fresh)
+    if (resources / "pendigits-train").is_file():  # retraining's pen strokes, bundled
+        sources = json.loads((fresh / "model.json").read_text())["data_sources"]
+        bundled = hashlib.sha256((resources / "pendigits-train").read_bytes()).hexdigest()
+        if not any(s.get("sha256") == bundled for s in sources):
+            raise CheckFailed("train: the bundled pen strokes were not used")
+    tuned = work / "tuned"
+    runner.run(
+        "train (fine-tune with samples, as the retrain dialog)",
+        [
+            "train",
+            "--recipe",
+            "default",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "64",
+            "--limit",
+            "512",
+            "--output",
+            str(tuned),
+            "--progress",
+            "json",
+            "--samples",
+            str(samples),
+            "--init-model",
+            str(resources / "model.keras"),
+        ],
+        env=mnist_env,
+    )
+    check_training_output(tuned)
+    tuned_answer = check_predict(runner, [drawing], tuned / "model.keras")
+    check_cancel(runner, mnist_env)
+
+    return tuned_answer
+
+
+def check(dist: Path, training: bool = True) -> dict:
+    """All the checks on one frozen folder; `training=False` for a build without
+    TensorFlow (packaging checks only), which skips the training steps."""
     exe = executable(dist)
     resources = bundled_resources(exe)
     summary: dict = {"executable": str(exe)}
@@ -274,59 +341,8 @@ def check(dist: Path) -> dict:
 
         # Training reads MNIST from DIGITPAD_MNIST_DIR, the cache, or downloads it.
         mnist_env = dict(runner.env)
-        fresh = work / "fresh"
-        runner.run(
-            "train (tiny, from scratch)",
-            [
-                "train",
-                "--epochs",
-                "2",
-                "--batch-size",
-                "64",
-                "--limit",
-                "1100",
-                "--output",
-                str(fresh),
-                "--progress",
-                "json",
-            ],
-            env=mnist_env,
-        )
-        check_training_output(fresh)
-        if (resources / "pendigits-train").is_file():  # retraining's pen strokes, bundled
-            sources = json.loads((fresh / "model.json").read_text())["data_sources"]
-            bundled = hashlib.sha256((resources / "pendigits-train").read_bytes()).hexdigest()
-            if not any(s.get("sha256") == bundled for s in sources):
-                raise CheckFailed("train: the bundled pen strokes were not used")
-        tuned = work / "tuned"
-        runner.run(
-            "train (fine-tune with samples, as the retrain dialog)",
-            [
-                "train",
-                "--recipe",
-                "default",
-                "--epochs",
-                "1",
-                "--batch-size",
-                "64",
-                "--limit",
-                "512",
-                "--output",
-                str(tuned),
-                "--progress",
-                "json",
-                "--samples",
-                str(samples),
-                "--init-model",
-                str(resources / "model.keras"),
-            ],
-            env=mnist_env,
-        )
-        check_training_output(tuned)
-        summary["predict_tuned"] = check_predict(runner, [drawing], tuned / "model.keras")
-        if sys.platform != "win32":
-            check_cancel(runner, mnist_env)
-
+        if training:
+            summary["predict_tuned"] = check_training(runner, resources, drawing, samples)
         summary["bench"] = check_bench(runner, mnist_env)
 
         if (resources / "mnist").is_dir():
@@ -345,13 +361,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default = ROOT / "dist" / ("DigitPad.app" if sys.platform == "darwin" else "DigitPad")
     parser.add_argument("dist", nargs="?", type=Path, default=default)
+    parser.add_argument(
+        "--no-training",
+        action="store_true",
+        help="skip the training steps (a build made --without-tensorflow)",
+    )
+    parser.add_argument("--json-out", type=Path, help="also write the summary to this file")
     args = parser.parse_args(argv)
     print(f"Checking the frozen app in {args.dist}", flush=True)
     try:
-        summary = check(args.dist)
+        summary = check(args.dist, training=not args.no_training)
     except CheckFailed as exc:
         print(f"FROZEN CHECK FAILED: {exc}", file=sys.stderr)
         return 1
+    if args.json_out:
+        from digitpad.core.atomic import write_text
+
+        write_text(args.json_out, json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary), flush=True)
     print("Frozen checks passed.")
     return 0

@@ -12,6 +12,10 @@
 #ifndef OutputDir
   #define OutputDir "..\..\dist"
 #endif
+; What ships is lzma2/max; a check build may pass /DCompression=lzma2/fast (quicker).
+#ifndef Compression
+  #define Compression "lzma2/max"
+#endif
 
 [Setup]
 AppId={{5B0F5C4E-6D1A-4C1E-9E55-2D7C1B8A3F10}
@@ -32,7 +36,7 @@ OutputBaseFilename=DigitPad-Setup-{#AppVersion}
 SetupIconFile=..\..\resources\icons\digitpad.ico
 UninstallDisplayIcon={app}\DigitPad.exe
 UninstallDisplayName=DigitPad {#AppVersion}
-Compression=lzma2
+Compression={#Compression}
 SolidCompression=yes
 WizardStyle=modern
 CloseApplications=yes
