@@ -147,9 +147,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def unicode_streams() -> None:
+    """Windows gives a pipe or a file the ANSI code page (cp1252, ...), in which most
+    file names cannot be printed: `predict 数.png | more` would end in a
+    UnicodeEncodeError. Pipes and files get UTF-8 there, as in Python's UTF-8 mode; a
+    console already takes any character, and elsewhere the locale is UTF-8."""
+    if sys.platform != "win32":
+        return
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure") and not stream.isatty():
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    unicode_streams()
     logging.basicConfig(level=logging.WARNING, format="digitpad: %(message)s")
     if args.command == "predict":
         from digitpad.commands import predict

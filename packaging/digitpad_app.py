@@ -43,4 +43,15 @@ if __name__ == "__main__":
     _windows_streams()
     from digitpad.__main__ import main
 
-    sys.exit(main())
+    if len(sys.argv) < 2:
+        sys.exit(main())  # the desktop app: a crash shows PyInstaller's error dialog
+    try:
+        sys.exit(main())
+    except Exception:
+        # A sub-command runs headless (a script, a pipe, the retrain dialog): in the
+        # windowed build an unhandled error would otherwise wait on an error dialog
+        # that nobody sees. The traceback goes to stderr instead, and exit 1.
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(1)
