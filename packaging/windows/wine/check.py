@@ -503,13 +503,20 @@ def uninstall(wine: Wine, folder: str) -> dict:
 
 @contextmanager
 def virtual_screen() -> Iterator[str]:
-    """Xvfb for the installer's (hidden) windows and Wine's desktop."""
-    display = ":97"
-    screen = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    """Xvfb for the installer's (hidden) windows and Wine's desktop, on a display
+    number that is free (Xvfb picks it and writes it to the pipe)."""
+    screen = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
-        time.sleep(1)
-        yield display
+        assert screen.stdout
+        number = screen.stdout.readline().strip()
+        if not number.isdigit():
+            raise CheckFailed("Xvfb did not start")
+        yield f":{number}"
     finally:
         screen.terminate()
         screen.wait(timeout=10)
