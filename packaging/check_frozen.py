@@ -73,10 +73,12 @@ class Runner:
         self.exe = exe
         self.work = work
         self.steps: list[dict] = []
+        # DIGITPAD_PENDIGITS goes too: the frozen app must train with the pen strokes it
+        # bundles, as on a user's machine (bench is given the development file itself).
         env = {
             k: v
             for k, v in os.environ.items()
-            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "DIGITPAD_PENDIGITS")
         }
         if env.get("DIGITPAD_MNIST_DIR"):  # the runs start in another folder
             env["DIGITPAD_MNIST_DIR"] = str(Path(env["DIGITPAD_MNIST_DIR"]).resolve())

@@ -527,6 +527,12 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--quick", action="store_true", help="no TensorFlow, fast compression")
     mode.add_argument("--full", action="store_true", help="exactly what ships")
+    parser.add_argument(
+        "--reuse-build",
+        action="store_true",
+        help="keep the prefix and dist/ of the last run of the same mode and start at the "
+        "install: for running the checks again after a failure in them",
+    )
     args = parser.parse_args(argv)
     full = args.full
     report = Report("full" if full else "quick")
@@ -539,20 +545,26 @@ def main(argv: list[str] | None = None) -> int:
             step.update(download(full))
         with virtual_screen() as display:
             wine = Wine(display)
-            with report.step("Wine prefix"):
-                new_prefix(wine)
-            with report.step("test-only shims for Wine's gaps") as step:
-                step.update(build_shims(PREFIX / "drive_c" / "windows" / "system32"))
-            with report.step("Windows Python and wheels") as step:
-                step.update(install_python(wine, full))
-            compiler = unpack_innosetup()
-            with report.step("build.py under Wine (PyInstaller, Inno Setup)") as step:
-                built = build(wine, compiler, full)
-                step.update(built)
-                data["folder_bytes"] = built["folder_bytes"]
-                data["installer_bytes"] = built["installer_bytes"]
-                data["pyinstaller_s"] = built["pyinstaller_s"]
-                data["installer_s"] = built["installer_s"]
+            if args.reuse_build:
+                built = json.loads((DIST / "build-report.json").read_text())
+                if (built.get("tensorflow") is not None) != full:
+                    raise CheckFailed(
+                        "dist/ holds the other mode's build: run without --reuse-build"
+                    )
+                data["reused_build"] = True
+            else:
+                with report.step("Wine prefix"):
+                    new_prefix(wine)
+                with report.step("test-only shims for Wine's gaps") as step:
+                    step.update(build_shims(PREFIX / "drive_c" / "windows" / "system32"))
+                with report.step("Windows Python and wheels") as step:
+                    step.update(install_python(wine, full))
+                compiler = unpack_innosetup()
+                with report.step("build.py under Wine (PyInstaller, Inno Setup)") as step:
+                    built = build(wine, compiler, full)
+                    step.update(built)
+            for key in ("folder_bytes", "installer_bytes", "pyinstaller_s", "installer_s"):
+                data[key] = built[key]
             with report.step("silent install (all users)") as step:
                 folder = install(wine, ROOT / built["installer"], step)
             with report.step("check_frozen.py on the installed app") as step:
