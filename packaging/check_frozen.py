@@ -6,8 +6,11 @@ Runs, on the frozen executable, from an empty folder with its own data and cache
 folders: --version; the desktop app's --smoke-test (offscreen); `predict --json` on a
 drawing and on an image, compared with this checkout's answer; a tiny `train` run from
 scratch and one fine-tuning with the user's samples, as the retrain dialog starts
-it; cancelling a training run with SIGTERM (not on Windows); `evaluate` on the bundled
-MNIST test files when the build has them; `bench --quick`. Any non-zero exit, any
+it; cancelling a training run as the dialog does (SIGTERM; on Windows, killing it);
+`evaluate` on the bundled MNIST test files when the build has them; `bench --quick`
+(--no-training skips the training steps, for a build without TensorFlow). The frozen
+app gets no DIGITPAD_PENDIGITS: it must train with the pen strokes it bundles. Any
+non-zero exit, any
 ModuleNotFoundError / "No module named" / "could not load the Qt platform plugin" in
 the output fails the check. Prints one line per step and a JSON summary last.
 Training needs the MNIST training files (DIGITPAD_MNIST_DIR, the cache or a download).

@@ -369,6 +369,10 @@ def unpack_innosetup() -> Path:
 
 
 def build(wine: Wine, compiler: Path, full: bool) -> dict:
+    # A Linux build may have left its app folder here (CI builds it first), with
+    # symbolic links that Windows' Python cannot delete: PyInstaller starts from none.
+    shutil.rmtree(DIST / "DigitPad", ignore_errors=True)
+    shutil.rmtree(ROOT / "build" / "pyinstaller", ignore_errors=True)
     args = [wine.python, win(ROOT / "packaging" / "build.py"), "--skip-check"]
     if not full:
         args += ["--without-tensorflow", "--installer-compression", "lzma2/fast"]
