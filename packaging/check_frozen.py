@@ -317,6 +317,9 @@ def check(dist: Path, training: bool = True) -> dict:
     exe = executable(dist)
     resources = bundled_resources(exe)
     summary: dict = {"executable": str(exe)}
+    for name in ("model.keras", "strings.npz"):  # the digit model, the lines' model
+        if not (resources / name).is_file():
+            raise CheckFailed(f"{name} is not bundled in {resources}")
     with tempfile.TemporaryDirectory(prefix="digitpad-frozen-") as tmp:
         work = Path(tmp)
         runner = Runner(exe, work)

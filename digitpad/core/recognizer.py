@@ -11,6 +11,7 @@ forward pass follows from them, and the weights must have exactly those shapes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import logging
@@ -30,6 +31,7 @@ from digitpad.core import atomic, paths
 if TYPE_CHECKING:
     from digitpad.core.drawing import Drawing
     from digitpad.core.segment.common import Judge
+    from digitpad.core.sequence import SequenceModel
 
 log = logging.getLogger(__name__)
 
@@ -513,8 +515,10 @@ class Recognizer:
         path: Path,
         meta: dict | None = None,
         members: list[Weights] | None = None,
+        strings: SequenceModel | None = None,
     ) -> None:
         self.members = list(members) if members else [weights]
+        self.strings = strings  # reads lines of touching digits; None: segmentation only
         self.weights = self.members[0]
         if any(w.shape() != self.weights.shape() for w in self.members):
             raise ModelError(
@@ -552,7 +556,7 @@ class Recognizer:
         for name in _member_files(meta, path)[1:]:
             member, _ = read_keras(path.with_name(name))
             members.append(member)
-        return cls(weights, path, meta, members)
+        return cls(weights, path, meta, members, bundled_strings())
 
     def predict(self, fields: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28) in [0, 1], ink = 1 -> float32 (N, 10) probabilities."""
@@ -588,6 +592,22 @@ class Recognizer:
         if digit_check is None:
             return p, np.zeros(len(p), np.float32)
         return p, scores - np.float32(digit_check.threshold)
+
+
+@functools.lru_cache(maxsize=1)
+def bundled_strings() -> SequenceModel | None:
+    """The bundled sequence recogniser (the same for every digit model); None when it is
+    missing or unusable: lines are then split by segmentation alone."""
+    from digitpad.core.sequence import FILE_NAME, SequenceModel, SequenceModelError
+
+    if not (paths.resources_dir() / FILE_NAME).is_file():
+        log.info("no bundled strings model: lines are read by segmentation alone")
+        return None
+    try:
+        return SequenceModel.load()
+    except SequenceModelError as exc:
+        log.warning("ignoring the strings model: %s", exc)
+    return None
 
 
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024
@@ -775,8 +795,115 @@ def recognize_image(
     parts = segment.split_image(ink, max_digits, _image_judge(recognizer))
     digits = [p for p in parts if not p.mark]
     result = _result(recognizer, [image_to_field(p.crop) for p in digits], [p.box for p in digits])
+    strings = getattr(recognizer, "strings", None)
+    if strings is not None and max_digits != 1 and _is_line(digits):
+        line = _read_line(recognizer, strings, ink.shape, digits)
+        if line is not None and not _drops_digits_apart(line, result, digits):
+            result = line
     marks = tuple(Mark(p.mark, p.box) for p in parts if p.mark)
     return dataclasses.replace(result, marks=marks) if marks else result
+
+
+# A piece alone is read as a line (maybe touching digits) only when it is this much
+# wider than high: a single digit, however slanted or flourished, never is.
+LONE_LINE = 1.4
+
+
+def _is_line(parts: list) -> bool:
+    if len(parts) >= 2:
+        return True
+    if len(parts) == 1:
+        x0, y0, x1, y1 = parts[0].box
+        return x1 - x0 > LONE_LINE * (y1 - y0)
+    return False
+
+
+def _read_line(
+    recognizer: Recognizer, strings: SequenceModel, shape: tuple[int, int], parts: list
+) -> Result | None:
+    """The digits of a line of image parts, as the sequence recogniser places them and
+    both networks read them; None when the line cannot be read that way.
+
+    The sequence recogniser says how many digits there are and where; each digit's
+    columns are cut out of the line and read by the card network too, and the two
+    readings are combined by their geometric mean: the card network knows single
+    digits best, the sequence model knows where touching digits begin and end.
+    """
+    from digitpad.core import sequence
+    from digitpad.core.preprocess import image_to_field
+
+    box = (
+        min(p.box[0] for p in parts),
+        min(p.box[1] for p in parts),
+        max(p.box[2] for p in parts),
+        max(p.box[3] for p in parts),
+    )
+    scale = sequence.INK_HEIGHT / max(box[3] - box[1], 1)
+    line = sequence.compose([(sequence.widened(p.crop, scale), p.origin) for p in parts], shape)
+    x = sequence.line_input(line, box)
+    if x is None:
+        return None
+    reading = strings.read(x)
+    if not reading.text:
+        return None
+    columns = sequence.digit_columns(reading, box)
+    owners = _owners(parts, sequence.digit_centres(reading, box))
+    if owners is not None:  # one digit per part, as segmentation found them: its crops
+        crops = [parts[k].crop for k in owners]
+        boxes = [parts[k].box for k in owners]
+    else:  # touching digits: each one's columns of the line
+        crops, boxes = [], []
+        for c0, c1 in columns:
+            crop = line[box[1] : box[3], c0:c1]
+            rows = np.flatnonzero(crop.max(axis=1) > 0) if crop.size else np.zeros(0, int)
+            cols = np.flatnonzero(crop.max(axis=0) > 0) if crop.size else np.zeros(0, int)
+            if rows.size == 0:
+                return None  # a digit with no ink under it: trust the segmentation instead
+            r0, r1, k0, k1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+            crops.append(crop[r0:r1, k0:k1])
+            boxes.append((c0 + k0, box[1] + r0, c0 + k1, box[1] + r1))
+    fields = [f for f in (image_to_field(c) for c in crops) if f is not None]
+    if len(fields) != len(crops):
+        return None
+    card, _ = recognizer.read(np.stack(fields), check=False)
+    both = np.sqrt(card * reading.probabilities)
+    both /= np.maximum(both.sum(axis=1, keepdims=True), 1e-12)
+    return Result(
+        tuple(
+            Digit(int(p.argmax()), float(p.max()), p.astype(np.float32), b, f)
+            for p, b, f in zip(both, boxes, fields)
+        )
+    )
+
+
+# Parts this far apart (x the line's height) are separate digits, never one.
+APART = 0.15
+
+
+def _drops_digits_apart(line: Result, segmented: Result, parts: list) -> bool:
+    """Whether the line's reading has fewer digits than segmentation found, all of them
+    digits standing clearly apart: then the sequence model has lost one (a faint or
+    broken stroke unlike its training strings), not joined two halves of one digit."""
+    if len(line.digits) >= len(parts) or segmented.rejected:
+        return False
+    if len(segmented.digits) != len(parts):
+        return False
+    boxes = sorted(p.box for p in parts)
+    height = max(b[3] for b in boxes) - min(b[1] for b in boxes)
+    gaps = [b[0] - a[2] for a, b in zip(boxes[:-1], boxes[1:])]
+    return min(gaps) >= APART * height
+
+
+def _owners(parts: list, centres: list[float]) -> list[int] | None:
+    """The part under each digit's centre when every part holds exactly one digit's
+    centre; None otherwise."""
+    owners = []
+    for middle in centres:
+        under = [k for k, p in enumerate(parts) if p.box[0] <= middle < p.box[2]]
+        if len(under) != 1:
+            return None
+        owners.append(under[0])
+    return owners if sorted(owners) == list(range(len(parts))) else None
 
 
 def _whole_box(box: Sequence[float]) -> tuple[int, int, int, int]:

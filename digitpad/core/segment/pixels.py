@@ -62,6 +62,7 @@ class ImagePart:
     crop: np.ndarray  # float32 (h, w), grey levels, ink bright
     box: tuple[int, int, int, int]  # x0, y0, x1, y1, end-exclusive, image pixels
     mark: str = ""  # a separator (".", ",", "-", "="), not a digit
+    origin: tuple[int, int] = (0, 0)  # image (x, y) of crop[0, 0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -272,7 +273,7 @@ def _mark_part(
     x1, y1 = (int(v) for v in boxes[members, 2:].max(axis=0))
     own = np.isin(labels[y0:y1, x0:x1], np.asarray(members) + 1)
     return ImagePart(
-        np.where(own, ink[y0:y1, x0:x1], 0.0).astype(np.float32), (x0, y0, x1, y1), char
+        np.where(own, ink[y0:y1, x0:x1], 0.0).astype(np.float32), (x0, y0, x1, y1), char, (x0, y0)
     )
 
 
@@ -628,4 +629,4 @@ def _crop(labels: np.ndarray, ink: np.ndarray, piece: _Piece, height: float) -> 
     cx1, cy1 = min(w, x1 + r), min(h, y1 + r)
     keep = mine[cy0 - Y0 : cy1 - Y0, cx0 - X0 : cx1 - X0]
     crop = np.where(keep, ink[cy0:cy1, cx0:cx1], 0.0).astype(np.float32)
-    return ImagePart(crop, piece.box)
+    return ImagePart(crop, piece.box, origin=(cx0, cy0))
