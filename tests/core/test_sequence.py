@@ -171,9 +171,7 @@ def test_touching_digits_are_read_apart_in_an_image(recognizer, mnist_test):
 
 def test_without_the_sequence_model_lines_are_still_read(recognizer, mnist_test):
     images, labels = mnist_test
-    patches = [
-        synth.digit_patch(images[np.flatnonzero(labels == d)[0]], 3.0, 0.0) for d in (4, 2)
-    ]
+    patches = [synth.digit_patch(images[np.flatnonzero(labels == d)[0]], 3.0, 0.0) for d in (4, 2)]
     ink, _ = synth.line_of_digits(patches, [20.0], [0.0, 0.0], np.random.default_rng(0), 60.0)
     strings, recognizer.strings = recognizer.strings, None
     try:
