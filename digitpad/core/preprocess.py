@@ -146,14 +146,14 @@ def image_to_field(image: np.ndarray, ink_threshold: float = INK_THRESHOLD) -> n
     if box is None:
         return None
     x0, y0, x1, y1 = box
-    crop = thickened(grey[y0:y1, x0:x1])
+    crop = _thickened(grey[y0:y1, x0:x1])
     patch = fit_box(crop)
     if patch.sum() < MIN_INK_MASS * 0.5:
         return None
     return place_by_mass(patch)
 
 
-def thickened(crop: np.ndarray) -> np.ndarray:
+def _thickened(crop: np.ndarray) -> np.ndarray:
     """A large digit written with a fine line (a 1-2 px pen, a tablet's trace), its
     strokes widened towards MNIST's: scaled to 20 px such a line would fade to a faint
     grey the network never saw. Strokes of THIN_STROKE of the digit's size or more

@@ -804,17 +804,16 @@ def recognize_image(
     return dataclasses.replace(result, marks=marks) if marks else result
 
 
-# A piece alone is read as a line (maybe touching digits) only when it is this much
-# wider than high: a single digit, however slanted or flourished, never is.
-LONE_LINE = 1.4
-
-
 def _is_line(parts: list) -> bool:
+    """Two parts or more, or a piece alone as wide as segmentation would consider cutting
+    (maybe touching digits): a single digit, however slanted or flourished, never is."""
+    from digitpad.core.segment.pixels import SPLIT_LONE
+
     if len(parts) >= 2:
         return True
     if len(parts) == 1:
         x0, y0, x1, y1 = parts[0].box
-        return x1 - x0 > LONE_LINE * (y1 - y0)
+        return x1 - x0 > SPLIT_LONE * (y1 - y0)
     return False
 
 
@@ -832,12 +831,7 @@ def _read_line(
     from digitpad.core import sequence
     from digitpad.core.preprocess import image_to_field
 
-    box = (
-        min(p.box[0] for p in parts),
-        min(p.box[1] for p in parts),
-        max(p.box[2] for p in parts),
-        max(p.box[3] for p in parts),
-    )
+    box = sequence.line_box([p.box for p in parts])
     scale = sequence.INK_HEIGHT / max(box[3] - box[1], 1)
     line = sequence.compose([(sequence.widened(p.crop, scale), p.origin) for p in parts], shape)
     x = sequence.line_input(line, box)
@@ -846,14 +840,13 @@ def _read_line(
     reading = strings.read(x)
     if not reading.text:
         return None
-    columns = sequence.digit_columns(reading, box)
     owners = _owners(parts, sequence.digit_centres(reading, box))
     if owners is not None:  # one digit per part, as segmentation found them: its crops
         crops = [parts[k].crop for k in owners]
         boxes = [parts[k].box for k in owners]
     else:  # touching digits: each one's columns of the line
         crops, boxes = [], []
-        for c0, c1 in columns:
+        for c0, c1 in sequence.digit_columns(reading, box):
             crop = line[box[1] : box[3], c0:c1]
             rows = np.flatnonzero(crop.max(axis=1) > 0) if crop.size else np.zeros(0, int)
             cols = np.flatnonzero(crop.max(axis=0) > 0) if crop.size else np.zeros(0, int)

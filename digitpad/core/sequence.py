@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,25 +105,34 @@ def line_input(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | 
     return out
 
 
+def line_box(boxes: Sequence[Sequence[int]]) -> tuple[int, int, int, int]:
+    """The box of a line's pieces (x0, y0, x1, y1, end-exclusive): what line_input reads."""
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _column(step: float, box: tuple[int, int, int, int]) -> float:
+    """A position in line_input's steps -> the image column under it."""
+    return box[0] + (step * TIME_STEP - PAD) * (box[3] - box[1]) / INK_HEIGHT
+
+
 def digit_columns(reading: Reading, box: tuple[int, int, int, int]) -> list[tuple[int, int]]:
     """Each digit of a reading -> the image columns it owns, [first, last), left to
     right: neighbours part halfway between where the network saw each of them, the
     first starts at the line's left end and the last ends at its right end."""
-    x0, y0, x1, y1 = box
-    scale = (y1 - y0) / INK_HEIGHT
-    cuts = [
-        x0 + ((a[1] + b[0]) / 2 * TIME_STEP - PAD) * scale
-        for a, b in zip(reading.spans[:-1], reading.spans[1:])
-    ]
+    x0, x1 = box[0], box[2]
+    cuts = [_column((a[1] + b[0]) / 2, box) for a, b in zip(reading.spans[:-1], reading.spans[1:])]
     edges = [x0] + [int(np.clip(round(c), x0, x1)) for c in cuts] + [x1]
     return [(edges[k], edges[k + 1]) for k in range(len(reading.text))]
 
 
 def digit_centres(reading: Reading, box: tuple[int, int, int, int]) -> list[float]:
     """The image column where the network saw each digit of a reading."""
-    x0, y0, x1, y1 = box
-    scale = (y1 - y0) / INK_HEIGHT
-    return [x0 + ((a + b) / 2 * TIME_STEP - PAD) * scale for a, b in reading.spans]
+    return [_column((a + b) / 2, box) for a, b in reading.spans]
 
 
 class SequenceModel:

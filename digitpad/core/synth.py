@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitpad.core import images
+from digitpad.core import images, sequence
 from digitpad.core.drawing import Drawing
 from digitpad.core.pendigits import PenDigit
 
@@ -693,7 +693,7 @@ def digit_strings(
         sheet, boxes = line_of_digits(patches, gaps, list(offsets), rng, height)
         if rng.random() < JOINED_SHARE:
             _join_strokes(sheet, boxes, [digit for _, digit in items], height, rng)
-        line = _union_box(boxes)
+        line = sequence.line_box(boxes)
         _string_noise(sheet, line, height, rng)
         out.append(DigitString(sheet, text, line))
     return out
@@ -717,15 +717,6 @@ def _join_strokes(
         middle = ((start[0] + end[0]) / 2, max(ya, yb) + rng.uniform(0, 0.1) * height)
         draw.line([start, middle, end], fill=float(rng.uniform(0.6, 1.0)), width=width)
     np.maximum(sheet, np.asarray(page, np.float32), out=sheet)
-
-
-def _union_box(boxes: Sequence[Box]) -> Box:
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
 
 
 def _string_noise(sheet: np.ndarray, line: Box, height: float, rng: np.random.Generator) -> None:
