@@ -317,7 +317,8 @@ def check(dist: Path, training: bool = True) -> dict:
     exe = executable(dist)
     resources = bundled_resources(exe)
     summary: dict = {"executable": str(exe)}
-    for name in ("model.keras", "strings.npz"):  # the digit model, the lines' model
+    # the digit model, the lines' model, the open line recogniser and its licence
+    for name in ("model.keras", "strings.npz", "ppocr_rec.npz", "PPOCR_LICENCE.txt"):
         if not (resources / name).is_file():
             raise CheckFailed(f"{name} is not bundled in {resources}")
     with tempfile.TemporaryDirectory(prefix="digitpad-frozen-") as tmp:

@@ -20,7 +20,8 @@ TENSORFLOW = ("tensorflow", "keras")
 # (package of the importing module, packages it must never import)
 RULES = (
     ("digitpad.core", ("digitpad.gui", "training", *QT, *TENSORFLOW)),
-    ("digitpad", (*TENSORFLOW,)),
+    # onnx converts the open recogniser in training/ only; the app runs its arrays.
+    ("digitpad", (*TENSORFLOW, "onnx", "onnxruntime")),
     ("training", ("digitpad.gui", *QT)),
     ("digitpad.gui", ("training",)),
 )

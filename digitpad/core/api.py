@@ -156,7 +156,7 @@ def _recognize_grey(
     """grey: the (reduced) working image, light = 1; full: the input's (width, height)."""
     with np.errstate(all="ignore"):
         ink = images.ink_from_grey(grey)
-    result = recognize_image(recognizer, ink, max_digits)
+    result = recognize_image(recognizer, ink, max_digits, grey)
     width, height = full
     if (ink.shape[1], ink.shape[0]) == (width, height):
         return result

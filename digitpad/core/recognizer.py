@@ -30,6 +30,7 @@ from digitpad.core import atomic, paths
 
 if TYPE_CHECKING:
     from digitpad.core.drawing import Drawing
+    from digitpad.core.open_reader import OpenReader
     from digitpad.core.segment.common import Judge
     from digitpad.core.sequence import SequenceModel
 
@@ -516,9 +517,11 @@ class Recognizer:
         meta: dict | None = None,
         members: list[Weights] | None = None,
         strings: SequenceModel | None = None,
+        lines: OpenReader | None = None,
     ) -> None:
         self.members = list(members) if members else [weights]
         self.strings = strings  # reads lines of touching digits; None: segmentation only
+        self.lines = lines  # the open line recogniser, best on real paper; None: not used
         self.weights = self.members[0]
         if any(w.shape() != self.weights.shape() for w in self.members):
             raise ModelError(
@@ -556,7 +559,7 @@ class Recognizer:
         for name in _member_files(meta, path)[1:]:
             member, _ = read_keras(path.with_name(name))
             members.append(member)
-        return cls(weights, path, meta, members, bundled_strings())
+        return cls(weights, path, meta, members, bundled_strings(), bundled_open_reader())
 
     def predict(self, fields: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28) in [0, 1], ink = 1 -> float32 (N, 10) probabilities."""
@@ -607,6 +610,22 @@ def bundled_strings() -> SequenceModel | None:
         return SequenceModel.load()
     except SequenceModelError as exc:
         log.warning("ignoring the strings model: %s", exc)
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def bundled_open_reader() -> OpenReader | None:
+    """The bundled open line recogniser; None when it is missing or unusable: lines are
+    then read by our own networks alone."""
+    from digitpad.core.open_reader import FILE_NAME, OpenReader, OpenReaderError
+
+    if not (paths.resources_dir() / FILE_NAME).is_file():
+        log.info("no bundled open line recogniser: lines are read by our own networks")
+        return None
+    try:
+        return OpenReader.load()
+    except OpenReaderError as exc:
+        log.warning("ignoring the open line recogniser: %s", exc)
     return None
 
 
@@ -782,12 +801,17 @@ def recognize_drawing(
 
 
 def recognize_image(
-    recognizer: Recognizer, ink: np.ndarray, max_digits: int | None = None
+    recognizer: Recognizer,
+    ink: np.ndarray,
+    max_digits: int | None = None,
+    grey: np.ndarray | None = None,
 ) -> Result:
     """Grey float (H, W), ink bright -> Result with its digits left to right; EMPTY without ink.
 
     Boxes are in the array's pixels, end-exclusive. ``max_digits`` caps the count
-    (1: all the ink is one digit).
+    (1: all the ink is one digit). ``grey`` is the image the ink came from (paper
+    light, the same shape), which the open line recogniser reads; without it, lines
+    are read by our own networks alone (they know MNIST-like ink arrays better).
     """
     from digitpad.core import segment
     from digitpad.core.preprocess import image_to_field
@@ -795,13 +819,56 @@ def recognize_image(
     parts = segment.split_image(ink, max_digits, _image_judge(recognizer))
     digits = [p for p in parts if not p.mark]
     result = _result(recognizer, [image_to_field(p.crop) for p in digits], [p.box for p in digits])
-    strings = getattr(recognizer, "strings", None)
-    if strings is not None and max_digits != 1 and _is_line(digits):
-        line = _read_line(recognizer, strings, ink.shape, digits)
-        if line is not None and not _drops_digits_apart(line, result, digits):
-            result = line
+    if max_digits != 1 and _is_line(digits):
+        result = _read_whole_line(recognizer, ink, grey, parts, digits, result)
     marks = tuple(Mark(p.mark, p.box) for p in parts if p.mark)
     return dataclasses.replace(result, marks=marks) if marks else result
+
+
+# The open recogniser's weight against our own line reading's where both count the
+# same digits (geometric weighting): it reads real writing far better, ours knows
+# MNIST-like digits better.
+OURS_WEIGHT = 0.5
+
+
+def _read_whole_line(
+    recognizer: Recognizer,
+    ink: np.ndarray,
+    grey: np.ndarray | None,
+    parts: list,
+    digits: list,
+    segmented: Result,
+) -> Result:
+    """A line's digits: the open recogniser's reading, combined with our own where they
+    count the same digits; ours where the open one loses digits standing clearly apart
+    (or is not there)."""
+    ours = segmented
+    strings = getattr(recognizer, "strings", None)
+    if strings is not None:
+        line = _read_line(recognizer, strings, ink.shape, digits)
+        if line is not None and not _drops_digits_apart(line, segmented, digits):
+            ours = line
+    reader = getattr(recognizer, "lines", None)
+    if reader is None or grey is None:  # no paper to read: an ink array alone
+        return ours
+    opened = _read_open(recognizer, reader, grey, ink, parts, digits)
+    if opened is None or _drops_digits_apart(opened, segmented, digits):
+        return ours
+    if len(ours.digits) != len(opened.digits):
+        return opened
+    combined = []
+    for theirs, mine in zip(opened.digits, ours.digits):
+        both = np.exp(
+            np.log(np.maximum(theirs.probabilities, 1e-9))
+            + OURS_WEIGHT * np.log(np.maximum(mine.probabilities, 1e-9))
+        )
+        both /= both.sum()
+        combined.append(
+            Digit(
+                int(both.argmax()), float(both.max()), both.astype(np.float32), mine.box, mine.field
+            )
+        )
+    return Result(tuple(combined))
 
 
 def _is_line(parts: list) -> bool:
@@ -845,16 +912,10 @@ def _read_line(
         crops = [parts[k].crop for k in owners]
         boxes = [parts[k].box for k in owners]
     else:  # touching digits: each one's columns of the line
-        crops, boxes = [], []
-        for c0, c1 in sequence.digit_columns(reading, box):
-            crop = line[box[1] : box[3], c0:c1]
-            rows = np.flatnonzero(crop.max(axis=1) > 0) if crop.size else np.zeros(0, int)
-            cols = np.flatnonzero(crop.max(axis=0) > 0) if crop.size else np.zeros(0, int)
-            if rows.size == 0:
-                return None  # a digit with no ink under it: trust the segmentation instead
-            r0, r1, k0, k1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-            crops.append(crop[r0:r1, k0:k1])
-            boxes.append((c0 + k0, box[1] + r0, c0 + k1, box[1] + r1))
+        cut = _cut_columns(line, box, sequence.digit_columns(reading, box))
+        if cut is None:
+            return None  # a digit with no ink under it: trust the segmentation instead
+        crops, boxes = cut
     fields = [f for f in (image_to_field(c) for c in crops) if f is not None]
     if len(fields) != len(crops):
         return None
@@ -865,6 +926,66 @@ def _read_line(
         tuple(
             Digit(int(p.argmax()), float(p.max()), p.astype(np.float32), b, f)
             for p, b, f in zip(both, boxes, fields)
+        )
+    )
+
+
+def _cut_columns(
+    line: np.ndarray, box: tuple[int, int, int, int], columns: list
+) -> tuple[list, list] | None:
+    """Each digit's ink in its columns of a line, and its box; None when a digit has
+    no ink under it."""
+    crops, boxes = [], []
+    for c0, c1 in columns:
+        crop = line[box[1] : box[3], c0:c1]
+        rows = np.flatnonzero(crop.max(axis=1) > 0) if crop.size else np.zeros(0, int)
+        cols = np.flatnonzero(crop.max(axis=0) > 0) if crop.size else np.zeros(0, int)
+        if rows.size == 0:
+            return None
+        r0, r1, k0, k1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        crops.append(crop[r0:r1, k0:k1])
+        boxes.append((c0 + k0, box[1] + r0, c0 + k1, box[1] + r1))
+    return crops, boxes
+
+
+def _read_open(
+    recognizer: Recognizer,
+    reader: OpenReader,
+    grey: np.ndarray,
+    ink: np.ndarray,
+    parts: list,
+    digits: list,
+) -> Result | None:
+    """The open recogniser's reading of the line that ``parts`` (marks included: it
+    knows them) make on the grey image; each digit's box and field are its columns of
+    the line's ink. None when the line cannot be read that way."""
+    from digitpad.core import open_reader, sequence
+    from digitpad.core.preprocess import image_to_field
+
+    prepared = open_reader.line_input(grey, sequence.line_box([p.box for p in parts]))
+    if prepared is None:
+        return None
+    x, covered = prepared
+    reading = reader.read(x)
+    if not reading.text:
+        return None
+    box = sequence.line_box([p.box for p in digits])
+    line = sequence.compose([(p.crop, p.origin) for p in digits], ink.shape)
+    centres = [open_reader.step_column((a + b) / 2, covered) for a, b in reading.spans]
+    cuts = [
+        int(np.clip(round((a + b) / 2), box[0], box[2])) for a, b in zip(centres[:-1], centres[1:])
+    ]
+    edges = [box[0]] + cuts + [box[2]]
+    cut = _cut_columns(line, box, list(zip(edges[:-1], edges[1:])))
+    if cut is None:
+        return None
+    fields = [f for f in (image_to_field(c) for c in cut[0]) if f is not None]
+    if len(fields) != len(cut[0]):
+        return None
+    return Result(
+        tuple(
+            Digit(int(p.argmax()), float(p.max()), p.astype(np.float32), b, f)
+            for p, b, f in zip(reading.probabilities, cut[1], fields)
         )
     )
 

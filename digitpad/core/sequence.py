@@ -194,13 +194,14 @@ class SequenceModel:
 
 
 def decode(probabilities: np.ndarray) -> Reading:
-    """Best-path CTC decoding of (T, CLASSES) step probabilities."""
+    """Best-path CTC decoding of (T, C) step probabilities: the ten digits, the blank,
+    then any classes of marks, which separate digits but are never reported."""
     best = probabilities.argmax(axis=1)
     text, spans, rows = [], [], []
     start = 0
     for t in range(1, len(best) + 1):
         if t == len(best) or best[t] != best[start]:
-            if best[start] != BLANK:
+            if best[start] < BLANK:
                 run = probabilities[start:t, :BLANK]
                 peak = start + int(run[:, best[start]].argmax())
                 p = probabilities[peak, :BLANK]
