@@ -28,6 +28,20 @@ class GraphError(Exception):
     """A graph file that cannot be used (a one-line reason)."""
 
 
+def read_arrays(
+    file: Path, max_bytes: int, error: type[Exception], kind: str
+) -> dict[str, np.ndarray]:
+    """The arrays of a NumPy ``.npz`` archive, never unpickling anything; ``error``
+    (one line) for a file too large or not such an archive."""
+    try:
+        if file.stat().st_size > max_bytes:
+            raise error(f"{file.name}: larger than {max_bytes:,} bytes")
+        with np.load(file, allow_pickle=False) as data:
+            return {name: np.asarray(data[name]) for name in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise error(f"{file.name}: not {kind} ({exc})") from None
+
+
 def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """ONNX's SAME_UPPER: the output is ceil(size / stride); extra padding at the end."""
     total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
@@ -274,15 +288,7 @@ class Graph:
     def load(cls, path: str | os.PathLike) -> Graph:
         """GraphError (one line) for a file that is not a valid graph."""
         file = Path(path)
-        try:
-            if file.stat().st_size > MAX_FILE_BYTES:
-                raise GraphError(f"{file.name}: larger than {MAX_FILE_BYTES:,} bytes")
-            with np.load(file, allow_pickle=False) as data:
-                raw = {name: np.asarray(data[name]) for name in data.files}
-        except GraphError:
-            raise
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise GraphError(f"{file.name}: not a graph file ({exc})") from None
+        raw = read_arrays(file, MAX_FILE_BYTES, GraphError, "a graph file")
         text = raw.pop(GRAPH_KEY, None)
         if text is None or text.dtype.kind != "U" or text.ndim != 0:
             raise GraphError(f"{file.name}: no graph description")

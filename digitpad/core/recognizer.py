@@ -597,36 +597,46 @@ class Recognizer:
         return p, scores - np.float32(digit_check.threshold)
 
 
+def _bundled(file_name: str, load: Any, error: type[Exception], what: str, without: str) -> Any:
+    """A bundled optional model, or None (logged) when it is missing or unusable."""
+    if not (paths.resources_dir() / file_name).is_file():
+        log.info("no bundled %s: %s", what, without)
+        return None
+    try:
+        return load()
+    except error as exc:
+        log.warning("ignoring the %s: %s", what, exc)
+    return None
+
+
 @functools.lru_cache(maxsize=1)
 def bundled_strings() -> SequenceModel | None:
     """The bundled sequence recogniser (the same for every digit model); None when it is
     missing or unusable: lines are then split by segmentation alone."""
-    from digitpad.core.sequence import FILE_NAME, SequenceModel, SequenceModelError
+    from digitpad.core import sequence
 
-    if not (paths.resources_dir() / FILE_NAME).is_file():
-        log.info("no bundled strings model: lines are read by segmentation alone")
-        return None
-    try:
-        return SequenceModel.load()
-    except SequenceModelError as exc:
-        log.warning("ignoring the strings model: %s", exc)
-    return None
+    return _bundled(
+        sequence.FILE_NAME,
+        sequence.SequenceModel.load,
+        sequence.SequenceModelError,
+        "strings model",
+        "lines are read by segmentation alone",
+    )
 
 
 @functools.lru_cache(maxsize=1)
 def bundled_open_reader() -> OpenReader | None:
     """The bundled open line recogniser; None when it is missing or unusable: lines are
     then read by our own networks alone."""
-    from digitpad.core.open_reader import FILE_NAME, OpenReader, OpenReaderError
+    from digitpad.core import open_reader
 
-    if not (paths.resources_dir() / FILE_NAME).is_file():
-        log.info("no bundled open line recogniser: lines are read by our own networks")
-        return None
-    try:
-        return OpenReader.load()
-    except OpenReaderError as exc:
-        log.warning("ignoring the open line recogniser: %s", exc)
-    return None
+    return _bundled(
+        open_reader.FILE_NAME,
+        open_reader.OpenReader.load,
+        open_reader.OpenReaderError,
+        "open line recogniser",
+        "lines are read by our own networks",
+    )
 
 
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024

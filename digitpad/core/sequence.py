@@ -17,7 +17,6 @@ from LAYERS and exports the arrays under these names.
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digitpad.core import paths, raster
+from digitpad.core import graph, paths, raster
 
 LINE_HEIGHT = 32  # rows the network reads
 INK_HEIGHT = 28  # rows the line's box is scaled to; the rest is margin
@@ -143,15 +142,7 @@ class SequenceModel:
     def load(cls, path: str | os.PathLike | None = None) -> SequenceModel:
         """The bundled model or ``path``; SequenceModelError when it cannot be used."""
         file = Path(path) if path is not None else paths.resources_dir() / FILE_NAME
-        try:
-            if file.stat().st_size > MAX_FILE_BYTES:
-                raise SequenceModelError(f"{file.name}: larger than {MAX_FILE_BYTES:,} bytes")
-            with np.load(file, allow_pickle=False) as data:
-                raw = {name: np.asarray(data[name]) for name in data.files}
-        except SequenceModelError:
-            raise
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise SequenceModelError(f"{file.name}: not a strings model ({exc})") from None
+        raw = graph.read_arrays(file, MAX_FILE_BYTES, SequenceModelError, "a strings model")
         arrays = {}
         for name, shape in LAYERS:
             kernel, bias = raw.get(f"{name}.kernel"), raw.get(f"{name}.bias")
