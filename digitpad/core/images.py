@@ -18,8 +18,9 @@ After decoding, `ink_from_grey` finds the ink on a scan or a phone photo:
    stains) are not ink;
 4. cleaning: ruled lines, a page's margin and the borders of boxes (long, thin,
    straight runs within ten degrees of horizontal or vertical that frame the writing
-   or run on beyond it) and specks are dropped; where a stroke crosses or rides a
-   rule, the stroke is kept;
+   or run on beyond it), hairlines (long strokes much thinner than the writing's:
+   security backgrounds, creases, hand-drawn frames) and specks are dropped; where a
+   stroke crosses or rides a rule or a hairline, the stroke is kept;
 5. output: the grey contrast within two pixels of the cleaned mask, so anti-aliased
    edges keep their grey levels; paper exactly 0 and ink up to 1.
 
@@ -89,6 +90,23 @@ MIN_THIN_WIDTH = 3.0  # pixels: thinner is noise and specks, not strokes
 # Ink ends abruptly: just outside a component its contrast must fall by at least this
 # fraction (shadows and stains fade out instead).
 EDGE_DROP = 0.5
+# Hairlines (a security background's wavy lines, creases, the sides of a frame):
+# strokes narrower than HAIRLINE_SHARE of the writing's usual stroke width (its
+# HAIRLINE_PERCENTILE thickness), or narrower than FAINT_SHARE of it and fainter than
+# FAINT of its median contrast (printed backgrounds and creases are light), as long
+# as HAIRLINE_LENGTH of the writing's largest piece where they touch the writing,
+# HAIRLINE_APART of it where they lie apart (a thin 1 among bold digits is no longer
+# than they are); with them go the STUB-sized bits of them left standing. A digit's
+# own thin parts (the light top of a 6, a blurred loop) are about half as wide as
+# its body: HAIRLINE_SHARE stays well below that.
+HAIRLINE_SHARE = 0.35
+HAIRLINE_PERCENTILE = 75.0
+HAIRLINE_LENGTH = 0.6
+STUB = 0.3
+HAIRLINE_APART = 1.5
+HAIRLINE_PIECE = 0.1
+FAINT_SHARE = 0.5
+FAINT = 0.5
 
 
 class ImageError(Exception):
@@ -619,6 +637,8 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
     mask, removed = remove_rules(
         mask, smooth, weak, speck_fraction=SPECK_FRACTION, min_contrast=MIN_CONTRAST
     )
+    mask, hairlines = _without_hairlines(mask, smooth)
+    removed |= hairlines
     comps = raster.Components(mask)
     if comps.n == 0:
         return zeros
@@ -636,6 +656,97 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
     ink = np.clip((c - floor) / (peak - floor), 0.0, 1.0)
     ink[~support] = 0.0
     return ink.astype(np.float32)
+
+
+def _octagon(mask: np.ndarray, r: int) -> np.ndarray:
+    """Binary dilation by an octagon of radius r (cross and square steps in turn):
+    nearly round, so an opening by it treats strokes alike at any slant."""
+    out = mask
+    for k in range(r):
+        if k % 2:
+            out = raster.dilate(out, 1)
+        else:
+            grown = out.copy()
+            grown[1:] |= out[:-1]
+            grown[:-1] |= out[1:]
+            grown[:, 1:] |= out[:, :-1]
+            grown[:, :-1] |= out[:, 1:]
+            out = grown
+    return out
+
+
+def _without_hairlines(mask: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mask without hairlines, the hairlines taken out).
+
+    An opening by an octagon a third of the writing's stroke width (half of it, for
+    faint pieces) keeps the strokes' bodies; what it loses within reach of them is
+    their tapering ends and stays, the rest is thin. A thin piece is a hairline when
+    it is long: touching a body, at least HAIRLINE_LENGTH of the largest body (lines
+    run across the page or round a digit; a digit's own thin bits are short); on its
+    own, HAIRLINE_APART of it (a digit written thinner than its neighbours stays).
+    The small bits a hairline leaves behind (a frame's corners) go with it. Writing
+    that is all thin strokes has a thin usual width and an opening too small to take
+    anything: a ballpoint digit keeps every stroke.
+    """
+    none = np.zeros_like(mask)
+    comps = raster.Components(mask)
+    if comps.n == 0:
+        return mask, none
+    labels = comps.label_image(np.ones(comps.n, bool))
+    largest = float(comps.extent.max())
+    gone = none.copy()
+    widths: dict[int, float] = {}
+    bodies: dict[int, float] = {}
+    for k in np.flatnonzero(comps.extent >= max(8.0, HAIRLINE_PIECE * largest)).tolist():
+        x0, y0, x1, y1 = (int(v) for v in comps.box[k])
+        own = labels[y0:y1, x0:x1] == k + 1
+        widths[k] = width = raster.stroke_width(own, HAIRLINE_PERCENTILE)
+        # Room for the octagons to reach out of the piece's box.
+        pad = int(max(HAIRLINE_SHARE, FAINT_SHARE) * width) // 2 + 2
+        window = (
+            slice(max(0, y0 - pad), y1 + pad),
+            slice(max(0, x0 - pad), x1 + pad),
+        )
+        thin, body = _hairlines_in(labels[window] == k + 1, contrast[window], width)
+        gone[window] |= thin
+        bodies[k] = body
+    # Pieces that are hairlines all through, lying apart from the writing: thin for the
+    # piece with the largest body and much longer than it.
+    main = max(bodies, key=lambda k: bodies[k], default=None)
+    if main is not None and bodies[main] > 0:
+        usual, body = widths[main], bodies[main]
+        for k, width in widths.items():
+            if width <= HAIRLINE_SHARE * usual and comps.extent[k] >= HAIRLINE_APART * body:
+                gone |= labels == k + 1
+    if not gone.any():
+        return mask, none
+    rest = raster.Components(mask & ~gone)
+    if rest.n > 1:
+        touched = rest.count_of(raster.dilate(gone, 1)) > 0
+        gone |= rest.mask_of(touched & (rest.extent < STUB * float(rest.extent.max())))
+    return mask & ~gone, gone
+
+
+def _hairlines_in(mask: np.ndarray, contrast: np.ndarray, width: float) -> tuple[np.ndarray, float]:
+    """(the hairlines, the extent of the largest body) of one piece of writing, on a
+    window around it, for its own stroke width."""
+    gone, body = np.zeros_like(mask), 0.0
+    for share, faint in ((HAIRLINE_SHARE, np.inf), (FAINT_SHARE, FAINT)):
+        r = int(share * width) // 2
+        if r < 1:
+            continue
+        core = _octagon(~_octagon(~mask, r), r)
+        if not core.any():
+            continue
+        body = max(body, float(raster.Components(core).extent.max()))
+        thin = raster.Components(mask & ~_octagon(core, r + 1))
+        if thin.n == 0:
+            continue
+        long = thin.extent >= HAIRLINE_LENGTH * body
+        level = float(np.median(contrast[core]))
+        light = thin.sum_of(contrast) / np.maximum(thin.area, 1) < faint * level
+        gone |= thin.mask_of(long & light)
+    return gone, body
 
 
 def _not_specks(comps: raster.Components, min_extent: float) -> np.ndarray:

@@ -145,12 +145,12 @@ def dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
-def stroke_width(mask: np.ndarray) -> float:
+def stroke_width(mask: np.ndarray, percentile: float = 90.0) -> float:
     """The width of the thicker strokes (0 for an empty mask).
 
     Each pixel's thickness is the shorter of its horizontal and vertical runs; a high
     percentile of it, so that thin ruled lines or a few thin strokes do not hide the
-    thick ones the background must be wider than.
+    thick ones the background must be wider than (or a lower one: the usual width).
     """
     if not mask.any():
         return 0.0
@@ -159,7 +159,7 @@ def stroke_width(mask: np.ndarray) -> float:
     rows, starts, ends = runs(mask.T)
     down = paint_runs(mask.T.shape, rows, starts, ends, ends - starts).T
     thickness = np.minimum(across, down)[mask]
-    return float(np.percentile(thickness, 90))
+    return float(np.percentile(thickness, percentile))
 
 
 # --- Connected components -------------------------------------------------------------
@@ -200,14 +200,17 @@ class Components:
 
     def count_of(self, pixels: np.ndarray) -> np.ndarray:
         """How many True pixels of `pixels` (same shape) each component holds."""
+        return self.sum_of(pixels.astype(np.int64)).astype(np.int64)
+
+    def sum_of(self, values: np.ndarray) -> np.ndarray:
+        """The sum of `values` (same shape) over each component's pixels."""
         if self.n == 0:
-            return np.zeros(0, np.int64)
-        flat = pixels.ravel().astype(np.int64)
+            return np.zeros(0, np.float64)
         w = self.shape[1]
-        cum = np.concatenate([[0], np.cumsum(flat)])
+        cum = np.concatenate([[0], np.cumsum(values.ravel())])
         base = self.rows * w
         per_run = cum[base + self.ends] - cum[base + self.starts]
-        return np.bincount(self.label, weights=per_run, minlength=self.n).astype(np.int64)
+        return np.bincount(self.label, weights=per_run, minlength=self.n)
 
     def mask_of(self, keep: np.ndarray) -> np.ndarray:
         """The mask of the components where keep (bool, one per component) is True."""

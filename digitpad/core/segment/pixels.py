@@ -37,7 +37,9 @@ DIGIT_WIDTH = 0.75  # without a judge, digits are taken to be this wide x high
 FRAME_FILL = 0.3  # a frame covers at most this share of its box ...
 FRAME_CONTENT = 0.25  # ... holds ink at least this big x its shorter side ...
 FRAME_CLEAR = 0.05  # ... and stays this clear of it (x the ink's size) ...
-FRAME_CLOSED = 0.6  # ... closing it in along this much of each of its sides
+FRAME_AROUND = 0.75  # ... closing it in on this share of the directions around it
+FRAME_DIRECTIONS = 72
+FRAME_NEAR = 0.03
 OFF_LINE = 0.3  # a piece at the image's edge overlapping the line less is none
 LOW_PIECE = 0.4  # pieces lower than this x digit height are never cut
 SIDE_HEIGHT = 0.5  # both sides of a cut at least this x the piece's height
@@ -248,22 +250,22 @@ def _frames(labels: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> np.ndar
 
 
 def _surrounds(frame: np.ndarray, content: np.ndarray, box: np.ndarray, clear: float) -> bool:
-    """Whether the frame's pixels keep clear of the content's and close it in on all
-    four sides of its box, along at least FRAME_CLOSED of each side (a nearly closed
-    frame counts; a ring may cut the box's corners)."""
+    """Whether the frame's pixels keep clear of the content's (all but FRAME_NEAR of
+    them: a wobbly frame may come close at a point) and close it in: seen
+    from the middle of the content's box, they cover at least FRAME_AROUND of the
+    directions (a nearly closed frame counts, whatever the content's shape)."""
     x0, y0, x1, y1 = (int(v) for v in box)
     pad = max(1, round(clear))
     window = (slice(max(0, y0 - pad), y1 + pad), slice(max(0, x0 - pad), x1 + pad))
-    if (frame[window] & dilate(content[window], pad)).any():
+    near = np.count_nonzero(frame[window] & dilate(content[window], pad))
+    if near > FRAME_NEAR * np.count_nonzero(frame):
         return False
-    rows, cols = frame[y0:y1], frame[:, x0:x1]
-    sides = (
-        rows[:, :x0].any(axis=1),
-        rows[:, x1:].any(axis=1),
-        cols[:y0].any(axis=0),
-        cols[y1:].any(axis=0),
-    )
-    return all(side.mean() >= FRAME_CLOSED for side in sides)
+    ys, xs = np.nonzero(frame)
+    angles = np.arctan2(ys - (y0 + y1) / 2, xs - (x0 + x1) / 2)
+    bins = np.floor((angles + np.pi) / (2 * np.pi) * FRAME_DIRECTIONS).astype(int)
+    covered = np.zeros(FRAME_DIRECTIONS, bool)
+    covered[np.clip(bins, 0, FRAME_DIRECTIONS - 1)] = True
+    return bool(covered.mean() >= FRAME_AROUND)
 
 
 def _mark_part(
