@@ -91,14 +91,14 @@ MIN_THIN_WIDTH = 3.0  # pixels: thinner is noise and specks, not strokes
 # fraction (shadows and stains fade out instead).
 EDGE_DROP = 0.5
 # Hairlines (a security background's wavy lines, creases, the sides of a frame):
-# strokes narrower than HAIRLINE_SHARE of the writing's usual stroke width (its
+# strokes narrower than HAIRLINE_SHARE of their piece of writing's stroke width (its
 # HAIRLINE_PERCENTILE thickness), or narrower than FAINT_SHARE of it and fainter than
 # FAINT of its median contrast (printed backgrounds and creases are light), as long
-# as HAIRLINE_LENGTH of the writing's largest piece where they touch the writing,
-# HAIRLINE_APART of it where they lie apart (a thin 1 among bold digits is no longer
-# than they are); with them go the STUB-sized bits of them left standing. A digit's
-# own thin parts (the light top of a 6, a blurred loop) are about half as wide as
-# its body: HAIRLINE_SHARE stays well below that.
+# as HAIRLINE_LENGTH of the piece's body; pieces thin all through, HAIRLINE_APART as
+# long as the largest body; pieces under HAIRLINE_PIECE of the largest are not
+# judged; with them go the STUB-sized bits of them left standing. A digit's own thin
+# parts (the light top of a 6, a blurred loop) are about half as wide as its body:
+# HAIRLINE_SHARE stays well below that.
 HAIRLINE_SHARE = 0.35
 HAIRLINE_PERCENTILE = 75.0
 HAIRLINE_LENGTH = 0.6
@@ -678,14 +678,16 @@ def _octagon(mask: np.ndarray, r: int) -> np.ndarray:
 def _without_hairlines(mask: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mask without hairlines, the hairlines taken out).
 
-    An opening by an octagon a third of the writing's stroke width (half of it, for
-    faint pieces) keeps the strokes' bodies; what it loses within reach of them is
-    their tapering ends and stays, the rest is thin. A thin piece is a hairline when
-    it is long: touching a body, at least HAIRLINE_LENGTH of the largest body (lines
-    run across the page or round a digit; a digit's own thin bits are short); on its
-    own, HAIRLINE_APART of it (a digit written thinner than its neighbours stays).
+    Each piece of writing (a connected component, not a speck) is judged by its own
+    stroke width, so a digit written thinner than its neighbours is no hairline. On a
+    piece, an opening by an octagon a third of that width (half of it, for faint
+    parts) keeps the strokes' bodies; what it loses within reach of them is their
+    tapering ends and stays, the rest is thin. A thin part is a hairline when it is
+    long, at least HAIRLINE_LENGTH of the body (lines run across the page or round a
+    digit; a digit's own thin bits are short). A piece thin all through is a hairline
+    when it is thin for the piece with the largest body and HAIRLINE_APART as long.
     The small bits a hairline leaves behind (a frame's corners) go with it. Writing
-    that is all thin strokes has a thin usual width and an opening too small to take
+    that is all thin strokes has a thin width and an opening too small to take
     anything: a ballpoint digit keeps every stroke.
     """
     none = np.zeros_like(mask)
