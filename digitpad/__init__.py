@@ -33,9 +33,9 @@ _API = {
     "Rejected": "digitpad.core.recognizer",
     "Mark": "digitpad.core.recognizer",
     "ModelError": "digitpad.core.recognizer",
-    "Drawing": "digitpad.core.drawing",
-    "DrawingError": "digitpad.core.drawing",
-    "ImageError": "digitpad.core.images",
+    "Drawing": "digitpad.core.io.drawing",
+    "DrawingError": "digitpad.core.io.drawing",
+    "ImageError": "digitpad.core.io.images",
 }
 __all__ = [
     "__version__",
@@ -56,8 +56,8 @@ __all__ = [
 if TYPE_CHECKING:
     __version__: str
     from digitpad.core.api import input_files, read, read_json_line
-    from digitpad.core.drawing import Drawing, DrawingError
-    from digitpad.core.images import ImageError
+    from digitpad.core.io.drawing import Drawing, DrawingError
+    from digitpad.core.io.images import ImageError
     from digitpad.core.recognizer import Digit, Mark, ModelError, Recognizer, Rejected, Result
 
 

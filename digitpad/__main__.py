@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
 
     t = sub.add_parser("train", help="train a model (needs TensorFlow)")
-    from digitpad.core.recipes import DEFAULT, RECIPES  # plain data
+    from digitpad.core.records.recipes import DEFAULT, RECIPES  # plain data
 
     t.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT.name)
     t.add_argument("--epochs", type=_bounded(1, 1000), metavar="N")

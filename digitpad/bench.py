@@ -16,8 +16,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from digitpad.core import evaluation, mnist, paths, pendigits
+from digitpad.core.io import mnist, paths, pendigits
 from digitpad.core.recognizer import ModelError, Recognizer
+from digitpad.core.records import evaluation
 
 
 @dataclass

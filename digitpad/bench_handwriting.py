@@ -15,14 +15,16 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.bench import Figure
-from digitpad.core import metrics, nondigits, paths, pendigits, synth
-from digitpad.core.preprocess import drawing_to_field
+from digitpad.core.io import paths, pendigits
+from digitpad.core.made import nondigits, synth
+from digitpad.core.page.field import drawing_to_field
 from digitpad.core.recognizer import (
     LOW_CONFIDENCE,
     Recognizer,
     recognize_drawing,
     recognize_image,
 )
+from digitpad.core.records import metrics
 
 ARDIS_ENV = "DIGITPAD_ARDIS"
 NON_DIGIT_SEED = 777  # training draws its non-digits from seeds 10,000 and up

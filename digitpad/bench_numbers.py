@@ -1,7 +1,7 @@
 """Whole numbers: scanned digits, scanned zip codes and pen-written numbers.
 
 The sets are built in code from the MNIST test images and the pen-digits file
-(digitpad.core.synth), with fixed seeds, and go through the same paths as a user's
+(digitpad.core.made.synth), with fixed seeds, and go through the same paths as a user's
 input: scans are encoded to files and read back by the image loader, numbers are
 recognised with recognize_image / recognize_drawing as `digitpad predict` does.
 
@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.bench import Figure
-from digitpad.core import mnist, pendigits, synth
+from digitpad.core.io import mnist, pendigits
+from digitpad.core.made import synth
 from digitpad.core.recognizer import Recognizer, recognize_drawing, recognize_image
 
 SINGLE_TARGET = 0.99

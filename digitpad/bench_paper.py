@@ -19,8 +19,8 @@ from PIL import Image
 
 from digitpad.bench import Figure
 from digitpad.bench_handwriting import data_folder, read_labelled_folder
-from digitpad.core import synth
 from digitpad.core.api import recognize_path
+from digitpad.core.made import synth
 from digitpad.core.recognizer import Recognizer
 
 CHEQUES_ENV = "DIGITPAD_CHEQUES"

@@ -9,8 +9,10 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from digitpad.core import api, evaluation, mnist
+from digitpad.core import api
+from digitpad.core.io import mnist
 from digitpad.core.recognizer import ModelError, Recognizer
+from digitpad.core.records import evaluation
 
 
 def _error(message: str) -> None:
@@ -150,7 +152,7 @@ def evaluate(args) -> int:
 
 def train(args) -> int:
     if args.output is None:
-        from digitpad.core.model_versions import new_version_dir
+        from digitpad.core.records.model_versions import new_version_dir
 
         args.output = str(new_version_dir(args.recipe))
     try:

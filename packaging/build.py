@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digitpad.core.atomic import atomic_path, write_text  # noqa: E402
+from digitpad.core.io.atomic import atomic_path, write_text  # noqa: E402
 
 PACKAGING = ROOT / "packaging"
 DIST = ROOT / "dist"
@@ -81,7 +81,7 @@ def tensorflow_build() -> str:
 
 def mnist_test_files() -> list[Path]:
     """The two MNIST test files, if this machine has them; never downloads."""
-    from digitpad.core import mnist
+    from digitpad.core.io import mnist
 
     try:
         folder = mnist.locate(download=False, splits=("test",))
@@ -106,7 +106,7 @@ uses the same data as the bundled model. Writers 26-30 are left out: they measur
 def pen_strokes_files() -> list[Path]:
     """The training writers' pen strokes and their licence notice, if this machine has
     the pen-strokes file; the development writers are never shipped."""
-    from digitpad.core import atomic, pendigits
+    from digitpad.core.io import atomic, pendigits
 
     source = pendigits.default_path()
     if source is None or not source.is_file():

@@ -123,8 +123,8 @@ def make_inputs(work: Path) -> tuple[Path, Path, Path]:
     """A drawing of 71, a PNG of 71 (dark ink on paper), and a folder with 3 samples."""
     from PIL import Image, ImageDraw
 
-    from digitpad.core.drawing import Drawing
-    from digitpad.core.sample_store import save_sample
+    from digitpad.core.io.drawing import Drawing
+    from digitpad.core.records.sample_store import save_sample
 
     drawing = work / "seventy-one.json"
     shifted_one = [[(x + 220, y) for x, y in ONE[0]]]
@@ -223,7 +223,7 @@ def check_cancel(runner: Runner, mnist_env: dict) -> None:
     runner.steps.append({"step": "train, cancelled", "seconds": round(seconds, 2), "exit": code})
     how = "killed" if sys.platform == "win32" else "cancelled with SIGTERM"
     print(f"  train, {how}: exit {code} in {seconds:.1f} s", flush=True)
-    from digitpad.core.training_events import EXIT_CANCELLED
+    from digitpad.core.records.training_events import EXIT_CANCELLED
 
     if sys.platform != "win32" and code != EXIT_CANCELLED:
         raise CheckFailed(f"cancelled training exited {code}, expected {EXIT_CANCELLED}")
@@ -234,7 +234,7 @@ def check_cancel(runner: Runner, mnist_env: dict) -> None:
 def check_bench(runner: Runner, env: dict) -> dict:
     """`bench --quick`: accuracy and speed figures, measured by the frozen app on itself
     (its predict and start-up timings start the frozen executable again)."""
-    from digitpad.core import pendigits
+    from digitpad.core.io import pendigits
 
     args = ["bench", "--quick", "--json"]
     pen = pendigits.default_path()
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FROZEN CHECK FAILED: {exc}", file=sys.stderr)
         return 1
     if args.json_out:
-        from digitpad.core.atomic import write_text
+        from digitpad.core.io.atomic import write_text
 
         write_text(args.json_out, json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary), flush=True)

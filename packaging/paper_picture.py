@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digitpad.core import images, mnist, synth
+from digitpad.core.io import images, mnist
+from digitpad.core.made import synth
 from digitpad.core.recognizer import Recognizer, recognize_image
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,7 +31,7 @@ def mnist_dir() -> Path:
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir):
     """(images uint8 (10000, 28, 28), labels uint8 (10000,))."""
-    from digitpad.core import mnist
+    from digitpad.core.io import mnist
 
     return mnist.load("test", mnist_dir)
 
@@ -81,7 +81,7 @@ def recognizer():
 @pytest.fixture(scope="module")
 def pen():
     """The pen-digits set (list of PenDigit); skipped when the file is absent."""
-    from digitpad.core import pendigits
+    from digitpad.core.io import pendigits
 
     path = pendigits.default_path()
     if path is None or not path.is_file():

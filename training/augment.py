@@ -6,7 +6,7 @@ import math
 
 import tensorflow as tf
 
-from digitpad.core.recipes import Recipe
+from digitpad.core.records.recipes import Recipe
 
 _CENTRE = 13.5  # centre of a 28-pixel field in pixel coordinates
 

@@ -9,8 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
-from digitpad.core import mnist
-from digitpad.core import training_events as events
+from digitpad.core.io import mnist
+from digitpad.core.records import training_events as events
 from training.train import TrainConfig, TrainingCancelled, TrainingError, train
 
 

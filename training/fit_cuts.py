@@ -19,7 +19,9 @@ import argparse
 
 import numpy as np
 
-from digitpad.core import mnist, raster, synth
+from digitpad.core import raster
+from digitpad.core.io import mnist
+from digitpad.core.made import synth
 from digitpad.core.recognizer import Recognizer, _image_judge
 from digitpad.core.segment import cuts
 

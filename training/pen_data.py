@@ -1,7 +1,7 @@
 """Real pen strokes and drawn non-digits as training images (NumPy only, no TensorFlow).
 
 Every image here is made by the canvas' own function (``drawing_to_field``) from
-points varied by :mod:`digitpad.core.pen_augment`, so the networks learn from exactly
+points varied by :mod:`digitpad.core.made.pen_augment`, so the networks learn from exactly
 what the app will show them. Only the training writers' strokes are used; the
 calibration writers are rendered unvaried, for fitting the confidence after training.
 """
@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import nondigits, paths, pendigits
-from digitpad.core.pen_augment import DEFAULT, PenVariation, vary
-from digitpad.core.preprocess import drawing_to_field
+from digitpad.core.io import paths, pendigits
+from digitpad.core.made import nondigits
+from digitpad.core.made.pen_augment import DEFAULT, PenVariation, vary
+from digitpad.core.page.field import drawing_to_field
 
 BUNDLED_NAME = "pendigits-train"  # the installed app's copy (writers 1-25 only)
 

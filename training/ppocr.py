@@ -8,7 +8,7 @@ recognition model (Apache-2.0, copyright Baidu / the PaddleOCR authors); get it 
 ``pip download --no-deps rapidocr==3.10.0``. The network is kept as it is, except:
 
 - its character head keeps only the classes the app reads: the ten digits, then the
-  CTC blank (the layout digitpad.core.sequence.decode expects);
+  CTC blank (the layout digitpad.core.models.sequence.decode expects);
 - the three input channels become one (the app reads grey lines, so the first
   convolution's kernel is summed over them);
 - ONNX Identity nodes are dropped and weights are stored as float16 (halving the
@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import atomic, graph, open_reader, paths
+from digitpad.core.io import atomic, paths
+from digitpad.core.models import graph, open_reader
 
 WHEEL_MEMBER = "rapidocr/models/PP-OCRv6_rec_small.onnx"
 SOURCE_SHA256 = "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"

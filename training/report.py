@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digitpad.core.atomic import atomic_path, write_text
-from digitpad.core.metrics import NUM_CLASSES, precision_recall
-from digitpad.core.training_events import format_duration
+from digitpad.core.io.atomic import atomic_path, write_text
+from digitpad.core.records.metrics import NUM_CLASSES, precision_recall
+from digitpad.core.records.training_events import format_duration
 
 # The numbers reported by the seed model card this project started from.
 SEED_CARD_ACCURACY = 0.9910

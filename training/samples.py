@@ -1,7 +1,7 @@
 """The user's own labelled digits ("teach it my handwriting") as training data.
 
 Samples are drawing files with a "label", or the 28 x 28 fields of digits in pictures
-(digitpad.core.sample_store). Every fifth one (in sorted file order, so
+(digitpad.core.records.sample_store). Every fifth one (in sorted file order, so
 the split is stable between runs) is held out to measure the model on the user's
 own handwriting before and after retraining; the rest join the MNIST training set.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import sample_store
-from digitpad.core.drawing import Drawing, DrawingError
-from digitpad.core.preprocess import drawing_to_field
+from digitpad.core.io.drawing import Drawing, DrawingError
+from digitpad.core.page.field import drawing_to_field
+from digitpad.core.records import sample_store
 
 log = logging.getLogger(__name__)
 HOLD_OUT_EVERY = 5

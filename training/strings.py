@@ -1,8 +1,8 @@
-"""Train the sequence recogniser for digit strings (digitpad/core/sequence.py) with CTC.
+"""Train the sequence recogniser for digit strings (digitpad/core/models/sequence.py) with CTC.
 
 Run: python -m training.strings [--strings N] [--epochs E] [--seed S] [--output PATH]
 
-Training strings come from digitpad.core.synth ``digit_strings``: 1 to 9 MNIST
+Training strings come from digitpad.core.made.synth ``digit_strings``: 1 to 9 MNIST
 *training* digits and pen digits of the training writers (rendered by the canvas'
 own function), touching, overlapping or apart, with separators and leftover clutter.
 Nothing from the MNIST test set, the development pen writers or any evaluation-only
@@ -27,7 +27,9 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from digitpad.core import atomic, mnist, paths, sequence, synth
+from digitpad.core.io import atomic, mnist, paths
+from digitpad.core.made import synth
+from digitpad.core.models import sequence
 from training import pen_data
 
 CHUNK = 500  # strings per generation task

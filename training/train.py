@@ -25,9 +25,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from digitpad.core import atomic, evaluation, metrics, mnist, nondigits, pendigits
-from digitpad.core import training_events as events
-from digitpad.core.recipes import RECIPES, Recipe
+from digitpad.core.io import atomic, mnist, pendigits
+from digitpad.core.made import nondigits
+from digitpad.core.records import evaluation, metrics
+from digitpad.core.records import training_events as events
+from digitpad.core.records.recipes import RECIPES, Recipe
 from training import pen_data, report
 from training.augment import augment
 from training.model import CONV_FILTERS, KERNEL_SIZES, build_model, describe_layers
@@ -547,7 +549,7 @@ def _non_digit_source(count: int, recipe: Recipe) -> dict:
         ["the non-digit check"] if recipe.digit_check else []
     )
     return {
-        "name": "Drawn non-digits (digitpad.core.nondigits)",
+        "name": "Drawn non-digits (digitpad.core.made.nondigits)",
         "licence": "MIT (this project)",
         "size": f"{count:,} drawings of {len(nondigits.TRAINING_FAMILIES)} families of "
         "letters, shapes and marks",

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.core import images
-from digitpad.core.drawing import Drawing, DrawingError
+from digitpad.core.io import images
+from digitpad.core.io.drawing import Drawing, DrawingError
 from digitpad.core.recognizer import Recognizer, Result, recognize_drawing, recognize_image
 
 log = logging.getLogger(__name__)

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
-from digitpad.core import atomic, paths
+from digitpad.core.io import atomic, paths
 
 if TYPE_CHECKING:
-    from digitpad.core.drawing import Drawing
-    from digitpad.core.open_reader import OpenReader
+    from digitpad.core.io.drawing import Drawing
+    from digitpad.core.models.open_reader import OpenReader
+    from digitpad.core.models.sequence import SequenceModel
     from digitpad.core.segment.common import Judge
-    from digitpad.core.sequence import SequenceModel
 
 log = logging.getLogger(__name__)
 
@@ -613,7 +613,7 @@ def _bundled(file_name: str, load: Any, error: type[Exception], what: str, witho
 def bundled_strings() -> SequenceModel | None:
     """The bundled sequence recogniser (the same for every digit model); None when it is
     missing or unusable: lines are then split by segmentation alone."""
-    from digitpad.core import sequence
+    from digitpad.core.models import sequence
 
     return _bundled(
         sequence.FILE_NAME,
@@ -628,7 +628,7 @@ def bundled_strings() -> SequenceModel | None:
 def bundled_open_reader() -> OpenReader | None:
     """The bundled open line recogniser; None when it is missing or unusable: lines are
     then read by our own networks alone."""
-    from digitpad.core import open_reader
+    from digitpad.core.models import open_reader
 
     return _bundled(
         open_reader.FILE_NAME,
@@ -799,8 +799,8 @@ def recognize_drawing(
     (1: the whole drawing is one digit).
     """
     from digitpad.core import segment
-    from digitpad.core.drawing import MAX_STROKES, DrawingError
-    from digitpad.core.preprocess import drawing_to_field
+    from digitpad.core.io.drawing import MAX_STROKES, DrawingError
+    from digitpad.core.page.field import drawing_to_field
 
     if len(drawing.strokes) > MAX_STROKES:  # drawings made in code skip the file's checks
         raise DrawingError(f"too many strokes ({len(drawing.strokes):,}; at most {MAX_STROKES:,})")
@@ -824,7 +824,7 @@ def recognize_image(
     are read by our own networks alone (they know MNIST-like ink arrays better).
     """
     from digitpad.core import segment
-    from digitpad.core.preprocess import image_to_field
+    from digitpad.core.page.field import image_to_field
 
     parts = segment.split_image(ink, max_digits, _image_judge(recognizer))
     digits = [p for p in parts if not p.mark]
@@ -905,8 +905,8 @@ def _read_line(
     readings are combined by their geometric mean: the card network knows single
     digits best, the sequence model knows where touching digits begin and end.
     """
-    from digitpad.core import sequence
-    from digitpad.core.preprocess import image_to_field
+    from digitpad.core.models import sequence
+    from digitpad.core.page.field import image_to_field
 
     box = sequence.line_box([p.box for p in parts])
     scale = sequence.INK_HEIGHT / max(box[3] - box[1], 1)
@@ -969,8 +969,8 @@ def _read_open(
     """The open recogniser's reading of the line that ``parts`` (marks included: it
     knows them) make on the grey image; each digit's box and field are its columns of
     the line's ink. None when the line cannot be read that way."""
-    from digitpad.core import open_reader, sequence
-    from digitpad.core.preprocess import image_to_field
+    from digitpad.core.models import open_reader, sequence
+    from digitpad.core.page.field import image_to_field
 
     prepared = open_reader.line_input(grey, sequence.line_box([p.box for p in parts]))
     if prepared is None:
@@ -1046,13 +1046,13 @@ def _probabilities(recognizer: Recognizer, fields: list) -> np.ndarray:
 
 
 def _drawing_judge(recognizer: Recognizer) -> Judge:
-    from digitpad.core.preprocess import drawing_to_field
+    from digitpad.core.page.field import drawing_to_field
 
     return lambda drawings: _probabilities(recognizer, [drawing_to_field(d) for d in drawings])
 
 
 def _image_judge(recognizer: Recognizer) -> Judge:
-    from digitpad.core.preprocess import image_to_field
+    from digitpad.core.page.field import image_to_field
 
     def judge(crops: list) -> tuple[np.ndarray, np.ndarray]:
         fields = [image_to_field(c) for c in crops]

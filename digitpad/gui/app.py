@@ -111,7 +111,7 @@ def run(smoke_test: bool = False) -> int:
         return 1
     from PySide6.QtWidgets import QApplication
 
-    from digitpad.core import paths
+    from digitpad.core.io import paths
     from digitpad.gui import settings, theme
     from digitpad.gui.main_window import MainWindow
 

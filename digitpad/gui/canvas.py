@@ -38,7 +38,7 @@ from digitpad.gui.part_boxes import paint_parts
 from digitpad.gui.stroke_history import StrokeHistory, fit_transform, transform_stroke
 
 if TYPE_CHECKING:
-    from digitpad.core.drawing import Drawing
+    from digitpad.core.io.drawing import Drawing
     from digitpad.core.recognizer import Result
 
 MIN_BRUSH, MAX_BRUSH, DEFAULT_BRUSH = 4, 40, 14
@@ -103,7 +103,7 @@ class Canvas(QWidget):
         """The finished strokes plus the one being drawn, in this canvas' logical pixels."""
         import numpy as np  # deferred, like all of core: the window shows before they load
 
-        from digitpad.core.drawing import Drawing
+        from digitpad.core.io.drawing import Drawing
 
         strokes = list(self._history.strokes)
         if self._points:

@@ -20,7 +20,7 @@ from digitpad.gui.probability_bars import percent
 from digitpad.gui.thumbnail_grid import thumbnail_grid
 
 if TYPE_CHECKING:
-    from digitpad.core.evaluation import Evaluation
+    from digitpad.core.records.evaluation import Evaluation
 
 MAX_SHOWN = 240  # enough to see the pattern; a diagonal cell holds ~1,000
 ICON = 56  # 28 x 2: each MNIST pixel a 2x2 block

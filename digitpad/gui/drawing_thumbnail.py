@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QPainter, QPixmap
 from digitpad.gui.canvas import paint_stroke
 
 if TYPE_CHECKING:
-    from digitpad.core.drawing import Drawing
+    from digitpad.core.io.drawing import Drawing
 
 PEN_SHARE = 0.12  # pen width as a share of the digit's longer side
 MARGIN = 0.14  # empty border, as a share of the picture

@@ -41,8 +41,8 @@ from digitpad.gui.stat_tile import StatTile
 from digitpad.gui.task_thread import TaskState, TaskThread
 
 if TYPE_CHECKING:
-    from digitpad.core.evaluation import Evaluation
     from digitpad.core.recognizer import Recognizer
+    from digitpad.core.records.evaluation import Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ class EvaluationView(QDialog):
 
     def set_recognizer(self, recognizer: Recognizer | None) -> None:
         """Show the stored figures of `recognizer`'s model; then measure them if possible."""
-        from digitpad.core import evaluation as evaluation_data
+        from digitpad.core.records import evaluation as evaluation_data
         from digitpad.gui import model_loading
 
         if (
@@ -252,8 +252,8 @@ class EvaluationView(QDialog):
 
     def measure(self) -> None:
         """Measure on the test set in a worker, when the files are here; else offer them."""
-        from digitpad.core import evaluation as evaluation_data
-        from digitpad.core.mnist import MnistError
+        from digitpad.core.io.mnist import MnistError
+        from digitpad.core.records import evaluation as evaluation_data
 
         if self._recognizer is None or self._task is not None:
             return
@@ -302,7 +302,7 @@ class EvaluationView(QDialog):
     # --- export ------------------------------------------------------------------------
 
     def export_png(self, path: str | os.PathLike) -> bool:
-        from digitpad.core import atomic
+        from digitpad.core.io import atomic
 
         title = self._title.text()
         if self._evaluation is not None:
@@ -318,7 +318,7 @@ class EvaluationView(QDialog):
         return True
 
     def export_csv(self, path: str | os.PathLike) -> bool:
-        from digitpad.core import evaluation as evaluation_data
+        from digitpad.core.records import evaluation as evaluation_data
 
         if self._evaluation is None:
             return False

@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
         if Path(path).is_file() and (suffix == ".json" or suffix in SUFFIXES):
             self._add_recent(path)
         if suffix == ".json":
-            from digitpad.core.drawing import Drawing, DrawingError
+            from digitpad.core.io.drawing import Drawing, DrawingError
 
             try:
                 drawing = Drawing.load(path)
@@ -359,7 +359,7 @@ class MainWindow(QMainWindow):
     def save_drawing_to(self, path: str) -> bool:
         if not path.lower().endswith(".json"):
             path += ".json"
-        from digitpad.core.drawing import DrawingError
+        from digitpad.core.io.drawing import DrawingError
 
         try:
             self.canvas.drawing().save(path)

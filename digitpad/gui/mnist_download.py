@@ -28,7 +28,7 @@ class MnistDownload(QObject):
         return self._thread is not None
 
     def start(self) -> None:
-        from digitpad.core import evaluation as evaluation_data
+        from digitpad.core.records import evaluation as evaluation_data
 
         if self._thread is not None:
             return

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from digitpad.core.model_versions import test_metric
+from digitpad.core.records.model_versions import test_metric
 from digitpad.gui.confusion_heatmap import BETTER, WORSE, ConfusionHeatmap
 from digitpad.gui.labels import bold_label, muted_label
 

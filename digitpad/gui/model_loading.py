@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from digitpad.core import paths
+from digitpad.core.io import paths
 from digitpad.core.recognizer import ModelError, Recognizer
 
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QMenu
 
-from digitpad.core.drawing import Drawing
+from digitpad.core.io.drawing import Drawing
 
 if TYPE_CHECKING:
     from digitpad.core.recognizer import Recognizer, Result
@@ -86,7 +86,7 @@ class ModelTools(QObject):
 
     def fill_versions_menu(self, menu: QMenu) -> None:
         """The bundled model and every retrained version, the one in use checked."""
-        from digitpad.core import model_versions
+        from digitpad.core.records import model_versions
         from digitpad.gui import model_loading
 
         menu.clear()
@@ -132,8 +132,8 @@ class ModelTools(QObject):
     def teach(self, digit: int) -> None:
         """Save the drawn digit on show (of a number: the selected one, its strokes alone)
         as a sample of `digit`."""
-        from digitpad.core import sample_store
-        from digitpad.core.drawing import DrawingError
+        from digitpad.core.io.drawing import DrawingError
+        from digitpad.core.records import sample_store
 
         window = self._window
         result = window.current_result()

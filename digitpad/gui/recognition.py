@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from digitpad.gui.worker import RecognitionThread
 
 if TYPE_CHECKING:
-    from digitpad.core.drawing import Drawing
+    from digitpad.core.io.drawing import Drawing
     from digitpad.core.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def _warm_up(recognizer) -> None:
     imports and first-call costs of preprocessing."""
     import numpy as np
 
-    from digitpad.core.drawing import Drawing
+    from digitpad.core.io.drawing import Drawing
 
     stroke = np.array([[10.0, 10.0, np.nan], [10.0, 90.0, np.nan]])
     try:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core import sample_store
+from digitpad.core.records import sample_store
 from digitpad.gui.drawing_thumbnail import render_drawing
 from digitpad.gui.labels import muted_label, title_label
 from digitpad.gui.thumbnail_grid import thumbnail_grid
@@ -159,7 +159,7 @@ class SamplesDialog(QDialog):
         self.samples_changed.emit(len(self._samples))
 
     def undo_delete(self) -> None:
-        from digitpad.core import atomic
+        from digitpad.core.io import atomic
 
         for path, data in self._deleted:
             atomic.write_bytes(path, data)

@@ -82,7 +82,7 @@ def stop_all(timeout_ms: int = 5000) -> None:
 
 
 def describe(exc: BaseException) -> str:
-    from digitpad.core.mnist import MnistError
+    from digitpad.core.io.mnist import MnistError
     from digitpad.gui.worker import describe as describe_recognition
 
     if isinstance(exc, MnistError):

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.training_events import format_duration
+from digitpad.core.records.training_events import format_duration
 from digitpad.gui.labels import muted_label, title_label
 from digitpad.gui.model_comparison import ModelComparison
 from digitpad.gui.training_curves import TrainingCurves
@@ -61,7 +61,7 @@ class TrainingDialog(QDialog):
         """`current`: the model in use (compared with, and fine-tuned from with samples).
         `command`: the trainer before its arguments (default: this program's `train`
         sub-command); `extra_arguments` go after the dialog's own."""
-        from digitpad.core import sample_store
+        from digitpad.core.records import sample_store
 
         super().__init__(parent)
         self.setWindowTitle("Retrain Model — DigitPad")
@@ -243,7 +243,7 @@ class TrainingDialog(QDialog):
     # --- the run -------------------------------------------------------------------------
 
     def start(self) -> None:
-        from digitpad.core import model_versions
+        from digitpad.core.records import model_versions
 
         if self.process.is_running():
             return
@@ -316,7 +316,7 @@ class TrainingDialog(QDialog):
         return f"   ·   validation loss {val_loss:.4f} · accuracy {val_accuracy:.2%}"
 
     def _on_succeeded(self, output: str) -> None:
-        from digitpad.core import model_versions
+        from digitpad.core.records import model_versions
         from digitpad.gui import model_loading
 
         meta = model_versions.read_meta(Path(output))
@@ -382,7 +382,7 @@ class TrainingDialog(QDialog):
         self._set_state("options")
 
     def _remove_output(self) -> None:
-        from digitpad.core import model_versions
+        from digitpad.core.records import model_versions
 
         if self._output is not None and self._output.exists():
             try:

@@ -19,7 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from digitpad.core.recipes import DEFAULT, RECIPES  # plain data: imports neither TensorFlow nor Qt
+from digitpad.core.records.recipes import (  # plain data: imports neither TensorFlow nor Qt
+    DEFAULT,
+    RECIPES,
+)
 from digitpad.gui import settings as keys
 from digitpad.gui.labels import muted_label, title_label
 

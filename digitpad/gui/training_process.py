@@ -4,7 +4,7 @@ The training runs in its own process: TensorFlow never loads into the app, a cra
 cannot take the window down, and the installed app runs itself with the `train`
 sub-command, so it works frozen too. Cancel sends SIGTERM (terminate()); the trainer
 stops within one batch, writes nothing and exits with EXIT_CANCELLED (130). The events
-it writes and their schema are in digitpad.core.training_events.
+it writes and their schema are in digitpad.core.records.training_events.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from digitpad.core import paths
-from digitpad.core import training_events as events
+from digitpad.core.io import paths
+from digitpad.core.records import training_events as events
 
 log = logging.getLogger(__name__)
 

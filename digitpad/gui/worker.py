@@ -59,8 +59,8 @@ class RecognitionThread(QThread):
 
 def describe(exc: BaseException) -> str:
     """One plain line for the user; the traceback goes to the log for unexpected errors."""
-    from digitpad.core.drawing import DrawingError
-    from digitpad.core.images import ImageError
+    from digitpad.core.io.drawing import DrawingError
+    from digitpad.core.io.images import ImageError
     from digitpad.core.recognizer import ModelError
 
     if isinstance(exc, (ImageError, DrawingError, ModelError)):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.core.drawing import Drawing
+from digitpad.core.io.drawing import Drawing
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("dask.distributed")

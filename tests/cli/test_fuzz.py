@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.core import paths
+from digitpad.core.io import paths
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261201

@@ -12,7 +12,7 @@ import tomllib
 from PIL import Image, ImageDraw
 
 import digitpad
-from digitpad.core.drawing import Drawing
+from digitpad.core.io.drawing import Drawing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def test_a_drawing_and_its_file_read_the_same(tmp_path):
 
 def test_the_model_may_be_a_path_or_a_recognizer(seventeen):
     path, _ = seventeen
-    from digitpad.core import paths
+    from digitpad.core.io import paths
 
     loaded = digitpad.Recognizer.load()
     by_path = digitpad.read(path, model=paths.bundled_model_path())
@@ -174,7 +174,7 @@ def test_the_readme_example_runs(tmp_path, seventeen, monkeypatch, capsys):
     import re
     import shutil
 
-    from digitpad.core import paths
+    from digitpad.core.io import paths
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Python API", 1)[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core import metrics
+from digitpad.core.records import metrics
 
 
 def test_ece_of_a_perfectly_calibrated_set_is_zero():

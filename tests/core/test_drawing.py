@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from digitpad.core.drawing import MAX_POINTS, Drawing, DrawingError
+from digitpad.core.io.drawing import MAX_POINTS, Drawing, DrawingError
 
 
 def write(tmp_path, data, name="d.json"):
@@ -86,7 +86,7 @@ def test_a_million_points_is_refused_quickly(tmp_path):
 def test_too_many_strokes_is_one_line_and_a_full_allowance_is_read(tmp_path):
     import json
 
-    from digitpad.core.drawing import MAX_STROKES, Drawing, DrawingError
+    from digitpad.core.io.drawing import MAX_STROKES, Drawing, DrawingError
     from digitpad.core.recognizer import Recognizer, recognize_drawing
 
     many = [[[i * 30.0, 100.0], [i * 30.0 + 5, 160.0]] for i in range(MAX_STROKES + 1)]
@@ -134,8 +134,8 @@ def test_hostile_drawing_files_give_one_plain_line(tmp_path, content):
 def test_special_files_are_refused_before_they_are_read(tmp_path):
     import os
 
-    from digitpad.core import images
     from digitpad.core.api import recognize_path
+    from digitpad.core.io import images
     from digitpad.core.recognizer import Recognizer
 
     fifo = tmp_path / "pipe.json"

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from digitpad.core import paths
+from digitpad.core.io import paths
 from digitpad.core.recognizer import DigitCheck, ModelError, Recognizer
 
 
@@ -123,7 +123,7 @@ def test_a_hostile_sidecar_never_stops_the_model_loading(tmp_path, caplog):
 def test_an_update_killed_between_two_moves_is_completed_on_the_next_load(tmp_path):
     """The sidecar of the new model still in staging, the new model.keras already moved:
     loading finishes the moves, so model and sidecar belong together again."""
-    from digitpad.core import atomic
+    from digitpad.core.io import atomic
 
     folder = tmp_path / "version"
     folder.mkdir()
@@ -147,7 +147,7 @@ def test_uncommitted_staging_is_left_alone_until_it_is_old(tmp_path):
     import os
     import time
 
-    from digitpad.core import atomic
+    from digitpad.core.io import atomic
 
     running = tmp_path / ".staging-running"
     running.mkdir()

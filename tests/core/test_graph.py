@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 
-from digitpad.core import graph
+from digitpad.core.models import graph
 
 
 def _run(op, inputs, attrs=None, arrays=None):

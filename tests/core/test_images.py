@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
-from digitpad.core import images
-from digitpad.core.images import ImageError, ink_from_grey, load_grey, load_grey_sized
-from digitpad.core.preprocess import image_to_field
+from digitpad.core.io import images
+from digitpad.core.io.images import ImageError, ink_from_grey, load_grey, load_grey_sized
+from digitpad.core.page.field import image_to_field
 
 SIZE = (400, 300)  # width, height of a "page"
 BOX = (150, 60, 250, 240)  # where the digit is drawn

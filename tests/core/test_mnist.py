@@ -1,4 +1,4 @@
-"""Tests for digitpad.core.mnist: reading, verifying, locating and downloading MNIST."""
+"""Tests for digitpad.core.io.mnist: reading, verifying, locating and downloading MNIST."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitpad.core import mnist
-from digitpad.core.mnist import DownloadCancelled, MnistError
+from digitpad.core.io import mnist
+from digitpad.core.io.mnist import DownloadCancelled, MnistError
 
 
 def _real_dir() -> Path:
@@ -221,7 +221,7 @@ def test_constants_are_consistent():
 
 def test_core_does_not_import_qt_or_tensorflow():
     code = (
-        "import sys, digitpad.core.mnist; "
+        "import sys, digitpad.core.io.mnist; "
         "print([m for m in sys.modules if m.split('.')[0] in ('PySide6', 'tensorflow', 'keras')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -611,7 +611,7 @@ def test_bad_first_mirror_falls_back_to_second(tmp_path, fake, serve, down_url, 
     bad_url = down_url if mode == "down" else serve(files, mode).url
     good = serve(files)
     cache = tmp_path / "cache"
-    with caplog.at_level(logging.WARNING, logger="digitpad.core.mnist"):
+    with caplog.at_level(logging.WARNING, logger="digitpad.core.io.mnist"):
         mnist.download(cache, mirrors=(bad_url, good.url))
     assert listing(cache) == sorted(files)
     assert sorted(good.requests) == sorted(files)

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.core import pendigits, synth
+from digitpad.core.io import pendigits
+from digitpad.core.made import synth
 from digitpad.core.recognizer import LOW_CONFIDENCE, recognize_drawing, recognize_image
 
 

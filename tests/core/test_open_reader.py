@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from digitpad.core import graph, open_reader, sequence, synth
+from digitpad.core.made import synth
+from digitpad.core.models import graph, open_reader, sequence
 from digitpad.core.recognizer import recognize_image
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitpad.core import images, synth
+from digitpad.core.io import images
+from digitpad.core.made import synth
 from digitpad.core.recognizer import recognize_image
 from digitpad.core.segment import marks, pixels
 
@@ -311,7 +312,7 @@ def test_a_scanners_black_margin_is_no_ink(side, mnist_test, recognizer):
 def test_a_large_digit_drawn_with_a_fine_line_reads_as_with_a_thick_one(recognizer):
     """Tablet traces and 1 px pens on a 300 px digit: widened before the fit, they read
     as the same digit drawn with a thick pen (a fine line alone fades to a faint grey)."""
-    from digitpad.core.preprocess import image_to_field
+    from digitpad.core.page.field import image_to_field
 
     strokes = {
         "3": [[(60, 40), (230, 40), (120, 140), (230, 200), (200, 300), (60, 290)]],

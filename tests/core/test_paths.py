@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from digitpad.core import paths
+from digitpad.core.io import paths
 
 
 def test_checkout_resources_hold_the_model():

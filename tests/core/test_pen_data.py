@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core import nondigits, pendigits
-from digitpad.core.drawing import Drawing
-from digitpad.core.pen_augment import PenVariation, cross_stem, vary
-from digitpad.core.preprocess import drawing_to_field
+from digitpad.core.io import pendigits
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.made import nondigits
+from digitpad.core.made.pen_augment import PenVariation, cross_stem, vary
+from digitpad.core.page.field import drawing_to_field
 
 
 @pytest.fixture(scope="module")

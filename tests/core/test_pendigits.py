@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core import pendigits
-from digitpad.core.preprocess import drawing_to_field
+from digitpad.core.io import pendigits
+from digitpad.core.page.field import drawing_to_field
 from digitpad.core.recognizer import Recognizer
 
 

@@ -9,9 +9,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from digitpad.core import metrics, paths
-from digitpad.core.drawing import Drawing
+from digitpad.core.io import paths
+from digitpad.core.io.drawing import Drawing
 from digitpad.core.recognizer import ModelError, Recognizer, recognize_drawing
+from digitpad.core.records import metrics
 
 
 @pytest.mark.slow

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitpad.core import nondigits
-from digitpad.core.drawing import Drawing
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.made import nondigits
 from digitpad.core.recognizer import Recognizer, recognize_drawing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def test_odd_real_digits_are_still_read(bundled, strokes, digit):
 
 
 def test_real_pen_digits_are_rarely_turned_away(bundled, pen):
-    from digitpad.core import pendigits
+    from digitpad.core.io import pendigits
 
     dev = pendigits.split(pen, pendigits.DEV_WRITERS)[::4]
     turned_away = [not recognize_drawing(bundled, d.drawing, max_digits=1).digits for d in dev]

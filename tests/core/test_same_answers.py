@@ -27,7 +27,7 @@ TOLERANCE = 2e-6
 
 
 def _made_inputs(folder: Path, images: np.ndarray, labels: np.ndarray, pen_digits) -> list[Path]:
-    from digitpad.core import synth
+    from digitpad.core.made import synth
 
     paths = []
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitpad.core import raster, segment, synth
-from digitpad.core.drawing import Drawing
+from digitpad.core import raster, segment
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.made import synth
 from digitpad.core.recognizer import recognize_drawing, recognize_image
 from digitpad.core.segment import pixels
 
@@ -38,7 +39,7 @@ def test_a_digit_written_in_two_strokes_stays_one_digit(strokes, recognizer):
 
 
 def _drawing_judge(recognizer):
-    from digitpad.core.preprocess import drawing_to_field
+    from digitpad.core.page.field import drawing_to_field
 
     def judge(drawings):
         fields = [drawing_to_field(d) for d in drawings]
@@ -204,7 +205,7 @@ def test_very_wide_touching_digits_are_cut_without_a_judge(mnist_test):
 
 
 def _image_judge(recognizer):
-    from digitpad.core.preprocess import image_to_field
+    from digitpad.core.page.field import image_to_field
 
     def judge(crops):
         out = np.zeros((len(crops), 10), np.float32)

@@ -8,7 +8,8 @@ import pathlib
 import numpy as np
 import pytest
 
-from digitpad.core import sequence, synth
+from digitpad.core.made import synth
+from digitpad.core.models import sequence
 from digitpad.core.recognizer import recognize_image
 
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from digitpad.core import training_events as events
+from digitpad.core.records import training_events as events
 
 EXAMPLES = [
     events.Phase("loading", "Loading MNIST"),

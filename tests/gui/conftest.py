@@ -87,7 +87,7 @@ on stderr, exit 1), "error" (an error event, exit 1).
 import argparse, json, os, shutil, signal, sys, time
 from pathlib import Path
 
-from digitpad.core import training_events as events
+from digitpad.core.records import training_events as events
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--recipe", default="default")
@@ -175,7 +175,7 @@ def fake_trainer(tmp_path, monkeypatch):
     arguments in <its folder>/args.json and copies the bundled model as its output."""
     import sys
 
-    from digitpad.core import paths
+    from digitpad.core.io import paths
 
     folder = tmp_path / "trainer"
     folder.mkdir()

@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from digitpad.core import evaluation as evaluation_data
-from digitpad.core import mnist
+from digitpad.core.io import mnist
 from digitpad.core.recognizer import Recognizer
+from digitpad.core.records import evaluation as evaluation_data
 from digitpad.gui.evaluation_view import EvaluationView
 
 COUNT = 40

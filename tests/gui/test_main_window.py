@@ -11,8 +11,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication
 
-from digitpad.core import images
-from digitpad.core.drawing import Drawing
+from digitpad.core.io import images
+from digitpad.core.io.drawing import Drawing
 from digitpad.gui import main_window, settings
 
 

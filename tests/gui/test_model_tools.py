@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 
-from digitpad.core import model_versions, paths
+from digitpad.core.io import paths
+from digitpad.core.records import model_versions
 from digitpad.gui import training_curves
 from digitpad.gui.confusion_heatmap import ConfusionHeatmap
 from digitpad.gui.training_curves import TrainingCurves

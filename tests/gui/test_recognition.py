@@ -27,7 +27,7 @@ def test_a_newer_job_replaces_one_that_has_not_started(qtbot):
 
 
 def test_a_failing_job_reports_one_line(qtbot):
-    from digitpad.core.images import ImageError
+    from digitpad.core.io.images import ImageError
 
     thread = RecognitionThread()
     failed = []

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from digitpad.core import sample_store
-from digitpad.core.drawing import Drawing, DrawingError
+from digitpad.core.io.drawing import Drawing, DrawingError
+from digitpad.core.records import sample_store
 from digitpad.gui.drawing_thumbnail import render_drawing
 from digitpad.gui.samples import SamplesDialog
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from digitpad.core import model_versions, paths, sample_store
-from digitpad.core.drawing import Drawing
+from digitpad.core.io import paths
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.records import model_versions, sample_store
 from digitpad.gui import settings
 from digitpad.gui.training_dialog import TrainingDialog
 from digitpad.gui.training_options import TrainingOptions, build_arguments
@@ -341,7 +342,7 @@ def test_retrain_after_closing_on_a_result_opens_a_fresh_form(window, qtbot, fak
 
 
 def test_the_form_says_what_accuracy_the_chosen_epochs_give(window, fake_trainer):
-    from digitpad.core.recipes import DEFAULT
+    from digitpad.core.records.recipes import DEFAULT
 
     dialog = open_dialog(window, fake_trainer, epochs=DEFAULT.epochs, recipe="default")
     full = dialog.form.expected_text()
@@ -355,7 +356,7 @@ def test_the_form_says_what_accuracy_the_chosen_epochs_give(window, fake_trainer
 
 
 def test_expected_accuracy_follows_the_measured_runs():
-    from digitpad.core.recipes import Recipe
+    from digitpad.core.records.recipes import Recipe
 
     recipe = Recipe("r", "R", "", epochs=40, measured=((1, 0.90), (10, 0.98), (40, 0.99)))
     assert recipe.expected_accuracy(1) == 0.90 and recipe.expected_accuracy(100) == 0.99

@@ -10,7 +10,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from digitpad.core import mnist, paths  # noqa: E402
+from digitpad.core.io import mnist, paths  # noqa: E402
 from digitpad.core.recognizer import ModelError, Recognizer, forward  # noqa: E402
 from training.model import build_model  # noqa: E402
 

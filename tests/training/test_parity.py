@@ -7,7 +7,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from digitpad.core import paths  # noqa: E402
+from digitpad.core.io import paths  # noqa: E402
 from digitpad.core.recognizer import Recognizer, forward  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def test_numpy_matches_keras_on_the_whole_test_set(mnist_test):
         outputs.append(expected)
     average = np.mean(outputs, axis=0)
     if recognizer.temperature != 1.0:
-        from digitpad.core.metrics import with_temperature
+        from digitpad.core.records.metrics import with_temperature
 
         average = with_temperature(average, recognizer.temperature)
     assert np.abs(recognizer.predict(images) - average).max() <= 1e-4

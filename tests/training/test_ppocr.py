@@ -10,7 +10,7 @@ import pytest
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from digitpad.core import graph, open_reader  # noqa: E402
+from digitpad.core.models import graph, open_reader  # noqa: E402
 from training import ppocr  # noqa: E402
 
 CHARACTERS = list("ab0123456789.xyz")  # the head's class k + 1 is CHARACTERS[k]; 0 is blank

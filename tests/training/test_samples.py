@@ -9,8 +9,9 @@ import pytest
 
 pytest.importorskip("keras")
 
-from digitpad.core import paths, sample_store
-from digitpad.core.drawing import Drawing
+from digitpad.core.io import paths
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.records import sample_store
 from training.samples import load_samples, repeats
 from training.train import TrainConfig, TrainingError, train
 
@@ -68,7 +69,7 @@ def _with_config(tmp_path, name, change):
     import json
     import zipfile
 
-    from digitpad.core import paths
+    from digitpad.core.io import paths
 
     path = tmp_path / name
     with zipfile.ZipFile(paths.bundled_model_path()) as zin, zipfile.ZipFile(path, "w") as zout:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core import sequence, synth
+from digitpad.core.made import synth
+from digitpad.core.models import sequence
 
 
 def test_the_export_reads_as_keras_does(mnist_test):

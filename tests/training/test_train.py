@@ -14,7 +14,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from digitpad.core.training_events import EXIT_CANCELLED  # noqa: E402
+from digitpad.core.records.training_events import EXIT_CANCELLED  # noqa: E402
 from training.model import CARD_PARAMETERS, build_model  # noqa: E402
 from training.train import OUTPUT_FILES, TrainConfig, TrainingCancelled, train  # noqa: E402
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitpad.core.drawing import Drawing
-from digitpad.core.preprocess import speck_size
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.page.field import speck_size
 from digitpad.core.segment.common import Judge, cap_digits, min_distance, read
 
 MAX_STROKES = 4  # at most this many strokes in one digit

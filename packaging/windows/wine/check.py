@@ -51,7 +51,7 @@ ROOT = HERE.parent.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "packaging"))
 
-from digitpad.core.atomic import write_text  # noqa: E402
+from digitpad.core.io.atomic import write_text  # noqa: E402
 
 CACHE = Path(os.environ.get("DIGITPAD_WINE_CACHE", Path.home() / ".cache" / "digitpad-wine"))
 WORK = ROOT / "build" / "wine"
@@ -194,7 +194,7 @@ class Wine:
             DISPLAY=display,
             TF_CPP_MIN_LOG_LEVEL="1",
         )
-        from digitpad.core import mnist, pendigits
+        from digitpad.core.io import mnist, pendigits
 
         try:  # this machine's MNIST files (DIGITPAD_MNIST_DIR or the cache), no download
             self.env["DIGITPAD_MNIST_DIR"] = win(mnist.locate(download=False))

@@ -18,7 +18,7 @@ from typing import TypeGuard
 
 import numpy as np
 
-from digitpad.core import atomic
+from digitpad.core.io import atomic
 
 FORMAT = "digitpad-drawing"
 VERSION = 1

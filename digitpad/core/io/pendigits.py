@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import paths
-from digitpad.core.drawing import Drawing
+from digitpad.core.io import paths
+from digitpad.core.io.drawing import Drawing
 
 PENDIGITS_ENV = "DIGITPAD_PENDIGITS"
 BOX_UNITS = 500.0  # each digit was written in a 500x500 tablet-unit box
@@ -99,7 +99,7 @@ def write_writers(
 ) -> int:
     """Copy the header and the digits of ``writers`` from one pen-strokes file to a new
     one (written atomically); returns how many digits were kept."""
-    from digitpad.core import atomic
+    from digitpad.core.io import atomic
 
     kept = 0
     blocks: list[list[str]] = []

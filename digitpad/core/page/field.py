@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from digitpad.core import raster
-from digitpad.core.drawing import Drawing
+from digitpad.core.io.drawing import Drawing
 
 FIELD = 28
 BOX = 20

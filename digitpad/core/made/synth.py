@@ -28,9 +28,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitpad.core import images, sequence
-from digitpad.core.drawing import Drawing
-from digitpad.core.pendigits import PenDigit
+from digitpad.core.io import images
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.io.pendigits import PenDigit
+from digitpad.core.models import sequence
 
 Box = tuple[int, int, int, int]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from digitpad.core.pen_augment import PenVariation
+from digitpad.core.made.pen_augment import PenVariation
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from digitpad.core import paths
-from digitpad.core.atomic import atomic_path
+from digitpad.core.io import paths
+from digitpad.core.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 

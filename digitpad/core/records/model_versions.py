@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from digitpad.core import paths
+from digitpad.core.io import paths
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Random variations of a drawing, made on its points before it is rendered.
 
 Training renders real pen strokes through the canvas' own path
-(:func:`digitpad.core.preprocess.drawing_to_field`); these variations stand in for the
+(:func:`digitpad.core.page.field.drawing_to_field`); these variations stand in for the
 writers, hands and devices the recorded strokes do not cover: a slant, a narrower or
 wider hand, a wobble, a shaky mouse, a slow pen that records many points or a tablet
 that records few, a pen with or without pressure, a thinner or thicker line.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitpad.core.drawing import Drawing
+from digitpad.core.io.drawing import Drawing
 
 
 @dataclass(frozen=True)

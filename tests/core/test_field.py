@@ -7,9 +7,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from digitpad.core import preprocess
-from digitpad.core.drawing import Drawing
-from digitpad.core.preprocess import drawing_to_field, image_to_field, place_by_mass
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.page import field as field_module
+from digitpad.core.page.field import drawing_to_field, image_to_field, place_by_mass
 
 
 def centre_of_mass(field: np.ndarray) -> tuple[float, float]:
@@ -35,7 +35,7 @@ def make(strokes_, width=400.0, height=400.0) -> Drawing:
 
 
 def is_digit_sized(d: Drawing) -> bool:
-    return any(np.ptp(s[:, :2], axis=0).max() >= preprocess.speck_size(d) for s in d.strokes)
+    return any(np.ptp(s[:, :2], axis=0).max() >= field_module.speck_size(d) for s in d.strokes)
 
 
 @settings(max_examples=150, deadline=None)
@@ -54,7 +54,7 @@ def test_output_is_a_field_in_range(s):
 def test_centre_of_mass_is_at_the_centre(s):
     drawing = make(s)
     assume(is_digit_sized(drawing))
-    patch = preprocess.render_strokes(drawing)
+    patch = field_module.render_strokes(drawing)
     field = place_by_mass(patch)
     assert field.sum() == pytest.approx(patch.sum(), rel=1e-5)  # no ink is ever cut off
     pr, pc = centre_of_mass(patch)
@@ -87,7 +87,7 @@ def test_aspect_ratio_is_kept(aspect, tx, ty):
     for drawing in (make([box]), make([[[y, x] for x, y in box]])):
         field = drawing_to_field(drawing)
         x_a, y_a, x_b, y_b = drawing.bounds()
-        t = preprocess.STROKE_WIDTH * max(x_b - x_a, y_b - y_a)
+        t = field_module.STROKE_WIDTH * max(x_b - x_a, y_b - y_a)
         expected = (x_b - x_a + t) / (y_b - y_a + t)
         height, width = ink_extent(field)
         assert width / height == pytest.approx(expected, rel=0.05)

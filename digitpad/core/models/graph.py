@@ -1,6 +1,6 @@
 """A network stored as plain arrays and a list of operations, run with NumPy.
 
-This is how the app runs a converted open recogniser (see digitpad.core.open_reader):
+This is how the app runs a converted open recogniser (see digitpad.core.models.open_reader):
 the file is a NumPy ``.npz`` holding the weights and, under GRAPH_KEY, a JSON list
 of nodes ``{"op", "inputs", "outputs", "attrs"}`` in execution order. The operations
 are a small subset of ONNX's (opset 11 semantics), each a few lines below; nothing

@@ -40,7 +40,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from digitpad.core import raster
-from digitpad.core.rules import LINE_ASPECT, remove_rules
+from digitpad.core.page.rules import LINE_ASPECT, remove_rules
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 # Images are reduced to at most this many pixels on the longer side before any other

@@ -4,9 +4,9 @@ It reads a line of printed or handwritten text on paper and is far better than o
 own networks at real people's strings (cheque amounts, numbers in photos), having
 been trained on a great deal of real writing. ``training.ppocr`` converts the
 published ONNX model (Apache-2.0) into a plain-array graph file
-(resources/FILE_NAME) that digitpad.core.graph runs with NumPy; its head is cut
+(resources/FILE_NAME) that digitpad.core.models.graph runs with NumPy; its head is cut
 down to the ten digits and the CTC blank, so that decoding is
-digitpad.core.sequence.decode's. (Keeping mark classes such as "." and "/" as
+digitpad.core.models.sequence.decode's. (Keeping mark classes such as "." and "/" as
 separators was tried: "/" takes slanted 1s, and the other marks changed nothing.)
 
 The input is the grey image itself (paper light), not the ink mask: the model was
@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitpad.core import graph, paths, sequence
+from digitpad.core.io import paths
+from digitpad.core.models import graph, sequence
 
 FILE_NAME = "ppocr_rec.npz"
 CLASSES = [str(d) for d in range(10)] + [""]  # the ten digits, then the CTC blank

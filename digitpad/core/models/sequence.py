@@ -6,7 +6,7 @@ every TIME_STEP columns, the probabilities of the ten digits and of "no digit he
 best class and drops blanks and repeats (best-path CTC decoding), so a digit is
 reported once at the columns where the network saw it.
 
-It is trained by ``training.strings`` on synthetic strings (digitpad.core.synth
+It is trained by ``training.strings`` on synthetic strings (digitpad.core.made.synth
 ``digit_strings``) and shipped as a NumPy ``.npz`` of plain arrays: loading it runs
 no code (no pickles), and every array's shape is checked against LAYERS.
 
@@ -24,7 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digitpad.core import graph, paths, raster
+from digitpad.core import raster
+from digitpad.core.io import paths
+from digitpad.core.models import graph
 
 LINE_HEIGHT = 32  # rows the network reads
 INK_HEIGHT = 28  # rows the line's box is scaled to; the rest is margin

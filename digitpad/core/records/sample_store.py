@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import paths
-from digitpad.core.drawing import Drawing, DrawingError
+from digitpad.core.io import paths
+from digitpad.core.io.drawing import Drawing, DrawingError
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def save_field_sample(
     of `label`; its path. `replaces` as for save_sample."""
     from PIL import Image
 
-    from digitpad.core import atomic
+    from digitpad.core.io import atomic
 
     if not 0 <= int(label) <= 9:
         raise ValueError(f"a sample's label is a digit 0-9, got {label!r}")

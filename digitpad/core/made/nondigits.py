@@ -1,7 +1,7 @@
 """Things people draw or scan that are not digits, drawn in code as pen strokes.
 
 Letters, shapes, marks and scribbles, each a small template in a unit box (x right,
-y down) varied by :mod:`digitpad.core.pen_augment` as a real hand would vary it. They
+y down) varied by :mod:`digitpad.core.made.pen_augment` as a real hand would vary it. They
 train the networks to spread their probabilities on what is not a digit, and measure
 how often "not a digit" is said (``digitpad bench``). Shapes that *are* digits when
 drawn alone are left out on purpose: a single vertical stroke (1), a circle or an
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitpad.core.drawing import Drawing
-from digitpad.core.pen_augment import DEFAULT, PenVariation, vary
+from digitpad.core.io.drawing import Drawing
+from digitpad.core.made.pen_augment import DEFAULT, PenVariation, vary
 
 Stroke = list[tuple[float, float]]
 Template = Callable[[np.random.Generator], list[Stroke]]

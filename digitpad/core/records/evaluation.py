@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core import atomic, metrics, mnist
+from digitpad.core.io import atomic, mnist
+from digitpad.core.records import metrics
 
 TEST_SPLIT = ("test",)
 CHUNK = 500  # images per forward pass: progress every ~5% without slowing the pass

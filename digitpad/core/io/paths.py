@@ -20,7 +20,7 @@ def resources_dir() -> Path:
     frozen_root = getattr(sys, "_MEIPASS", None)  # PyInstaller's unpack folder
     if frozen_root:
         candidates.append(Path(frozen_root) / "resources")
-    package = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parents[2]  # digitpad/, from digitpad/core/io/
     candidates.append(package / "_resources")  # installed wheel
     candidates.append(package.parent / "resources")  # source checkout
     for candidate in candidates:
