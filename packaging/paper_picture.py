@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from digitpad.core.io import images, mnist
+from digitpad.core.io import mnist
 from digitpad.core.made import synth
+from digitpad.core.page.ink import ink_from_grey
 from digitpad.core.recognizer import Recognizer, recognize_image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,7 @@ def amount(mnist_dir: str | None) -> np.ndarray:
 
 
 def picture(grey: np.ndarray, recognizer: Recognizer) -> Image.Image:
-    ink = images.ink_from_grey(grey)
+    ink = ink_from_grey(grey)
     result = recognize_image(recognizer, ink)
     h, w = grey.shape
     scale = 2

@@ -20,6 +20,7 @@ import numpy as np
 
 from digitpad.core.io import images
 from digitpad.core.io.drawing import Drawing, DrawingError
+from digitpad.core.page.ink import ink_from_grey
 from digitpad.core.recognizer import Recognizer, Result, recognize_drawing, recognize_image
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ def _recognize_grey(
 ) -> Result:
     """grey: the (reduced) working image, light = 1; full: the input's (width, height)."""
     with np.errstate(all="ignore"):
-        ink = images.ink_from_grey(grey)
+        ink = ink_from_grey(grey)
     result = recognize_image(recognizer, ink, max_digits, grey)
     width, height = full
     if (ink.shape[1], ink.shape[0]) == (width, height):

@@ -20,8 +20,9 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
 from digitpad.core.io import images
-from digitpad.core.io.images import ImageError, ink_from_grey, load_grey, load_grey_sized
+from digitpad.core.io.images import ImageError
 from digitpad.core.page.field import image_to_field
+from digitpad.core.page.ink import ink_from_grey, load_grey, load_grey_sized
 
 SIZE = (400, 300)  # width, height of a "page"
 BOX = (150, 60, 250, 240)  # where the digit is drawn
@@ -666,7 +667,7 @@ def test_huge_but_small_files_stay_within_the_memory_budget(tmp_path):
         "import json, sys\n"
         "from digitpad.core import images\n"
         "try:\n"
-        "    images.load_grey(sys.argv[1]); answer = 'read'\n"
+        "    ink.load_grey(sys.argv[1]); answer = 'read'\n"
         "except images.ImageError as exc:\n"
         "    answer = str(exc)\n"
         "peak = [int(line.split()[1]) for line in open('/proc/self/status')\n"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitpad.core.io import images
 from digitpad.core.made import synth
+from digitpad.core.page.ink import ink_from_grey
 from digitpad.core.recognizer import recognize_image
 from digitpad.core.segment import marks, pixels
 
@@ -107,7 +107,7 @@ def test_each_kind_of_clutter_is_built_and_read(kind, mnist_test, recognizer):
     right = []
     for scan in scans:
         assert scan.pixels.dtype == np.uint8 and scan.pixels.ndim == 2
-        ink = images.ink_from_grey(scan.pixels.astype(np.float32) / 255)
+        ink = ink_from_grey(scan.pixels.astype(np.float32) / 255)
         right.append(recognize_image(recognizer, ink, 1).text == scan.text)
     # Measured with the bundled model on this seed: 19/20 or 20/20 of every kind
     # (before hairlines were taken out: guilloche 11/20, creases 15/20, frames 17/20).
@@ -156,7 +156,7 @@ def test_hairlines_crossing_a_digit_are_taken_out(mnist_test, recognizer):
             ys = y + 6 * np.sin(2 * np.pi * xs / 50 + k)
             draw.line(list(zip(xs, ys)), fill=185, width=1)
         draw.line([(0, 0.9 * h), (w, 0.1 * h)], fill=180, width=2)  # a crease
-        found = images.ink_from_grey(np.asarray(page, np.float32) / 255)
+        found = ink_from_grey(np.asarray(page, np.float32) / 255)
         ys_, xs_ = np.nonzero(found > 0.1)
         y0, y1 = np.nonzero(ink.any(axis=1))[0][[0, -1]]
         x0, x1 = np.nonzero(ink.any(axis=0))[0][[0, -1]]
@@ -176,7 +176,7 @@ def test_a_digit_written_with_a_fine_line_is_no_hairline(mnist_test, recognizer)
         patch = synth.digit_patch(imgs[np.flatnonzero(labels == digit)[0]], 4.0, 0.0)
         thin = np.clip((patch - 0.75) * 4, 0, 1)  # a 1-2 px ballpoint line
         ink = np.pad(thin, 40)
-        found = images.ink_from_grey(np.asarray(_page_with(ink), np.float32) / 255)
+        found = ink_from_grey(np.asarray(_page_with(ink), np.float32) / 255)
         assert (found[ink > 0.5] > 0).mean() > 0.97, digit
 
 
@@ -222,8 +222,8 @@ def test_ruled_lines_up_to_ten_degrees_are_taken_out(degrees, mnist_test, recogn
     ImageDraw.Draw(page).line([(0, y - slope * w / 2), (w, y + slope * w / 2)], fill=200, width=2)
     ruled = np.asarray(page, np.float32) / 255
     grey = 1 - 0.8 * ruled
-    assert recognize_image(recognizer, images.ink_from_grey(1 - 0.8 * ink)).text == "5263"
-    assert recognize_image(recognizer, images.ink_from_grey(grey)).text == "5263"
+    assert recognize_image(recognizer, ink_from_grey(1 - 0.8 * ink)).text == "5263"
+    assert recognize_image(recognizer, ink_from_grey(grey)).text == "5263"
 
 
 def test_a_single_digit_is_never_split(mnist_test, recognizer):
@@ -255,7 +255,7 @@ def test_thin_writing_beside_a_sharp_patch_of_light_is_the_ink(mnist_test, recog
     lit[:, int(0.5 * w) :] = True
     lit[int(0.6 * h) :, int(0.35 * w) :] = True
     page[lit] = np.minimum(page[lit] / 0.55 * 0.95, 0.95)
-    found = images.ink_from_grey(page.astype(np.float32))
+    found = ink_from_grey(page.astype(np.float32))
     strokes = np.pad(thin, 60) > 0.05
     near = np.zeros_like(strokes)
     for dy in range(-3, 4):
@@ -278,7 +278,7 @@ def test_a_leading_one_is_no_margin(mnist_test, recognizer):
     top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
     one[top:bottom, 20:25] = 1.0  # a plain straight 1, a digit's height, spaced as a digit
     line = np.concatenate([one, ink[:, boxes[0][0] - 10 :]], axis=1)
-    assert recognize_image(recognizer, images.ink_from_grey(1 - 0.8 * line)).text == "19624"
+    assert recognize_image(recognizer, ink_from_grey(1 - 0.8 * line)).text == "19624"
 
 
 def test_ink_cut_off_by_the_edge_below_the_line_is_no_digit(mnist_test, recognizer):
@@ -304,7 +304,7 @@ def test_a_scanners_black_margin_is_no_ink(side, mnist_test, recognizer):
         "bottom": np.s_[h - depth :, :],
     }[side]
     grey[band] = 0.06
-    found = images.ink_from_grey(grey.astype(np.float32))
+    found = ink_from_grey(grey.astype(np.float32))
     assert not found[band].any()
     assert recognize_image(recognizer, found).text == "4071"
 

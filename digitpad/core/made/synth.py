@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitpad.core.io import images
 from digitpad.core.io.drawing import Drawing
 from digitpad.core.io.pendigits import PenDigit
 from digitpad.core.models import sequence
+from digitpad.core.page.ink import load_grey_sized
 
 Box = tuple[int, int, int, int]
 
@@ -352,7 +352,7 @@ def load_scan(scan: Scan, directory: str | os.PathLike | None = None) -> np.ndar
         f.write(scan.data)
         name = f.name
     try:
-        ink, _ = images.load_grey_sized(name)
+        ink, _ = load_grey_sized(name)
     finally:
         Path(name).unlink(missing_ok=True)
     return ink
@@ -606,7 +606,7 @@ JOINED_SHARE = 0.2  # strings written joined up: pen strokes from digit to digit
 
 @dataclass(frozen=True)
 class DigitString:
-    ink: np.ndarray  # float32 (H, W), ink bright on 0, as images.ink_from_grey gives
+    ink: np.ndarray  # float32 (H, W), ink bright on 0, as ink.ink_from_grey gives
     text: str  # the digits only, left to right
     box: Box  # the line's ink box (digits and separators), end-exclusive
 
