@@ -27,12 +27,12 @@ _API = {
     "read": "digitpad.core.api",
     "read_json_line": "digitpad.core.api",
     "input_files": "digitpad.core.api",
-    "Recognizer": "digitpad.core.recognizer",
-    "Result": "digitpad.core.recognizer",
-    "Digit": "digitpad.core.recognizer",
-    "Rejected": "digitpad.core.recognizer",
-    "Mark": "digitpad.core.recognizer",
-    "ModelError": "digitpad.core.recognizer",
+    "Recognizer": "digitpad.core.models.ensemble",
+    "Result": "digitpad.core.result",
+    "Digit": "digitpad.core.result",
+    "Rejected": "digitpad.core.result",
+    "Mark": "digitpad.core.result",
+    "ModelError": "digitpad.core.models.keras_file",
     "Drawing": "digitpad.core.io.drawing",
     "DrawingError": "digitpad.core.io.drawing",
     "ImageError": "digitpad.core.io.images",
@@ -58,7 +58,9 @@ if TYPE_CHECKING:
     from digitpad.core.api import input_files, read, read_json_line
     from digitpad.core.io.drawing import Drawing, DrawingError
     from digitpad.core.io.images import ImageError
-    from digitpad.core.recognizer import Digit, Mark, ModelError, Recognizer, Rejected, Result
+    from digitpad.core.models.ensemble import Recognizer
+    from digitpad.core.models.keras_file import ModelError
+    from digitpad.core.result import Digit, Mark, Rejected, Result
 
 
 def __getattr__(name: str) -> Any:

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from digitpad.core.io import mnist, paths, pendigits
-from digitpad.core.recognizer import ModelError, Recognizer
+from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.models.keras_file import ModelError
 from digitpad.core.records import evaluation
 
 

@@ -17,14 +17,11 @@ import numpy as np
 from digitpad.bench import Figure
 from digitpad.core.io import paths, pendigits
 from digitpad.core.made import nondigits, synth
+from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.page.field import drawing_to_field
-from digitpad.core.recognizer import (
-    LOW_CONFIDENCE,
-    Recognizer,
-    recognize_drawing,
-    recognize_image,
-)
+from digitpad.core.reading import recognize_drawing, recognize_image
 from digitpad.core.records import metrics
+from digitpad.core.result import LOW_CONFIDENCE
 
 ARDIS_ENV = "DIGITPAD_ARDIS"
 NON_DIGIT_SEED = 777  # training draws its non-digits from seeds 10,000 and up

@@ -21,7 +21,8 @@ import numpy as np
 from digitpad.bench import Figure
 from digitpad.core.io import mnist, pendigits
 from digitpad.core.made import synth
-from digitpad.core.recognizer import Recognizer, recognize_drawing, recognize_image
+from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.reading import recognize_drawing, recognize_image
 
 SINGLE_TARGET = 0.99
 NUMBER_SHARE = 0.99  # a number's target: this x (its digits' accuracy) ^ length

@@ -21,7 +21,7 @@ from digitpad.bench import Figure
 from digitpad.bench_handwriting import data_folder, read_labelled_folder
 from digitpad.core.api import recognize_path
 from digitpad.core.made import synth
-from digitpad.core.recognizer import Recognizer
+from digitpad.core.models.ensemble import Recognizer
 
 CHEQUES_ENV = "DIGITPAD_CHEQUES"
 PHOTOS_ENV = "DIGITPAD_PHOTOS"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from digitpad.core import api
 from digitpad.core.io import mnist
-from digitpad.core.recognizer import ModelError, Recognizer
+from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.models.keras_file import ModelError
 from digitpad.core.records import evaluation
 
 

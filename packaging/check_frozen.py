@@ -149,7 +149,7 @@ def make_inputs(work: Path) -> tuple[Path, Path, Path]:
 def source_answer(paths: list[Path]) -> list[str]:
     """What this checkout reads in the same inputs, with the same bundled model."""
     from digitpad.core.api import recognize_path
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
 
     recognizer = Recognizer.load()
     return [recognize_path(recognizer, path, None).text for path in paths]

@@ -18,8 +18,9 @@ from PIL import Image, ImageDraw
 
 from digitpad.core.io import mnist
 from digitpad.core.made import synth
+from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.page.ink import ink_from_grey
-from digitpad.core.recognizer import Recognizer, recognize_image
+from digitpad.core.reading import recognize_image
 
 ROOT = Path(__file__).resolve().parent.parent
 HEIGHT = 60.0

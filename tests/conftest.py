@@ -73,7 +73,7 @@ def isolated_user_state(request, tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def recognizer():
     """The bundled model, loaded once per test module."""
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
 
     return Recognizer.load()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from digitpad.core.recognizer import DigitCheck
+from digitpad.core.models.ensemble import DigitCheck
 
 # Real digits of writers the networks never saw that the check may turn away: the
 # threshold is set so that this share of the calibration digits falls under it. One in

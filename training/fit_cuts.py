@@ -22,7 +22,8 @@ import numpy as np
 from digitpad.core import raster
 from digitpad.core.io import mnist
 from digitpad.core.made import synth
-from digitpad.core.recognizer import Recognizer, _image_judge
+from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.reading import _image_judge
 from digitpad.core.segment import cuts
 
 GAPS = (-0.12, 0.05)

@@ -1,7 +1,7 @@
 """The model card's network: Conv32-Pool-Conv64-Pool-Flatten-Dropout-Dense10.
 
 This is the one place that declares its widths and kernel sizes: the app's NumPy
-reader (digitpad.core.recognizer) takes them, and every shape that follows from them,
+reader (digitpad.core.models.keras_file) takes them, and every shape that follows from them,
 from each saved file's config.
 """
 

@@ -634,7 +634,8 @@ def _load_initial(path: str) -> list[keras.Model]:
     """The networks to fine-tune from. They are read by the app's own reader, which runs
     nothing from the file and refuses anything but the card's layers, and copied into
     freshly built networks of the card's widths: Keras never parses the file."""
-    from digitpad.core.recognizer import ModelError, Recognizer
+    from digitpad.core.models.ensemble import Recognizer
+    from digitpad.core.models.keras_file import ModelError
 
     try:
         recognizer = Recognizer.load(path)

@@ -20,8 +20,10 @@ import numpy as np
 
 from digitpad.core.io import images
 from digitpad.core.io.drawing import Drawing, DrawingError
+from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.page.ink import ink_from_grey
-from digitpad.core.recognizer import Recognizer, Result, recognize_drawing, recognize_image
+from digitpad.core.reading import recognize_drawing, recognize_image
+from digitpad.core.result import Result
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from digitpad.gui.stroke_history import StrokeHistory, fit_transform, transform_
 
 if TYPE_CHECKING:
     from digitpad.core.io.drawing import Drawing
-    from digitpad.core.recognizer import Result
+    from digitpad.core.result import Result
 
 MIN_BRUSH, MAX_BRUSH, DEFAULT_BRUSH = 4, 40, 14
 BRUSH_AT = (700, 640)  # the canvas size (about that of the default window) a brush is set for

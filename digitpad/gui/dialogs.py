@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from digitpad import __version__
 from digitpad.core.io import paths
-from digitpad.core.recognizer import Recognizer
+from digitpad.core.models.ensemble import Recognizer
 from digitpad.gui import model_loading
 
 

@@ -41,7 +41,7 @@ from digitpad.gui.stat_tile import StatTile
 from digitpad.gui.task_thread import TaskState, TaskThread
 
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
     from digitpad.core.records.evaluation import Evaluation
 
 log = logging.getLogger(__name__)

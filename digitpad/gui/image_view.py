@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 from digitpad.gui.part_boxes import paint_parts
 
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Result
+    from digitpad.core.result import Result
 
 MARGIN = 16.0
 CAPTION_HEIGHT = 30.0

@@ -12,7 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QImageReader
 
-from digitpad.core.recognizer import Recognizer, Result
+from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.result import Result
 
 # Larger pictures are shown reduced: ample for a window, and it bounds the memory.
 DISPLAY_SIZE = 2400

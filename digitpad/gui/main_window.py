@@ -28,7 +28,8 @@ from digitpad.gui.recognition import Recognition
 from digitpad.gui.result_panel import ResultPanel
 
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Recognizer, Result
+    from digitpad.core.models.ensemble import Recognizer
+    from digitpad.core.result import Result
 
 log = logging.getLogger(__name__)
 

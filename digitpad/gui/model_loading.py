@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from digitpad.core.io import paths
-from digitpad.core.recognizer import ModelError, Recognizer
+from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.models.keras_file import ModelError
 
 
 def load_with_fallback(path: str | None) -> tuple[Recognizer, str]:

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QMenu
 from digitpad.core.io.drawing import Drawing
 
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Recognizer, Result
+    from digitpad.core.models.ensemble import Recognizer
+    from digitpad.core.result import Result
     from digitpad.gui.evaluation_view import EvaluationView
     from digitpad.gui.main_window import MainWindow
     from digitpad.gui.samples import SamplesDialog

@@ -17,7 +17,7 @@ from digitpad.gui.result_panel import low_confidence
 from digitpad.gui.theme import warning_colour
 
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Result
+    from digitpad.core.result import Result
 
 Box = tuple[int, int, int, int]
 

@@ -25,7 +25,7 @@ from digitpad.gui.worker import RecognitionThread
 
 if TYPE_CHECKING:
     from digitpad.core.io.drawing import Drawing
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Recognition(QObject):
         drawing = self._drawing_source()
         job_id = next(self._ids)
         if drawing.is_empty():  # nothing to read: answer at once, and outdate older answers
-            from digitpad.core.recognizer import EMPTY
+            from digitpad.core.result import EMPTY
 
             self._shown["drawing"] = job_id
             self._drawing_source = None
@@ -146,7 +146,7 @@ class Recognition(QObject):
 
 
 def _recognize(recognizer, drawing):
-    from digitpad.core.recognizer import recognize_drawing
+    from digitpad.core.reading import recognize_drawing
 
     return recognize_drawing(recognizer, drawing)
 

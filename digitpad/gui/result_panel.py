@@ -16,7 +16,7 @@ from digitpad.gui.probability_bars import ProbabilityBars, percent
 from digitpad.gui.theme import warning_colour
 
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Digit, Result
+    from digitpad.core.result import Digit, Result
 
 NUMBER_POINTS = 54
 EMPTY_HINT = "Draw a digit on the canvas,\nor open an image (Ctrl+O)."
@@ -26,9 +26,9 @@ NOTHING_IN_IMAGE = "No digit found in this image.\nEsc goes back to the drawing.
 
 def low_confidence() -> float:
     """Below this probability an answer is shown as "not sure"."""
-    from digitpad.core import recognizer as recognizer_module
+    from digitpad.core import result as result_module
 
-    return float(getattr(recognizer_module, "LOW_CONFIDENCE", 0.7))
+    return float(getattr(result_module, "LOW_CONFIDENCE", 0.7))
 
 
 class ResultPanel(QWidget):

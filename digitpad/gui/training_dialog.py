@@ -41,7 +41,7 @@ from digitpad.gui.training_options import (
 from digitpad.gui.training_process import TrainingProcess, default_command
 
 if TYPE_CHECKING:
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
 
 log = logging.getLogger(__name__)
 

@@ -61,7 +61,7 @@ def describe(exc: BaseException) -> str:
     """One plain line for the user; the traceback goes to the log for unexpected errors."""
     from digitpad.core.io.drawing import DrawingError
     from digitpad.core.io.images import ImageError
-    from digitpad.core.recognizer import ModelError
+    from digitpad.core.models.keras_file import ModelError
 
     if isinstance(exc, (ImageError, DrawingError, ModelError)):
         text = str(exc)

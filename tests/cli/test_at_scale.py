@@ -67,10 +67,11 @@ def _inputs(folder: Path, mnist_test) -> None:
 
 def _count_loads_and_reads() -> None:
     """In a worker process: count Recognizer.load and the files read from now on."""
-    from digitpad.core import api, recognizer
+    from digitpad.core import api
+    from digitpad.core.models import ensemble
 
     counts = {"loads": 0, "reads": 0}
-    load = recognizer.Recognizer.load.__func__
+    load = ensemble.Recognizer.load.__func__
     read = api.recognize_path
 
     def counted_load(cls, path=None):
@@ -81,7 +82,7 @@ def _count_loads_and_reads() -> None:
         counts["reads"] += 1
         return read(*args, **kwargs)
 
-    recognizer.Recognizer.load = classmethod(counted_load)
+    ensemble.Recognizer.load = classmethod(counted_load)
     api.recognize_path = counted_read
     api.counts_in_test = counts
 

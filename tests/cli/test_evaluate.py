@@ -18,7 +18,7 @@ def test_evaluate_json_agrees_with_itself_and_with_the_sidecar(capsys, mnist_dir
     recall = np.diag(confusion) / confusion.sum(axis=1)
     np.testing.assert_allclose(report["recall"], recall, atol=1e-6)
     # Training stored its own measurement of the same networks: they must agree.
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
 
     stored = Recognizer.load().meta["test"]
     assert abs(report["accuracy"] - stored["accuracy"]) <= 0.0005

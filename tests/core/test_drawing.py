@@ -87,7 +87,8 @@ def test_too_many_strokes_is_one_line_and_a_full_allowance_is_read(tmp_path):
     import json
 
     from digitpad.core.io.drawing import MAX_STROKES, Drawing, DrawingError
-    from digitpad.core.recognizer import Recognizer, recognize_drawing
+    from digitpad.core.models.ensemble import Recognizer
+    from digitpad.core.reading import recognize_drawing
 
     many = [[[i * 30.0, 100.0], [i * 30.0 + 5, 160.0]] for i in range(MAX_STROKES + 1)]
     path = tmp_path / "many.json"
@@ -136,7 +137,7 @@ def test_special_files_are_refused_before_they_are_read(tmp_path):
 
     from digitpad.core.api import recognize_path
     from digitpad.core.io import images
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
 
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from digitpad.core.io import paths
-from digitpad.core.recognizer import DigitCheck, ModelError, Recognizer
+from digitpad.core.models.ensemble import DigitCheck, Recognizer
+from digitpad.core.models.keras_file import ModelError
 
 
 def _folder(tmp_path, meta: dict, members=("model.keras",)):

@@ -15,7 +15,8 @@ from PIL import Image
 
 from digitpad.core.io import pendigits
 from digitpad.core.made import synth
-from digitpad.core.recognizer import LOW_CONFIDENCE, recognize_drawing, recognize_image
+from digitpad.core.reading import recognize_drawing, recognize_image
+from digitpad.core.result import LOW_CONFIDENCE
 
 
 def _iou(a, b) -> float:

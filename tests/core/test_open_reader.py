@@ -5,7 +5,7 @@ import pytest
 
 from digitpad.core.made import synth
 from digitpad.core.models import graph, open_reader, sequence
-from digitpad.core.recognizer import recognize_image
+from digitpad.core.reading import recognize_image
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from digitpad.core.made import synth
 from digitpad.core.page.ink import ink_from_grey
-from digitpad.core.recognizer import recognize_image
+from digitpad.core.reading import recognize_image
 from digitpad.core.segment import marks, pixels
 
 HEIGHT = 60.0

@@ -56,7 +56,7 @@ def test_training_renditions_come_only_from_training_writers(pen_digits, tmp_pat
 
 
 def test_variations_keep_the_digit_recognisable_and_are_reproducible(pen_digits):
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
 
     recognizer = Recognizer.load()
     sample = pen_digits[::40]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from digitpad.core.io import pendigits
+from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.page.field import drawing_to_field
-from digitpad.core.recognizer import Recognizer
 
 
 @pytest.fixture(scope="module")

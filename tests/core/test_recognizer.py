@@ -11,7 +11,9 @@ import pytest
 
 from digitpad.core.io import paths
 from digitpad.core.io.drawing import Drawing
-from digitpad.core.recognizer import ModelError, Recognizer, recognize_drawing
+from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.models.keras_file import ModelError
+from digitpad.core.reading import recognize_drawing
 from digitpad.core.records import metrics
 
 

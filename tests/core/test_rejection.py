@@ -13,7 +13,8 @@ import pytest
 
 from digitpad.core.io.drawing import Drawing
 from digitpad.core.made import nondigits
-from digitpad.core.recognizer import Recognizer, recognize_drawing
+from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.reading import recognize_drawing
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from digitpad.core import raster, segment
 from digitpad.core.io.drawing import Drawing
 from digitpad.core.made import synth
-from digitpad.core.recognizer import recognize_drawing, recognize_image
+from digitpad.core.reading import recognize_drawing, recognize_image
 from digitpad.core.segment import pixels
 
 

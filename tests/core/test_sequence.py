@@ -10,7 +10,7 @@ import pytest
 
 from digitpad.core.made import synth
 from digitpad.core.models import sequence
-from digitpad.core.recognizer import recognize_image
+from digitpad.core.reading import recognize_image
 
 
 def _arrays(seed: int = 0) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from digitpad.core.io import mnist
-from digitpad.core.recognizer import Recognizer
+from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.records import evaluation as evaluation_data
 from digitpad.gui.evaluation_view import EvaluationView
 

@@ -364,7 +364,7 @@ def test_the_digits_of_a_drawn_number_are_boxed_on_the_canvas(window, qtbot, dra
     ids=["1280x720@100%", "1280x720@150%", "1440x900@200%"],  # less a title bar and panel
 )
 def test_the_answer_stays_in_view_on_small_and_high_dpi_screens(window, qtbot, size):
-    from digitpad.core.recognizer import Digit, Result
+    from digitpad.core.result import Digit, Result
 
     def digit(value, confidence):
         p = np.full(10, (1 - confidence) / 9, np.float32)

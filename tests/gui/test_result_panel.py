@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core import recognizer as recognizer_module
-from digitpad.core.recognizer import Digit, Result
+from digitpad.core import result as result_module
+from digitpad.core.result import Digit, Result
 from digitpad.gui.probability_bars import percent
 from digitpad.gui.result_panel import ResultPanel, low_confidence
 
@@ -58,7 +58,7 @@ def test_not_sure_below_the_threshold(panel):
 
 
 def test_the_threshold_comes_from_core_when_it_has_one(panel, monkeypatch):
-    monkeypatch.setattr(recognizer_module, "LOW_CONFIDENCE", 0.999, raising=False)
+    monkeypatch.setattr(result_module, "LOW_CONFIDENCE", 0.999, raising=False)
     assert low_confidence() == 0.999
     panel.show_result(Result((digit(7, 0.998),)))
     assert panel.state() == "unsure"
@@ -108,7 +108,7 @@ def test_percent(p, text):
 
 
 def test_not_a_digit_is_said_plainly_without_probabilities(panel):
-    from digitpad.core.recognizer import Rejected
+    from digitpad.core.result import Rejected
 
     field = np.zeros((28, 28), np.float32)
     field[13:15, 4:24] = 1  # a dash
@@ -120,7 +120,7 @@ def test_not_a_digit_is_said_plainly_without_probabilities(panel):
 
 
 def test_marks_left_out_of_a_number_are_mentioned(panel):
-    from digitpad.core.recognizer import Rejected
+    from digitpad.core.result import Rejected
 
     field = np.zeros((28, 28), np.float32)
     panel.show_result(Result((digit(4, 0.99), digit(2, 0.99)), (Rejected((30, 0, 40, 3), field),)))

@@ -11,7 +11,9 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from digitpad.core.io import mnist, paths  # noqa: E402
-from digitpad.core.recognizer import ModelError, Recognizer, forward  # noqa: E402
+from digitpad.core.models.ensemble import Recognizer  # noqa: E402
+from digitpad.core.models.keras_file import ModelError  # noqa: E402
+from digitpad.core.models.network import forward  # noqa: E402
 from training.model import build_model  # noqa: E402
 
 

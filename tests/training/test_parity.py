@@ -8,7 +8,8 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from digitpad.core.io import paths  # noqa: E402
-from digitpad.core.recognizer import Recognizer, forward  # noqa: E402
+from digitpad.core.models.ensemble import Recognizer  # noqa: E402
+from digitpad.core.models.network import forward  # noqa: E402
 
 
 @pytest.mark.slow

@@ -64,7 +64,7 @@ def test_one_epoch_on_2000_images_writes_a_usable_model(tmp_path, mnist_dir):
     done = events[-1]
     assert done.name == "done" and done.test_accuracy == meta["test"]["accuracy"]
     # The NumPy path reads what Keras wrote, and agrees with it.
-    from digitpad.core.recognizer import Recognizer
+    from digitpad.core.models.ensemble import Recognizer
 
     recognizer = Recognizer.load(tmp_path / "model.keras")
     assert recognizer.meta["model_sha256"] == meta["model_sha256"]
