@@ -20,7 +20,7 @@ from PIL import Image
 from digitpad.bench import Figure
 from digitpad.bench_handwriting import data_folder, read_labelled_folder
 from digitpad.core.api import recognize_path
-from digitpad.core.made import synth
+from digitpad.core.made import clutter
 from digitpad.core.models.ensemble import Recognizer
 
 CHEQUES_ENV = "DIGITPAD_CHEQUES"
@@ -105,7 +105,7 @@ def bench_clutter(
 ) -> Figure:
     """Single MNIST test digits scanned with page clutter of every kind synth makes."""
     count = 200 if quick else 1000
-    scans = synth.cluttered_scans(images_, labels, count, CLUTTER_SEED)
+    scans = clutter.cluttered_scans(images_, labels, count, CLUTTER_SEED)
     right, kinds = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for scan in scans:

@@ -28,7 +28,7 @@ import tensorflow as tf
 from keras import layers
 
 from digitpad.core.io import atomic, mnist, paths
-from digitpad.core.made import synth
+from digitpad.core.made import digit_strings
 from digitpad.core.models import sequence
 from training import pen_data
 
@@ -79,7 +79,7 @@ def _init(images: np.ndarray, labels: np.ndarray) -> None:
 
 def _chunk(seed: int) -> list[tuple[np.ndarray, str]]:
     out = []
-    for s in synth.digit_strings(_SHARED["images"], _SHARED["labels"], CHUNK, seed):
+    for s in digit_strings.digit_strings(_SHARED["images"], _SHARED["labels"], CHUNK, seed):
         line = sequence.line_input(s.ink, s.box)
         if line is not None:
             out.append((line.astype(np.float16), s.text))

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digitpad.core.made import synth
+from digitpad.core.made import clutter, synth
 from digitpad.core.page.ink import ink_from_grey
 from digitpad.core.reading import recognize_image
-from digitpad.core.segment import marks, pixels
+from digitpad.core.segment import frames, marks, pixels
 
 HEIGHT = 60.0
 
@@ -99,10 +99,10 @@ def test_a_mark_never_splits_or_swallows_a_digit(mnist_test, recognizer):
     assert len(plain.digits) == 4
 
 
-@pytest.mark.parametrize("kind", synth.CLUTTER_KINDS)
+@pytest.mark.parametrize("kind", clutter.CLUTTER_KINDS)
 def test_each_kind_of_clutter_is_built_and_read(kind, mnist_test, recognizer):
     imgs, labels = mnist_test
-    scans = [s for s in synth.cluttered_scans(imgs, labels, 180, seed=4) if s.clutter == kind]
+    scans = [s for s in clutter.cluttered_scans(imgs, labels, 180, seed=4) if s.clutter == kind]
     assert len(scans) == 20
     right = []
     for scan in scans:
@@ -129,7 +129,7 @@ def test_a_hand_drawn_frame_is_taken_out(mnist_test, recognizer):
         for a in t
     ]
     _stroke(ink, ring, 4)
-    assert pixels._frames(*_stats(ink)).any()
+    assert frames.find_frames(*_stats(ink)).any()
     for cap in (None, 1):
         result = recognize_image(recognizer, ink, cap)
         assert result.text == "6"
@@ -190,7 +190,7 @@ def test_a_frame_open_above_a_narrow_digit_is_taken_out(mnist_test, recognizer):
     t = np.linspace(-np.pi / 2 + 0.5, 3 * np.pi / 2 - 0.5, 80)  # open at the top
     ring = [(w / 2 + 0.3 * w * np.cos(a), h / 2 + 0.42 * h * np.sin(a)) for a in t]
     _stroke(ink, ring, 4)
-    assert pixels._frames(*_stats(ink)).any()
+    assert frames.find_frames(*_stats(ink)).any()
     result = recognize_image(recognizer, ink, 1)
     assert result.text == "1"
     assert result.digits[0].box[2] - result.digits[0].box[0] < 0.5 * w
@@ -209,7 +209,7 @@ def test_a_zero_is_no_frame_of_a_dot(mnist_test):
     zero = synth.digit_patch(imgs[np.flatnonzero(labels == 0)[0]], 4.0, 0.0)
     cy, cx = zero.shape[0] // 2, zero.shape[1] // 2
     zero[cy - 2 : cy + 2, cx - 2 : cx + 2] = 1.0  # a speck inside
-    assert not pixels._frames(*_stats(zero)).any()
+    assert not frames.find_frames(*_stats(zero)).any()
 
 
 @pytest.mark.parametrize("degrees", [-9.5, 9.5])

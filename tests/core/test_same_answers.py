@@ -27,7 +27,7 @@ TOLERANCE = 2e-6
 
 
 def _made_inputs(folder: Path, images: np.ndarray, labels: np.ndarray, pen_digits) -> list[Path]:
-    from digitpad.core.made import synth
+    from digitpad.core.made import clutter, synth
 
     paths = []
 
@@ -38,7 +38,7 @@ def _made_inputs(folder: Path, images: np.ndarray, labels: np.ndarray, pen_digit
 
     for k, scan in enumerate(synth.mnist_scans(images, labels, 12, SEED)):
         keep(f"scan-{k:02d}{scan.suffix}", scan.data)
-    for k, page in enumerate(synth.cluttered_scans(images, labels, 8, SEED)):
+    for k, page in enumerate(clutter.cluttered_scans(images, labels, 8, SEED)):
         path = folder / f"clutter-{k:02d}.png"
         Image.fromarray(page.pixels).save(path)
         paths.append(path)

@@ -8,7 +8,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from digitpad.core.made import synth
+from digitpad.core.made import digit_strings, synth
 from digitpad.core.models import sequence
 from digitpad.core.reading import recognize_image
 
@@ -132,7 +132,7 @@ def test_compose_places_crops_at_their_origins():
 
 def test_synthetic_strings_hold_only_their_digits(mnist_test):
     images, labels = mnist_test
-    strings = synth.digit_strings(images, labels, 40, seed=3)
+    strings = digit_strings.digit_strings(images, labels, 40, seed=3)
     assert all(s.text.isdigit() and 1 <= len(s.text) <= 9 for s in strings)
     for s in strings:
         x0, y0, x1, y1 = s.box
@@ -144,7 +144,7 @@ def test_the_bundled_model_reads_touching_strings_of_test_digits(mnist_test):
     """Strings of MNIST *test* digits (the model trains on training digits only)."""
     model = sequence.SequenceModel.load()
     images, labels = mnist_test
-    strings = synth.digit_strings(images, labels, 200, seed=11)
+    strings = digit_strings.digit_strings(images, labels, 200, seed=11)
     right = []
     for s in strings:
         line = sequence.line_input(s.ink, s.box)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitpad.core.made import synth
+from digitpad.core.made import digit_strings
 from digitpad.core.models import sequence
 
 
@@ -32,7 +32,7 @@ def test_the_export_reads_as_keras_does(mnist_test):
         {name: (a, b) for name, a, b in strings._pairs(strings.export(model))}
     )
     images, labels = mnist_test
-    for s in synth.digit_strings(images, labels, 4, seed=2):
+    for s in digit_strings.digit_strings(images, labels, 4, seed=2):
         line = sequence.line_input(s.ink, s.box)
         assert line is not None
         expected = keras.ops.softmax(model(line[None, :, :, None], training=False)).numpy()[0]

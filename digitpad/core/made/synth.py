@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageFilter
 
 from digitpad.core.io.drawing import Drawing
 from digitpad.core.io.pendigits import PenDigit
-from digitpad.core.models import sequence
 from digitpad.core.page.ink import load_grey_sized
 
 Box = tuple[int, int, int, int]
@@ -135,7 +134,7 @@ def digit_patch(image: np.ndarray, scale: float, angle: float) -> np.ndarray:
     return np.clip(np.asarray(ink, dtype=np.float32), 0.0, 1.0)
 
 
-def _ink_box(ink: np.ndarray, level: float = PROFILE_INK) -> Box | None:
+def ink_box(ink: np.ndarray, level: float = PROFILE_INK) -> Box | None:
     mask = ink > level
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
@@ -194,7 +193,7 @@ def _on_paper(
     patches: list[np.ndarray], xs: list[int], ys: list[int], rng: np.random.Generator, height: float
 ) -> tuple[np.ndarray, list[Box]]:
     """Paste patches at (x, y) (any origin) onto one ink sheet with random margins."""
-    boxes = [_ink_box(p) or (0, 0, 0, 0) for p in patches]  # patches hold ink
+    boxes = [ink_box(p) or (0, 0, 0, 0) for p in patches]  # patches hold ink
     x0 = min(x + b[0] for x, b in zip(xs, boxes))
     y0 = min(y + b[1] for y, b in zip(ys, boxes))
     x1 = max(x + b[2] for x, b in zip(xs, boxes))
@@ -212,7 +211,7 @@ def _on_paper(
     return sheet, placed
 
 
-def _usable(images_: np.ndarray) -> np.ndarray:
+def usable_digits(images_: np.ndarray) -> np.ndarray:
     """Indices of images with some ink (every MNIST test image has)."""
     return np.flatnonzero((images_ > PROFILE_INK * 255).reshape(len(images_), -1).any(axis=1))
 
@@ -220,7 +219,7 @@ def _usable(images_: np.ndarray) -> np.ndarray:
 def mnist_scans(images_: np.ndarray, labels: np.ndarray, count: int, seed: int = 0) -> list[Scan]:
     """``count`` MNIST digits (drawn without replacement), each scanned alone in its own style."""
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(_usable(images_), size=min(count, len(images_)), replace=False)
+    chosen = rng.choice(usable_digits(images_), size=min(count, len(images_)), replace=False)
     scans = []
     for index in chosen:
         scale = rng.uniform(*SCALES)
@@ -284,7 +283,7 @@ def zip_codes(
     has one pair of neighbours whose inks touch.
     """
     rng = np.random.default_rng(seed)
-    usable = _usable(images_)
+    usable = usable_digits(images_)
     out = []
     for _ in range(count):
         chosen = rng.choice(usable, size=length, replace=False)
@@ -458,292 +457,3 @@ def write_number(
     return PenNumber(
         Drawing(everything, float(width), float(height)), text, tuple(boxes), tuple(singles)
     )
-
-
-# --- Page clutter -------------------------------------------------------------------
-
-CLUTTER_KINDS = (
-    "hand-drawn frame",
-    "printed box",
-    "comb field",
-    "scanner margin",
-    "ruled lines",
-    "shadow",
-    "crease",
-    "guilloche",
-    "thin ballpoint",
-)
-
-
-@dataclass(frozen=True)
-class ClutteredScan:
-    """A grey page (uint8, dark ink on light paper) with one digit and one kind of clutter."""
-
-    pixels: np.ndarray
-    text: str
-    clutter: str  # one of CLUTTER_KINDS
-    box: Box  # the digit's ink box
-
-
-def cluttered_scans(
-    images_: np.ndarray, labels: np.ndarray, count: int, seed: int = 0
-) -> list[ClutteredScan]:
-    """``count`` MNIST digits, each alone on a page with the clutter of real paper: the
-    kinds in turn (hand-drawn frames, form boxes and comb fields, a scanner's black
-    margin, ruled lines up to 10 degrees, a soft shadow, a crease, a security
-    background of wavy lines, thin ballpoint strokes)."""
-    rng = np.random.default_rng(seed)
-    chosen = rng.choice(_usable(images_), size=min(count, len(images_)), replace=False)
-    return [
-        _cluttered(
-            images_[index], str(int(labels[index])), CLUTTER_KINDS[k % len(CLUTTER_KINDS)], rng
-        )
-        for k, index in enumerate(chosen)
-    ]
-
-
-def _cluttered(image: np.ndarray, text: str, kind: str, rng: np.random.Generator) -> ClutteredScan:
-    scale = rng.uniform(2.5, 4.5)
-    patch = digit_patch(image, scale, rng.uniform(-MAX_ANGLE, MAX_ANGLE))
-    if kind == "thin ballpoint":  # a 1-2 px line: only the core of the stroke, faint
-        patch = np.clip((patch - 0.75) * 4, 0, 1) * rng.uniform(0.35, 0.6)
-    ph, pw = patch.shape
-    h, w = int(ph * rng.uniform(1.6, 2.2)), int(pw * rng.uniform(1.6, 2.4))
-    oy, ox = (h - ph) // 2 + int(rng.integers(-4, 5)), (w - pw) // 2 + int(rng.integers(-4, 5))
-    paper = rng.uniform(190, 245)
-    contrast = rng.uniform(0.6, 0.85) * paper
-    sheet = np.zeros((h, w), np.float32)
-    sheet[oy : oy + ph, ox : ox + pw] = patch
-    page = Image.fromarray(np.full((h, w), paper, np.float32), mode="F")
-    draw = ImageDraw.Draw(page)
-    box = _ink_box(sheet)
-    assert box is not None, "a digit patch holds ink"
-    x0, y0, x1, y1 = box
-    line = max(1, round(rng.uniform(0.6, 1.2) * scale))
-    dark = paper - contrast * rng.uniform(0.7, 1.0)
-    if kind == "hand-drawn frame":
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        rx = (x1 - x0) / 2 + rng.uniform(0.15, 0.35) * (y1 - y0)
-        ry = (y1 - y0) / 2 + rng.uniform(0.15, 0.35) * (y1 - y0)
-        square = rng.random() < 0.5
-        t = np.linspace(0, 2 * np.pi * rng.uniform(0.9, 1.0), 80) + rng.uniform(0, 2 * np.pi)
-        bend = 1.0 if not square else 0.25
-        px = cx + rx * np.sign(np.cos(t)) * np.abs(np.cos(t)) ** bend
-        py = cy + ry * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** bend
-        wobble = 0.02 * (y1 - y0)
-        points = list(zip(px + rng.normal(0, wobble, t.size), py + rng.normal(0, wobble, t.size)))
-        draw.line(points, fill=dark, width=line + 1, joint="curve")
-    elif kind in ("printed box", "comb field"):
-        pad = rng.uniform(0.1, 0.3) * (y1 - y0)
-        rect = [x0 - pad, y0 - pad, x1 + pad, y1 + pad]
-        if kind == "printed box":
-            draw.rectangle(rect, outline=dark, width=line)
-        else:  # the bottom of a row of boxes, ticks between them
-            draw.line([(0, rect[3]), (w, rect[3])], fill=dark, width=line)
-            for x in (rect[0], rect[2]):
-                draw.line([(x, rect[3] - 0.35 * (y1 - y0)), (x, rect[3])], fill=dark, width=line)
-    elif kind == "scanner margin":
-        side, depth = int(rng.integers(4)), int(rng.uniform(0.04, 0.1) * max(h, w)) + 2
-        edge = [(0, 0, depth, h), (0, 0, w, depth), (w - depth, 0, w, h), (0, h - depth, w, h)]
-        draw.rectangle(edge[side], fill=rng.uniform(5, 40))
-    elif kind == "ruled lines":
-        slope = np.tan(np.radians(rng.uniform(-10, 10)))
-        spacing = (y1 - y0) * rng.uniform(0.8, 1.2)
-        first = y1 - rng.uniform(0.0, 0.3) * (y1 - y0)
-        for k in range(-3, 4):
-            y = first + k * spacing
-            draw.line(
-                [(0, y - slope * w / 2), (w, y + slope * w / 2)],
-                fill=paper - contrast * 0.5,
-                width=max(1, line - 1),
-            )
-    elif kind == "crease":
-        angle = rng.uniform(0, np.pi)
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        dx, dy = np.cos(angle) * 2 * max(h, w), np.sin(angle) * 2 * max(h, w)
-        draw.line([(cx - dx, cy - dy), (cx + dx, cy + dy)], fill=paper * 0.82, width=2)
-    elif kind == "guilloche":
-        xs = np.arange(0, w, 2.0)
-        for _ in range(int(rng.integers(8, 16))):
-            y = rng.uniform(0, h)
-            amp, period = rng.uniform(3, 12), rng.uniform(30, 90)
-            phase = rng.uniform(0, 2 * np.pi)
-            ys = y + amp * np.sin(2 * np.pi * xs / period + phase)
-            draw.line(list(zip(xs, ys)), fill=paper * rng.uniform(0.75, 0.88), width=1)
-    grey: np.ndarray = np.asarray(page, np.float32)
-    if kind == "shadow":  # a soft edge across the page, the far side much darker
-        angle = rng.uniform(0, 2 * np.pi)
-        ramp = (
-            np.cos(angle) * (np.arange(w)[None, :] - w / 2)
-            + np.sin(angle) * (np.arange(h)[:, None] - h / 2)
-        ) / (0.15 * max(h, w))
-        grey = grey * (1 - rng.uniform(0.35, 0.55) / (1 + np.exp(-ramp)))
-    grey = grey - contrast * sheet * (grey / paper)  # ink darkens its own paper
-    grey = grey + rng.normal(0, rng.uniform(1, 5), grey.shape)
-    pixels = np.clip(np.round(grey), 0, 255).astype(np.uint8)
-    return ClutteredScan(pixels, text, kind, box)
-
-
-# --- Digit strings for the sequence recogniser ------------------------------------
-
-# Separators people write in amounts and dates, drawn in an MNIST-like 28x28 field
-# (digits fill rows 4-24): (kind, polylines in field pixels). None of them is a digit.
-SEPARATORS: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
-    ".": (((13.5, 22.5), (14.5, 23.0)),),
-    ",": (((14.5, 21.5), (14.0, 24.0), (12.5, 26.5)),),
-    "-": (((9.0, 14.0), (19.0, 13.5)),),
-    "=": (((9.0, 11.5), (19.0, 11.0)), ((9.0, 17.0), (19.0, 16.5))),
-    "/-": (((16.0, 5.0), (8.0, 23.0)), ((13.0, 14.0), (22.0, 13.5))),
-    "/": (((17.0, 5.0), (10.0, 23.0)),),
-    "+": (((9.0, 14.0), (19.0, 14.0)), ((14.0, 9.0), (14.0, 19.0))),
-}
-STRING_LENGTHS = (1, 9)
-STRING_GAPS = (-0.1, 0.5)  # ink-to-ink, digit heights: below 0 the digits overlap
-TOUCHING_STRING_SHARE = 0.4  # strings whose gaps are all drawn from the touching end
-SMALL_TAIL_SHARE = 0.2  # strings whose last digits are written smaller
-JOINED_SHARE = 0.2  # strings written joined up: pen strokes from digit to digit
-
-
-@dataclass(frozen=True)
-class DigitString:
-    ink: np.ndarray  # float32 (H, W), ink bright on 0, as ink.ink_from_grey gives
-    text: str  # the digits only, left to right
-    box: Box  # the line's ink box (digits and separators), end-exclusive
-
-
-def _separator_patch(kind: str, rng: np.random.Generator) -> np.ndarray:
-    field = Image.new("L", (28, 28), 0)
-    draw = ImageDraw.Draw(field)
-    width = int(rng.integers(2, 4))
-    jitter = rng.normal(0, 0.8, size=2)
-    for line in SEPARATORS[kind]:
-        points = [(x + jitter[0] + rng.normal(0, 0.4), y + jitter[1]) for x, y in line]
-        if len(points) == 2 and points[0] == points[1]:
-            points[1] = (points[1][0] + 0.5, points[1][1])
-        draw.line(points, fill=255, width=width, joint="curve")
-        if kind == ".":
-            x, y = points[0]
-            r = rng.uniform(0.8, 1.8)
-            draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
-    blurred = field.filter(ImageFilter.GaussianBlur(0.6))
-    return np.clip(np.asarray(blurred, np.float32) * 1.3, 0, 255)
-
-
-def _wavy_lines(sheet: np.ndarray, rng: np.random.Generator, count: int) -> None:
-    """Faint wavy lines across the sheet: what is left of a security background."""
-    h, w = sheet.shape
-    page = Image.fromarray(np.zeros_like(sheet), mode="F")
-    draw = ImageDraw.Draw(page)
-    xs = np.arange(0, w, 2.0)
-    for _ in range(count):
-        amp, period = rng.uniform(2, 0.3 * h), rng.uniform(0.5, 2.0) * h
-        ys = rng.uniform(0, h) + amp * np.sin(2 * np.pi * xs / period + rng.uniform(0, 6.3))
-        draw.line(list(zip(xs, ys)), fill=float(rng.uniform(0.25, 0.7)), width=1)
-    np.maximum(sheet, np.asarray(page, np.float32), out=sheet)
-
-
-def digit_strings(
-    images_: np.ndarray, labels: np.ndarray, count: int, seed: int = 0
-) -> list[DigitString]:
-    """``count`` lines of 1 to 9 digits drawn from ``images_`` (28x28, ink bright:
-    MNIST training digits, rendered pen digits), often touching or overlapping,
-    with separators among and after them, slant, size and stroke variation, and
-    leftovers of page clutter (faint wavy lines, a baseline, specks).
-
-    For training the sequence recogniser: nothing here comes from a test set unless
-    the caller passes one.
-    """
-    rng = np.random.default_rng(seed)
-    usable = _usable(images_)
-    out = []
-    kinds = list(SEPARATORS)
-    for _ in range(count):
-        length = int(rng.integers(STRING_LENGTHS[0], STRING_LENGTHS[1] + 1))
-        chosen = rng.choice(usable, size=length)
-        scale = rng.uniform(1.2, 2.5)
-        height = 20 * scale
-        slant = rng.uniform(-12, 12)
-        sources = [images_[i] for i in chosen]
-        text = "".join(str(int(labels[i])) for i in chosen)
-        # Separators: thousands dots or commas between digits, a mark at the end.
-        items: list[tuple[np.ndarray, bool]] = [(s, True) for s in sources]
-        if rng.random() < 0.5 and length >= 3:
-            mark = str(rng.choice([".", ",", "."]))
-            spots = rng.choice(np.arange(1, length), size=min(2, length - 1), replace=False)
-            for spot in sorted(spots, reverse=True):
-                items.insert(int(spot), (_separator_patch(mark, rng), False))
-        if rng.random() < 0.35:
-            end = str(rng.choice([k for k in kinds if k != "/"]))
-            items.append((_separator_patch(end, rng), False))
-        if rng.random() < 0.1:
-            items.insert(0, (_separator_patch(str(rng.choice(["-", "=", "+"])), rng), False))
-        sizes = rng.uniform(0.85, 1.15, len(items))
-        if rng.random() < SMALL_TAIL_SHARE:  # cents written small on the baseline ("1oo")
-            tail = [k for k, (_, digit) in enumerate(items) if digit][-int(rng.integers(1, 4)) :]
-            sizes[tail] = rng.uniform(0.5, 0.8)
-        patches = [
-            digit_patch(s, scale * size, slant + rng.normal(0, 4))
-            for (s, _), size in zip(items, sizes)
-        ]
-        touching = rng.random() < TOUCHING_STRING_SHARE
-        low, high = STRING_GAPS
-        gaps = [
-            rng.uniform(low, 0.05 if touching else high) * height for _ in range(len(items) - 1)
-        ]
-        offsets = rng.normal(0, 0.05 * height, len(items)) + (1 - sizes) * 0.4 * height
-        sheet, boxes = line_of_digits(patches, gaps, list(offsets), rng, height)
-        if rng.random() < JOINED_SHARE:
-            _join_strokes(sheet, boxes, [digit for _, digit in items], height, rng)
-        line = sequence.line_box(boxes)
-        _string_noise(sheet, line, height, rng)
-        out.append(DigitString(sheet, text, line))
-    return out
-
-
-def _join_strokes(
-    sheet: np.ndarray, boxes: list[Box], digits: list[bool], height: float, rng: np.random.Generator
-) -> None:
-    """Thin strokes from one digit's lower right to the next one's lower left, in place."""
-    page = Image.fromarray(np.zeros_like(sheet), mode="F")
-    draw = ImageDraw.Draw(page)
-    width = max(1, round(height / 14))
-    for k in range(len(boxes) - 1):
-        if not (digits[k] and digits[k + 1]) or rng.random() < 0.4:
-            continue
-        a, b = boxes[k], boxes[k + 1]
-        ya = a[1] + rng.uniform(0.55, 0.95) * (a[3] - a[1])
-        yb = b[1] + rng.uniform(0.55, 0.95) * (b[3] - b[1])
-        start = (a[2] - rng.uniform(0.0, 0.25) * (a[2] - a[0]), ya)
-        end = (b[0] + rng.uniform(0.0, 0.25) * (b[2] - b[0]), yb)
-        middle = ((start[0] + end[0]) / 2, max(ya, yb) + rng.uniform(0, 0.1) * height)
-        draw.line([start, middle, end], fill=float(rng.uniform(0.6, 1.0)), width=width)
-    np.maximum(sheet, np.asarray(page, np.float32), out=sheet)
-
-
-def _string_noise(sheet: np.ndarray, line: Box, height: float, rng: np.random.Generator) -> None:
-    """Stroke width, blur and clutter left over after the page is cleaned, in place."""
-    h, w = sheet.shape
-    if rng.random() < 0.3:  # heavier pen
-        sheet[:] = _filtered(sheet, ImageFilter.MaxFilter(3))
-    if rng.random() < 0.3:
-        _wavy_lines(sheet, rng, int(rng.integers(1, 6)))
-    if rng.random() < 0.15:  # a baseline the clean-up left
-        y = line[3] + rng.uniform(-0.15, 0.05) * height
-        y0, y1 = int(np.clip(y, 0, h - 1)), int(np.clip(y + max(1, height / 15), 1, h))
-        sheet[y0:y1, int(rng.uniform(0, 0.3) * w) : int(rng.uniform(0.7, 1.0) * w)] = rng.uniform(
-            0.5, 1.0
-        )
-    if rng.random() < 0.3:  # specks about the line
-        for _ in range(int(rng.integers(1, 6))):
-            y, x = int(rng.integers(line[1], line[3])), int(rng.integers(w))
-            r = int(rng.integers(1, 3))
-            sheet[max(0, y - r) : y + r, max(0, x - r) : x + r] = rng.uniform(0.4, 1.0)
-    if rng.random() < 0.3:
-        sheet[:] = _filtered(sheet, ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
-    np.clip(sheet * rng.uniform(0.6, 1.0), 0, 1, out=sheet)
-
-
-def _filtered(sheet: np.ndarray, kind: ImageFilter.Filter) -> np.ndarray:
-    """A PIL filter on float ink in [0, 1], through 8 bits (PIL filters no float images)."""
-    image = Image.fromarray(np.round(np.clip(sheet, 0, 1) * 255).astype(np.uint8))
-    return np.asarray(image.filter(kind), np.float32) / 255.0

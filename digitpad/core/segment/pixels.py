@@ -12,6 +12,7 @@ import numpy as np
 from digitpad.core.raster import dilate, label
 from digitpad.core.segment.common import Judge, cap_digits, min_distance, read
 from digitpad.core.segment.cuts import best_partition, cheapest_path
+from digitpad.core.segment.frames import find_frames
 from digitpad.core.segment.marks import find_marks
 
 INK_LEVEL = 0.2  # mask: pixels above this fraction of the brightest
@@ -34,12 +35,6 @@ SPLIT_LONE = 1.4  # a piece alone: wider than this x its own height
 CERTAIN_CONTEXT = 1.8  # wider than this: touching digits for sure
 CERTAIN_LONE = 2.0
 DIGIT_WIDTH = 0.75  # without a judge, digits are taken to be this wide x high
-FRAME_FILL = 0.3  # a frame covers at most this share of its box ...
-FRAME_CONTENT = 0.25  # ... holds ink at least this big x its shorter side ...
-FRAME_CLEAR = 0.05  # ... and stays this clear of it (x the ink's size) ...
-FRAME_AROUND = 0.75  # ... closing it in on this share of the directions around it
-FRAME_DIRECTIONS = 72
-FRAME_NEAR = 0.03
 OFF_LINE = 0.3  # a piece at the image's edge overlapping the line less is none
 LOW_PIECE = 0.4  # pieces lower than this x digit height are never cut
 SIDE_HEIGHT = 0.5  # both sides of a cut at least this x the piece's height
@@ -146,7 +141,7 @@ def split_image(
     if count == 0:
         return []
     boxes, areas = _component_stats(labels, count)
-    frames = _frames(labels, boxes, areas)
+    frames = find_frames(labels, boxes, areas)
     if frames.any():  # take them out and look again: the digits inside give the height
         drop = np.isin(labels, np.flatnonzero(frames) + 1)
         return split_image(np.where(drop, 0.0, ink), max_digits, judge)
@@ -210,62 +205,6 @@ def _off_the_line(pieces: list[_Piece], shape: tuple[int, int], height: float) -
 
     kept = [p for p in pieces if not off(p)]
     return kept if kept else pieces
-
-
-def _frames(labels: np.ndarray, boxes: np.ndarray, areas: np.ndarray) -> np.ndarray:
-    """Per component: is it a frame drawn around writing (a box or ring, by hand or
-    printed, closed or nearly)?
-
-    A frame holds other ink of some size inside its box and never reaches into it,
-    and it is thin for its box (a 0 or a 6 holds nothing; a digit touching its
-    frame is one piece with it and stays).
-    """
-    count = len(boxes)
-    out = np.zeros(count, bool)
-    if count < 2:
-        return out
-    w = boxes[:, 2] - boxes[:, 0]
-    h = boxes[:, 3] - boxes[:, 1]
-    thin = areas <= FRAME_FILL * w * h
-    for a in np.flatnonzero(thin & (np.minimum(w, h) >= 8)):
-        inside = (
-            (boxes[:, 0] > boxes[a, 0])
-            & (boxes[:, 1] > boxes[a, 1])
-            & (boxes[:, 2] < boxes[a, 2])
-            & (boxes[:, 3] < boxes[a, 3])
-            & (np.maximum(w, h) >= FRAME_CONTENT * min(w[a], h[a]))
-        )
-        x0, y0, x1, y1 = (int(v) for v in boxes[a])
-        window = labels[y0:y1, x0:x1]  # everything inside lies in the frame's box
-        for b in np.flatnonzero(inside):
-            if _surrounds(
-                window == a + 1,
-                window == b + 1,
-                boxes[b] - [x0, y0, x0, y0],
-                FRAME_CLEAR * max(w[b], h[b]),
-            ):
-                out[a] = True
-                break
-    return out
-
-
-def _surrounds(frame: np.ndarray, content: np.ndarray, box: np.ndarray, clear: float) -> bool:
-    """Whether the frame's pixels keep clear of the content's (all but FRAME_NEAR of
-    them: a wobbly frame may come close at a point) and close it in: seen
-    from the middle of the content's box, they cover at least FRAME_AROUND of the
-    directions (a nearly closed frame counts, whatever the content's shape)."""
-    x0, y0, x1, y1 = (int(v) for v in box)
-    pad = max(1, round(clear))
-    window = (slice(max(0, y0 - pad), y1 + pad), slice(max(0, x0 - pad), x1 + pad))
-    near = np.count_nonzero(frame[window] & dilate(content[window], pad))
-    if near > FRAME_NEAR * np.count_nonzero(frame):
-        return False
-    ys, xs = np.nonzero(frame)
-    angles = np.arctan2(ys - (y0 + y1) / 2, xs - (x0 + x1) / 2)
-    bins = np.floor((angles + np.pi) / (2 * np.pi) * FRAME_DIRECTIONS).astype(int)
-    covered = np.zeros(FRAME_DIRECTIONS, bool)
-    covered[np.clip(bins, 0, FRAME_DIRECTIONS - 1)] = True
-    return bool(covered.mean() >= FRAME_AROUND)
 
 
 def _mark_part(
