@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return train(args)
     if args.command == "bench":
-        from digitpad.bench import run
+        from digitpad.bench.run import run
 
         return run(args)
     from digitpad.gui.app import run as run_app  # Qt is imported only for the desktop app

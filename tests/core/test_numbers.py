@@ -117,7 +117,7 @@ def test_low_confidence_is_reported_not_dropped(recognizer):
 
 @pytest.mark.slow
 def test_number_benchmarks_run_and_report_targets(recognizer, mnist_dir):
-    from digitpad.bench_numbers import run_number_benchmarks
+    from digitpad.bench.numbers import run_number_benchmarks
 
     figures = run_number_benchmarks(recognizer, mnist_dir, pendigits.default_path(), quick=True)
     names = [f.name for f in figures]

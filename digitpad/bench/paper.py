@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from digitpad.bench import Figure
-from digitpad.bench_handwriting import data_folder, read_labelled_folder
+from digitpad.bench.figure import Figure
+from digitpad.bench.handwriting import data_folder, read_labelled_folder
 from digitpad.core.api import recognize_path
 from digitpad.core.made import clutter
 from digitpad.core.models.ensemble import Recognizer

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.bench import Figure
+from digitpad.bench.figure import Figure
 from digitpad.core.io import mnist, pendigits
 from digitpad.core.made import synth
 from digitpad.core.models.ensemble import Recognizer

@@ -1,4 +1,5 @@
-"""`digitpad bench`: measure the engine against its targets, so anyone can re-run them.
+"""`digitpad bench` itself: the MNIST, process and start-up figures, every family in turn,
+and the report, as text or JSON.
 
 Accuracy figures use the full sets (10,000 MNIST test images, 7,494 pen digits);
 timings are medians or percentiles over repeated runs on this machine.
@@ -13,23 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from digitpad.bench.figure import Figure, plain
 from digitpad.core.io import mnist, paths, pendigits
 from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.models.keras_file import ModelError
 from digitpad.core.records import evaluation
-
-
-@dataclass
-class Figure:
-    name: str
-    value: float | None
-    unit: str
-    target: str
-    ok: bool | None
-    note: str = ""
 
 
 def bench_mnist(recognizer: Recognizer, data_dir: str | None) -> list[Figure]:
@@ -108,14 +99,6 @@ def bench_gui_startup(runs: int) -> list[Figure]:
     ]
 
 
-def _plain(figure: Figure) -> dict:
-    """JSON-ready: NumPy scalars (from comparisons on NumPy values) become Python ones."""
-    out = asdict(figure)
-    out["value"] = None if figure.value is None else float(figure.value)
-    out["ok"] = None if figure.ok is None else bool(figure.ok)
-    return out
-
-
 def run(args) -> int:
     try:
         recognizer = Recognizer.load(args.model)
@@ -128,7 +111,7 @@ def run(args) -> int:
         figures += bench_mnist(recognizer, args.data_dir)
     except mnist.MnistError as exc:
         figures.append(Figure("MNIST test set", None, "", "", None, f"skipped: {exc}"))
-    from digitpad import bench_handwriting as real
+    from digitpad.bench import handwriting as real
 
     pen_path = Path(args.pendigits) if args.pendigits else pendigits.default_path()
     if pen_path and pen_path.is_file():
@@ -152,10 +135,10 @@ def run(args) -> int:
             Figure("ARDIS dev", None, "", "", None, f"skipped: set {real.ARDIS_ENV} or --ardis")
         )
     figures += real.bench_non_digits(recognizer, args.quick)
-    from digitpad.bench_numbers import run_number_benchmarks
+    from digitpad.bench.numbers import run_number_benchmarks
 
     figures += run_number_benchmarks(recognizer, args.data_dir, pen_path, args.quick)
-    from digitpad.bench_paper import run_paper_benchmarks
+    from digitpad.bench.paper import run_paper_benchmarks
 
     try:
         test_images, test_labels = mnist.load("test", args.data_dir)
@@ -177,7 +160,7 @@ def run(args) -> int:
                 {
                     "model": str(recognizer.path),
                     "cpus": os.cpu_count(),
-                    "figures": [_plain(f) for f in figures],
+                    "figures": [plain(f) for f in figures],
                 }
             )
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.bench import Figure
+from digitpad.bench.figure import Figure
 from digitpad.core.io import paths, pendigits
 from digitpad.core.made import nondigits, synth
 from digitpad.core.models.ensemble import Recognizer
