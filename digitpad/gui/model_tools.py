@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QActionGroup
@@ -18,18 +18,39 @@ from PySide6.QtWidgets import QMenu
 from digitpad.core.io.drawing import Drawing
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+
     from digitpad.core.models.ensemble import Recognizer
     from digitpad.core.result import Result
+    from digitpad.gui.canvas import Canvas
     from digitpad.gui.evaluation_view import EvaluationView
-    from digitpad.gui.main_window import MainWindow
+    from digitpad.gui.recognition import Recognition
+    from digitpad.gui.result_panel import ResultPanel
     from digitpad.gui.samples import SamplesDialog
     from digitpad.gui.training_dialog import TrainingDialog
 
 log = logging.getLogger(__name__)
 
 
+class ToolsWindow(Protocol):
+    """What the tools need of the main window (which owns them: the dependency runs one
+    way, from the window to its tools)."""
+
+    canvas: Canvas
+    result_panel: ResultPanel
+    recognition: Recognition
+    actions_by_name: dict[str, QAction]
+
+    def use_model(self, path: str | None) -> None: ...
+    def model_path(self) -> str | None: ...
+    def current_result(self) -> Result | None: ...
+    def is_showing_image(self) -> bool: ...
+    def show_message(self, text: str) -> None: ...
+    def show_error(self, text: str) -> None: ...
+
+
 class ModelTools(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ToolsWindow) -> None:
         super().__init__(window)
         self._window = window
         self.evaluation_view: EvaluationView | None = None

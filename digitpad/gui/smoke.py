@@ -10,16 +10,13 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QEventLoop, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from digitpad.gui.launch_clock import LaunchClock
 from digitpad.gui.main_window import MainWindow
-
-if TYPE_CHECKING:
-    from digitpad.gui.app import LaunchClock
 
 # A hand-drawn "7" in the unit square: the bar, then the stem with a slight curve.
 SEVEN = [
