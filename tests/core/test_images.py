@@ -665,7 +665,8 @@ def test_huge_but_small_files_stay_within_the_memory_budget(tmp_path):
     # own peak, which a child inherits across exec on Linux).
     script = (
         "import json, sys\n"
-        "from digitpad.core import images\n"
+        "from digitpad.core.io import images\n"
+        "from digitpad.core.page import ink\n"
         "try:\n"
         "    ink.load_grey(sys.argv[1]); answer = 'read'\n"
         "except images.ImageError as exc:\n"
