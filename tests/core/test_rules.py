@@ -1,0 +1,109 @@
+"""Finding ruled lines: the finds judged all at once agree with the loop that judges
+them one by one (the batched tests are a speed-up, never a change of answer)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from digitpad.core.page import rules
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(1, 6), st.integers(1, 40))), st.integers(0, 6))
+def test_longest_runs_of_each_row_are_longest_run_of_it(flags, gap):
+    starts, ends = rules._longest_runs(flags, gap)
+    for row, start, end in zip(flags, starts, ends):
+        assert (int(start), int(end)) == rules._longest_run(row, gap)
+
+
+def _page(seed: int, size: tuple[int, int]) -> np.ndarray:
+    """Blobs, thick strokes and a few thin straight lines at small slopes."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    mask = np.zeros(size, bool)
+    for _ in range(rng.integers(1, 6)):  # thick strokes and blobs: writing
+        y, x = rng.integers(0, h), rng.integers(0, w)
+        mask[y : y + rng.integers(3, 30), x : x + rng.integers(3, 60)] = True
+    for _ in range(rng.integers(0, 3)):  # thin lines: rules
+        y0, slope = rng.uniform(0, h), rng.uniform(-0.15, 0.15)
+        xs = np.arange(int(rng.uniform(0, w / 3)), int(rng.uniform(w / 2, w)))
+        ys = np.round(y0 + slope * xs).astype(int)
+        ok = (ys >= 0) & (ys < h)
+        for t in range(int(rng.integers(1, 4))):
+            mask[np.clip(ys[ok] + t, 0, h - 1), xs[ok]] = True
+    return mask
+
+
+def _thin_enough_one_by_one(mask, factor, slope, row, start, end) -> bool:
+    """_measure_line's first tests, exactly as it makes them, for one find."""
+    h, w = mask.shape
+    xs = np.arange(start * factor, min(end * factor, w))
+    if xs.size < 2:
+        return False
+    guess = row * factor + (factor - 1) / 2 + slope * xs
+    reach = 2 * factor + 2
+    dys = np.arange(-reach, reach + 1)
+    ys = np.round(guess).astype(np.int64)[None, :] + dys[:, None]
+    inside = (ys >= 0) & (ys < h)
+    ink = mask[np.clip(ys, 0, h - 1), xs[None, :]] & inside
+    count = ink.sum(axis=0)
+    present = count > 0
+    if present.mean() < 0.6:
+        return False
+    thickness = float(np.median(count[present]))
+    clean = present & (count <= 1.5 * thickness + 1) & ~ink[0] & ~ink[-1]
+    return bool(clean.sum() >= max(2, 0.5 * xs.size))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from([(60, 90), (158, 158), (300, 120), (500, 900)]),
+    st.integers(1, 3),
+)
+def test_finds_judged_together_are_judged_as_one_by_one(seed, size, factor):
+    mask = _page(seed, size)
+    rng = np.random.default_rng(seed + 1)
+    h, w = mask.shape
+    count = 30
+    slopes = rng.uniform(-0.18, 0.18, count)
+    rows = rng.integers(-3, h // factor + 3, count)
+    starts = rng.integers(0, w // factor, count)
+    ends = starts + rng.integers(0, w // factor, count)
+    together = rules._thin_enough(mask, factor, slopes, rows, starts, ends)
+    alone = [
+        _thin_enough_one_by_one(mask, factor, s, int(r), int(a), int(b))
+        for s, r, a, b in zip(slopes, rows, starts, ends)
+    ]
+    assert together.tolist() == alone
+
+
+def test_a_find_refused_together_is_no_line_when_measured_alone():
+    """Soundness of the shortcut: whatever _thin_enough refuses, _measure_line refuses."""
+    refused = 0
+    for seed in range(40):
+        mask = _page(seed, (158, 158))
+        rng = np.random.default_rng(seed)
+        slopes = rng.uniform(-0.18, 0.18, 20)
+        rows = rng.integers(0, 158, 20)
+        starts = rng.integers(0, 80, 20)
+        ends = starts + rng.integers(40, 79, 20)
+        ok = rules._thin_enough(mask, 1, slopes, rows, starts, ends)
+        for k in np.flatnonzero(~ok):
+            refused += 1
+            assert (
+                rules._measure_line(mask, 1, slopes[k], int(rows[k]), int(starts[k]), int(ends[k]))
+                is None
+            )
+    assert refused > 100
+
+
+def test_rules_are_still_found_beside_writing():
+    mask = np.zeros((158, 158), bool)
+    mask[40:110, 60:75] = True  # a thick stroke: writing
+    mask[120:122, 5:150] = True  # a rule
+    lines = rules.find_lines(mask)
+    assert len(lines) == 1 and abs(lines[0].y_at(80) - 120.5) < 1.5
