@@ -37,6 +37,7 @@ def test_bench_reports_every_figure(mnist_dir):
         "app window visible",
         "app first prediction",
         "zip codes",
+        "zip-code cell",
         "non-digit drawings said not a digit",
         "non-digits scanned",
     ):

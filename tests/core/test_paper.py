@@ -332,3 +332,23 @@ def test_a_large_digit_drawn_with_a_fine_line_reads_as_with_a_thick_one(recogniz
         assert recognize_image(recognizer, as_thick, 1).text == text
         assert recognize_image(recognizer, as_fine, 1).text == text
         assert image_to_field(as_fine).max() > 0.9  # full ink, not a faint trace
+
+
+def test_zip_code_cells_are_158_pixel_grey_jpegs_and_read(tmp_path, mnist_test, recognizer):
+    import io
+
+    from digitpad.core.api import recognize_path
+
+    images, labels = mnist_test
+    cells = synth.cell_scans(images, labels, 20, seed=3)
+    right = 0
+    for k, scan in enumerate(cells):
+        with Image.open(io.BytesIO(scan.data)) as image:
+            assert image.size == (synth.CELL_SIDE, synth.CELL_SIDE) and image.mode == "L"
+        x0, y0, x1, y1 = scan.boxes[0]
+        assert 0 <= x0 < x1 <= synth.CELL_SIDE and 0 <= y0 < y1 <= synth.CELL_SIDE
+        assert y1 - y0 >= synth.CELL_DIGIT[0] * 0.6  # the digit's own ink, not its field
+        path = tmp_path / f"cell-{k}{scan.suffix}"
+        path.write_bytes(scan.data)
+        right += recognize_path(recognizer, str(path), 1).text == scan.text
+    assert right >= 18

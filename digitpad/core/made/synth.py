@@ -237,6 +237,39 @@ def mnist_scans(images_: np.ndarray, labels: np.ndarray, count: int, seed: int =
     return scans
 
 
+# A zip-code cell as postal scanners cut them: a fixed square of grey pixels.
+CELL_SIDE = 158
+CELL_DIGIT = (70, 110)  # the digit's height in the cell, pixels
+
+
+def cell_scans(images_: np.ndarray, labels: np.ndarray, count: int, seed: int = 0) -> list[Scan]:
+    """``count`` MNIST digits, each alone in a CELL_SIDE-square grey JPEG (the size of a
+    scanned zip-code digit): dark ink on light paper, slightly blurred, with sensor
+    noise, at a varying size and position."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(usable_digits(images_), size=min(count, len(images_)), replace=False)
+    scans = []
+    for index in chosen:
+        size = int(rng.integers(*CELL_DIGIT)) * 28 // 20  # MNIST's digits fill 20 of 28
+        patch = np.asarray(
+            Image.fromarray(images_[index]).resize((size, size), Image.Resampling.BICUBIC),
+            np.float32,
+        )
+        sheet = np.zeros((CELL_SIDE, CELL_SIDE), np.float32)
+        y, x = (int(rng.integers(0, max(1, CELL_SIDE - size + 1))) for _ in range(2))
+        part = patch[: CELL_SIDE - y, : CELL_SIDE - x] / 255.0
+        sheet[y : y + part.shape[0], x : x + part.shape[1]] = part
+        paper, ink = rng.uniform(190, 245), rng.uniform(20, 100)
+        page = paper + (ink - paper) * sheet + rng.normal(0, rng.uniform(1, 6), sheet.shape)
+        image = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
+        image = image.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.2))))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=int(rng.integers(60, 95)))
+        box = ink_box(sheet) or (0, 0, 0, 0)
+        scans.append(Scan(buffer.getvalue(), ".jpg", str(int(labels[index])), (box,)))
+    return scans
+
+
 def drawing_scans(fields: Sequence[np.ndarray], seed: int = 0) -> list[Scan]:
     """Each rendered drawing (float (28, 28), ink = 1) scanned alone like an MNIST digit,
     its text empty: drawn non-digits on paper, for the image path's "not a digit"."""
