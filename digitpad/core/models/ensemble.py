@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
@@ -99,6 +99,10 @@ MEMBER_NAME = re.compile(r"[A-Za-z0-9_.-]+\.keras")  # a plain file name beside 
 
 
 MAX_MEMBERS = 5
+# The line models' stand-in until a line is first read: loading the open recogniser
+# takes about 0.2 s, which a single digit, a drawing or a process that reads one small
+# image never needs to pay.
+BUNDLED: Any = object()
 
 
 class Recognizer:
@@ -119,8 +123,8 @@ class Recognizer:
         lines: OpenReader | None = None,
     ) -> None:
         self.members = list(members) if members else [weights]
-        self.strings = strings  # reads lines of touching digits; None: segmentation only
-        self.lines = lines  # the open line recogniser, best on real paper; None: not used
+        self._strings = strings  # reads lines of touching digits; None: segmentation only
+        self._lines = lines  # the open line recogniser, best on real paper; None: not used
         self.weights = self.members[0]
         if any(w.shape() != self.weights.shape() for w in self.members):
             raise ModelError(
@@ -158,7 +162,29 @@ class Recognizer:
         for name in _member_files(meta, path)[1:]:
             member, _ = read_keras(path.with_name(name))
             members.append(member)
-        return cls(weights, path, meta, members, bundled_strings(), bundled_open_reader())
+        return cls(weights, path, meta, members, BUNDLED, BUNDLED)
+
+    @property
+    def strings(self) -> SequenceModel | None:
+        """The sequence recogniser (the bundled one is loaded on first use)."""
+        if self._strings is BUNDLED:
+            self._strings = bundled_strings()
+        return self._strings
+
+    @strings.setter
+    def strings(self, model: SequenceModel | None) -> None:
+        self._strings = model
+
+    @property
+    def lines(self) -> OpenReader | None:
+        """The open line recogniser (the bundled one is loaded on first use)."""
+        if self._lines is BUNDLED:
+            self._lines = bundled_open_reader()
+        return self._lines
+
+    @lines.setter
+    def lines(self, model: OpenReader | None) -> None:
+        self._lines = model
 
     def predict(self, fields: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28) in [0, 1], ink = 1 -> float32 (N, 10) probabilities."""
