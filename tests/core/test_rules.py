@@ -1,14 +1,18 @@
-"""Finding ruled lines: the finds judged all at once agree with the loop that judges
-them one by one (the batched tests are a speed-up, never a change of answer)."""
+"""Finding ruled lines and the cheapest cut between touching digits: the finds judged
+all at once agree with the loop that judges them one by one (a speed-up, never a change
+of answer), and the cut's path is the cheapest of all."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from digitpad.core.page import rules
+
+SMALL = st.floats(0, 3)
 
 
 @settings(max_examples=200, deadline=None)
@@ -107,3 +111,24 @@ def test_rules_are_still_found_beside_writing():
     mask[120:122, 5:150] = True  # a rule
     lines = rules.find_lines(mask)
     assert len(lines) == 1 and abs(lines[0].y_at(80) - 120.5) < 1.5
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 4)), elements=st.floats(0, 3))
+)
+def test_cheapest_path_is_the_cheapest_of_all_paths(cost):
+    """cuts.cheapest_path against every path that moves at most one column per row."""
+    import itertools
+
+    from digitpad.core.segment.cuts import cheapest_path
+
+    h, n = cost.shape
+    path = cheapest_path(cost)
+    assert len(path) == h and all(abs(int(a) - int(b)) <= 1 for a, b in zip(path, path[1:]))
+    best = min(
+        sum(cost[r, c] for r, c in enumerate(cols))
+        for cols in itertools.product(range(n), repeat=h)
+        if all(abs(a - b) <= 1 for a, b in zip(cols, cols[1:]))
+    )
+    assert sum(cost[r, c] for r, c in enumerate(path)) == pytest.approx(best)

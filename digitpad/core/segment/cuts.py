@@ -226,11 +226,14 @@ def cheapest_path(cost: np.ndarray) -> np.ndarray:
     h, n = cost.shape
     total = cost[0].copy()
     move = np.zeros((h, n), np.int8)
+    # Each row's three ways in: from the column left, the same one, the column right.
+    options = np.full((3, n), np.inf, dtype=total.dtype if total.dtype.kind == "f" else np.float64)
     for row in range(1, h):
-        options = np.stack([np.r_[np.inf, total[:-1]], total, np.r_[total[1:], np.inf]])
-        choice = options.argmin(axis=0)
-        move[row] = choice - 1
-        total = options[choice, np.arange(n)] + cost[row]
+        options[0, 1:] = total[:-1]
+        options[1] = total
+        options[2, :-1] = total[1:]
+        move[row] = options.argmin(axis=0) - 1
+        total = options.min(axis=0) + cost[row]
     path = np.empty(h, int)
     path[-1] = int(np.argmin(total))
     for row in range(h - 1, 0, -1):
