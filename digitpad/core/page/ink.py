@@ -36,7 +36,8 @@ from PIL import Image
 from digitpad.core import raster
 from digitpad.core.io.images import decode_grey
 from digitpad.core.page.hairlines import without_hairlines
-from digitpad.core.page.rules import LINE_ASPECT, remove_rules
+from digitpad.core.page.lines import LINE_ASPECT
+from digitpad.core.page.rules import remove_rules
 
 # Writing never breaks into more horizontal runs than this fraction of all pixels
 # (beyond a few thousand); only a fine pattern or texture does, and labelling it would

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from digitpad.core.page import rules
+from digitpad.core.page import lines
 
 SMALL = st.floats(0, 3)
 
@@ -18,9 +18,9 @@ SMALL = st.floats(0, 3)
 @settings(max_examples=200, deadline=None)
 @given(arrays(bool, st.tuples(st.integers(1, 6), st.integers(1, 40))), st.integers(0, 6))
 def test_longest_runs_of_each_row_are_longest_run_of_it(flags, gap):
-    starts, ends = rules._longest_runs(flags, gap)
+    starts, ends = lines._longest_runs(flags, gap)
     for row, start, end in zip(flags, starts, ends):
-        assert (int(start), int(end)) == rules._longest_run(row, gap)
+        assert (int(start), int(end)) == lines._longest_run(row, gap)
 
 
 def _page(seed: int, size: tuple[int, int]) -> np.ndarray:
@@ -77,7 +77,7 @@ def test_finds_judged_together_are_judged_as_one_by_one(seed, size, factor):
     rows = rng.integers(-3, h // factor + 3, count)
     starts = rng.integers(0, w // factor, count)
     ends = starts + rng.integers(0, w // factor, count)
-    together = rules._thin_enough(mask, factor, slopes, rows, starts, ends)
+    together = lines._thin_enough(mask, factor, slopes, rows, starts, ends)
     alone = [
         _thin_enough_one_by_one(mask, factor, s, int(r), int(a), int(b))
         for s, r, a, b in zip(slopes, rows, starts, ends)
@@ -95,11 +95,11 @@ def test_a_find_refused_together_is_no_line_when_measured_alone():
         rows = rng.integers(0, 158, 20)
         starts = rng.integers(0, 80, 20)
         ends = starts + rng.integers(40, 79, 20)
-        ok = rules._thin_enough(mask, 1, slopes, rows, starts, ends)
+        ok = lines._thin_enough(mask, 1, slopes, rows, starts, ends)
         for k in np.flatnonzero(~ok):
             refused += 1
             assert (
-                rules._measure_line(mask, 1, slopes[k], int(rows[k]), int(starts[k]), int(ends[k]))
+                lines._measure_line(mask, 1, slopes[k], int(rows[k]), int(starts[k]), int(ends[k]))
                 is None
             )
     assert refused > 100
@@ -109,8 +109,8 @@ def test_rules_are_still_found_beside_writing():
     mask = np.zeros((158, 158), bool)
     mask[40:110, 60:75] = True  # a thick stroke: writing
     mask[120:122, 5:150] = True  # a rule
-    lines = rules.find_lines(mask)
-    assert len(lines) == 1 and abs(lines[0].y_at(80) - 120.5) < 1.5
+    found = lines.find_lines(mask)
+    assert len(found) == 1 and abs(found[0].y_at(80) - 120.5) < 1.5
 
 
 @settings(max_examples=150, deadline=None)
