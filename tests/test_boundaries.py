@@ -22,8 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 QT = ("PySide6", "shiboken6")
 TENSORFLOW = ("tensorflow", "keras")
-# core's rooms: what each may not import follows from this list (see RULES)
+# core's rooms, in the order data flows through them (see docs/architecture.md)
 PIPELINE = ("io", "page", "segment", "models", "reading", "result", "api", "made", "records")
+
+
+def core_except(*allowed: str) -> tuple[str, ...]:
+    """core's rooms other than `allowed`, as package names: what a stage must not import."""
+    return tuple(f"digitpad.core.{p}" for p in PIPELINE if p not in allowed)
+
+
 # (package of the importing module, packages it must never import)
 RULES = (
     ("digitpad.core", ("digitpad.gui", "training", *QT, *TENSORFLOW)),
@@ -34,16 +41,10 @@ RULES = (
     # The reading pipeline's stages, each knowing only those before it.
     ("digitpad.core.raster", ("digitpad",)),
     ("digitpad.core.result", ("digitpad",)),
-    ("digitpad.core.io", (*(f"digitpad.core.{p}" for p in PIPELINE if p != "io"),)),
-    ("digitpad.core.page", (*(f"digitpad.core.{p}" for p in PIPELINE if p not in ("io", "page")),)),
-    (
-        "digitpad.core.models",
-        (*(f"digitpad.core.{p}" for p in PIPELINE if p not in ("io", "models")),),
-    ),
-    (
-        "digitpad.core.segment",
-        (*(f"digitpad.core.{p}" for p in PIPELINE if p not in ("io", "page", "segment")),),
-    ),
+    ("digitpad.core.io", core_except("io")),
+    ("digitpad.core.page", core_except("io", "page")),
+    ("digitpad.core.segment", core_except("io", "page", "segment")),
+    ("digitpad.core.models", core_except("io", "models")),
     ("digitpad.core.made", ("digitpad.core.reading", "digitpad.core.api", "digitpad.core.records")),
     ("digitpad.core.records", ("digitpad.core.reading", "digitpad.core.api")),
 )

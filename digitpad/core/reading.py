@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from digitpad.core.io.drawing import Drawing
+from digitpad.core import segment
+from digitpad.core.io.drawing import MAX_STROKES, Drawing, DrawingError
+from digitpad.core.models import open_reader, sequence
 from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.models.open_reader import OpenReader
+from digitpad.core.models.sequence import SequenceModel
+from digitpad.core.page.field import drawing_to_field, image_to_field
 from digitpad.core.result import EMPTY, Digit, Mark, Rejected, Result
-
-if TYPE_CHECKING:
-    from digitpad.core.models.open_reader import OpenReader
-    from digitpad.core.models.sequence import SequenceModel
-    from digitpad.core.segment.common import Judge
+from digitpad.core.segment.common import Judge
+from digitpad.core.segment.pixels import SPLIT_LONE
 
 
 def _result(recognizer: Recognizer, fields: list, boxes: list) -> Result:
@@ -44,10 +45,6 @@ def recognize_drawing(
     Boxes are the digits' points in canvas pixels. ``max_digits`` caps the count
     (1: the whole drawing is one digit).
     """
-    from digitpad.core import segment
-    from digitpad.core.io.drawing import MAX_STROKES, DrawingError
-    from digitpad.core.page.field import drawing_to_field
-
     if len(drawing.strokes) > MAX_STROKES:  # drawings made in code skip the file's checks
         raise DrawingError(f"too many strokes ({len(drawing.strokes):,}; at most {MAX_STROKES:,})")
     parts = segment.split_drawing(drawing, max_digits, _drawing_judge(recognizer))
@@ -69,9 +66,6 @@ def recognize_image(
     light, the same shape), which the open line recogniser reads; without it, lines
     are read by our own networks alone (they know MNIST-like ink arrays better).
     """
-    from digitpad.core import segment
-    from digitpad.core.page.field import image_to_field
-
     parts = segment.split_image(ink, max_digits, _image_judge(recognizer))
     digits = [p for p in parts if not p.mark]
     result = _result(recognizer, [image_to_field(p.crop) for p in digits], [p.box for p in digits])
@@ -130,8 +124,6 @@ def _read_whole_line(
 def _is_line(parts: list) -> bool:
     """Two parts or more, or a piece alone as wide as segmentation would consider cutting
     (maybe touching digits): a single digit, however slanted or flourished, never is."""
-    from digitpad.core.segment.pixels import SPLIT_LONE
-
     if len(parts) >= 2:
         return True
     if len(parts) == 1:
@@ -151,9 +143,6 @@ def _read_line(
     readings are combined by their geometric mean: the card network knows single
     digits best, the sequence model knows where touching digits begin and end.
     """
-    from digitpad.core.models import sequence
-    from digitpad.core.page.field import image_to_field
-
     box = sequence.line_box([p.box for p in parts])
     scale = sequence.INK_HEIGHT / max(box[3] - box[1], 1)
     line = sequence.compose([(sequence.widened(p.crop, scale), p.origin) for p in parts], shape)
@@ -215,9 +204,6 @@ def _read_open(
     """The open recogniser's reading of the line that ``parts`` (marks included: it
     knows them) make on the grey image; each digit's box and field are its columns of
     the line's ink. None when the line cannot be read that way."""
-    from digitpad.core.models import open_reader, sequence
-    from digitpad.core.page.field import image_to_field
-
     prepared = open_reader.line_input(grey, sequence.line_box([p.box for p in parts]))
     if prepared is None:
         return None
@@ -292,14 +278,10 @@ def _probabilities(recognizer: Recognizer, fields: list) -> np.ndarray:
 
 
 def _drawing_judge(recognizer: Recognizer) -> Judge:
-    from digitpad.core.page.field import drawing_to_field
-
     return lambda drawings: _probabilities(recognizer, [drawing_to_field(d) for d in drawings])
 
 
 def _image_judge(recognizer: Recognizer) -> Judge:
-    from digitpad.core.page.field import image_to_field
-
     def judge(crops: list) -> tuple[np.ndarray, np.ndarray]:
         fields = [image_to_field(c) for c in crops]
         probs = np.zeros((len(fields), 10), np.float32)

@@ -41,27 +41,6 @@ def _page(seed: int, size: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def _thin_enough_one_by_one(mask, factor, slope, row, start, end) -> bool:
-    """_measure_line's first tests, exactly as it makes them, for one find."""
-    h, w = mask.shape
-    xs = np.arange(start * factor, min(end * factor, w))
-    if xs.size < 2:
-        return False
-    guess = row * factor + (factor - 1) / 2 + slope * xs
-    reach = 2 * factor + 2
-    dys = np.arange(-reach, reach + 1)
-    ys = np.round(guess).astype(np.int64)[None, :] + dys[:, None]
-    inside = (ys >= 0) & (ys < h)
-    ink = mask[np.clip(ys, 0, h - 1), xs[None, :]] & inside
-    count = ink.sum(axis=0)
-    present = count > 0
-    if present.mean() < 0.6:
-        return False
-    thickness = float(np.median(count[present]))
-    clean = present & (count <= 1.5 * thickness + 1) & ~ink[0] & ~ink[-1]
-    return bool(clean.sum() >= max(2, 0.5 * xs.size))
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     st.integers(0, 10_000),
@@ -79,7 +58,7 @@ def test_finds_judged_together_are_judged_as_one_by_one(seed, size, factor):
     ends = starts + rng.integers(0, w // factor, count)
     together = lines._thin_enough(mask, factor, slopes, rows, starts, ends)
     alone = [
-        _thin_enough_one_by_one(mask, factor, s, int(r), int(a), int(b))
+        lines._near_line(mask, factor, s, int(r), int(a), int(b)) is not None
         for s, r, a, b in zip(slopes, rows, starts, ends)
     ]
     assert together.tolist() == alone

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -96,8 +97,6 @@ def _is_number(value: object) -> TypeGuard[float]:
 
 
 MEMBER_NAME = re.compile(r"[A-Za-z0-9_.-]+\.keras")  # a plain file name beside the sidecar
-
-
 MAX_MEMBERS = 5
 # The line models' stand-in until a line is first read: loading the open recogniser
 # takes about 0.2 s, which a single digit, a drawing or a process that reads one small
@@ -123,8 +122,10 @@ class Recognizer:
         lines: OpenReader | None = None,
     ) -> None:
         self.members = list(members) if members else [weights]
-        self._strings = strings  # reads lines of touching digits; None: segmentation only
-        self._lines = lines  # the open line recogniser, best on real paper; None: not used
+        if strings is not BUNDLED:
+            self.strings = strings  # reads lines of touching digits; None: segmentation only
+        if lines is not BUNDLED:
+            self.lines = lines  # the open line recogniser, best on real paper; None: not used
         self.weights = self.members[0]
         if any(w.shape() != self.weights.shape() for w in self.members):
             raise ModelError(
@@ -164,27 +165,16 @@ class Recognizer:
             members.append(member)
         return cls(weights, path, meta, members, BUNDLED, BUNDLED)
 
-    @property
+    # Loaded on first use (see BUNDLED); a model given to __init__ takes their place.
+    @functools.cached_property
     def strings(self) -> SequenceModel | None:
-        """The sequence recogniser (the bundled one is loaded on first use)."""
-        if self._strings is BUNDLED:
-            self._strings = bundled_strings()
-        return self._strings
+        """The sequence recogniser; None: lines are split by segmentation alone."""
+        return bundled_strings()
 
-    @strings.setter
-    def strings(self, model: SequenceModel | None) -> None:
-        self._strings = model
-
-    @property
+    @functools.cached_property
     def lines(self) -> OpenReader | None:
-        """The open line recogniser (the bundled one is loaded on first use)."""
-        if self._lines is BUNDLED:
-            self._lines = bundled_open_reader()
-        return self._lines
-
-    @lines.setter
-    def lines(self, model: OpenReader | None) -> None:
-        self._lines = model
+        """The open line recogniser; None: lines are read by our own networks alone."""
+        return bundled_open_reader()
 
     def predict(self, fields: np.ndarray) -> np.ndarray:
         """float32 (N, 28, 28) in [0, 1], ink = 1 -> float32 (N, 10) probabilities."""

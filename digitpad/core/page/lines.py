@@ -212,9 +212,8 @@ def _thin_enough(
     starts: np.ndarray,
     ends: np.ndarray,
 ) -> np.ndarray:
-    """For each coarse find, whether it passes _measure_line's first tests (ink in most
-    columns near the guessed line, and in most of them a short run clear of the
-    window's edges); bool (C,). The same arithmetic, one row per find."""
+    """For each coarse find, whether _near_line lets it through; bool (C,). The same
+    arithmetic, one row per find."""
     h, w = mask.shape
     x0 = starts * factor
     x1 = np.minimum(ends * factor, w)
@@ -281,14 +280,13 @@ def _longest_run(flags: np.ndarray, gap: int) -> tuple[int, int]:
     return int(starts[best]), int(ends[best])
 
 
-def _measure_line(
+def _near_line(
     mask: np.ndarray, factor: int, slope: float, row: int, start: int, end: int
-) -> Line | None:
-    """Fit a coarse find on the full mask: centre line, thickness, extent; or None.
-
-    None when it is not thin and straight: most columns must show a short run of ink
-    close to one straight line (a stroke that crosses it spoils only a few columns).
-    """
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """The ink in a window of rows around a coarse find, on the full mask, when it may
+    be a line: ink in most columns, and in most of them a short run clear of the
+    window's edges. (xs, ys, ink, count, clean, thickness), or None.
+    _thin_enough makes the same tests for many finds at once."""
     h, w = mask.shape
     xs = np.arange(start * factor, min(end * factor, w))
     if xs.size < 2:
@@ -307,6 +305,22 @@ def _measure_line(
     clean = present & (count <= 1.5 * thickness + 1) & ~ink[0] & ~ink[-1]
     if clean.sum() < max(2, 0.5 * xs.size):
         return None
+    return xs, ys, ink, count, clean, thickness
+
+
+def _measure_line(
+    mask: np.ndarray, factor: int, slope: float, row: int, start: int, end: int
+) -> Line | None:
+    """Fit a coarse find on the full mask: centre line, thickness, extent; or None.
+
+    None when it is not thin and straight: most columns must show a short run of ink
+    close to one straight line (a stroke that crosses it spoils only a few columns).
+    """
+    h, w = mask.shape
+    near = _near_line(mask, factor, slope, row, start, end)
+    if near is None:
+        return None
+    xs, ys, ink, count, clean, thickness = near
     centres = (ink * ys).sum(axis=0)[clean] / count[clean]
     x_clean = xs[clean].astype(np.float64)
     fit = np.polyfit(x_clean, centres, 1)
