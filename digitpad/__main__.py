@@ -20,6 +20,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from digitpad import __version__
 
+INTERRUPTED = 128 + 2  # the shell's code for a process ended by Ctrl-C
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -64,15 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
 
     t = sub.add_parser("train", help="train a model (needs TensorFlow)")
-    from digitpad.core.records.recipes import DEFAULT, RECIPES  # plain data
+    from digitpad.core.records.recipes import DEFAULT, MAX_BATCH_SIZE, RECIPES  # plain data
 
     t.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT.name)
     t.add_argument("--epochs", type=_bounded(1, 1000), metavar="N")
-    t.add_argument("--batch-size", type=_bounded(1, 65536), metavar="N")
+    t.add_argument("--batch-size", type=_bounded(1, MAX_BATCH_SIZE), metavar="N")
     t.add_argument("--data-dir", metavar="DIR")
     t.add_argument(
         "--output",
         metavar="DIR",
+        type=_named_folder,
         help="where to write the model (default: a new version in the user data dir)",
     )
     t.add_argument(
@@ -137,6 +140,12 @@ def _whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
 
 
+def _named_folder(text: str) -> str:
+    if not text.strip():  # "" would be the current folder, by accident
+        raise argparse.ArgumentTypeError("an empty name is not a folder")
+    return text
+
+
 def _folder(text: str) -> str:
     from pathlib import Path
 
@@ -172,14 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     unicode_streams()
     logging.basicConfig(level=logging.WARNING, format="digitpad: %(message)s")
-    if args.command == "predict":
-        from digitpad.commands import predict
+    if args.command in ("predict", "evaluate"):
+        from digitpad import commands
 
-        return predict(args)
-    if args.command == "evaluate":
-        from digitpad.commands import evaluate
-
-        return evaluate(args)
+        try:
+            return commands.predict(args) if args.command == "predict" else commands.evaluate(args)
+        except KeyboardInterrupt:  # Ctrl-C: the workers are stopped, no traceback
+            return INTERRUPTED
     if args.command == "train":
         from digitpad.commands import train
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
-import multiprocessing
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from digitpad import workers
 from digitpad.core import api
 from digitpad.core.io import mnist
 from digitpad.core.models.ensemble import Recognizer
@@ -56,25 +60,72 @@ def predict(args) -> int:
             _answer(recognizer, path, problem, *settings) for path, problem in items
         )
         return _print_answers(answers, args.json)
-    # Each worker loads the model once; imap hands inputs out one by one and yields the
-    # answers in input order as soon as each is ready, so the first line never waits
-    # for the whole batch.
-    context = multiprocessing.get_context()
-    with context.Pool(
-        jobs, initializer=_start_worker, initargs=(str(recognizer.path), *settings)
-    ) as pool:
-        return _print_answers(pool.imap(_work, items), args.json)
+    # Each worker loads the model once and holds one input at a time; the answers come
+    # out in input order as soon as each is ready, so the first line never waits for
+    # the whole batch, and a worker that dies costs only the input it held.
+    return _print_answers(
+        workers.answers_in_order(
+            items,
+            jobs,
+            _start_worker,
+            (str(recognizer.path), *settings),
+            _work,
+            functools.partial(_lost_line, as_json=args.json),
+        ),
+        args.json,
+    )
+
+
+LOST = "the process reading it stopped (killed, or out of memory)"
+
+
+def _lost_line(item: tuple[str, str | None], as_json: bool) -> tuple[str, bool]:
+    path = item[0]
+    return (json.dumps({"path": path, "error": LOST}) if as_json else f"{path}: {LOST}"), True
 
 
 def _print_answers(answers: Iterable[tuple[str, bool]], as_json: bool) -> int:
+    """Print each answer as it comes; 1 if any input failed. A reader that goes away
+    (`predict ... | head -1`) ends the batch quietly, as Unix tools do (exit 141)."""
     failed = False
-    for line, problem in answers:
-        failed |= problem
-        if problem and not as_json:
-            _error(line)
-        else:
-            print(line, flush=True)
+    with _exit_on_terminate():
+        try:
+            for line, problem in answers:
+                failed |= problem
+                if problem and not as_json:
+                    _error(line)
+                else:
+                    print(line, flush=True)
+        except BrokenPipeError:
+            # Nothing more can be shown; later flushes (at exit too) must not complain.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return PIPE_CLOSED
+        finally:
+            close = getattr(answers, "close", None)
+            if close is not None:
+                close()  # stops the workers now, whatever ended the loop
     return 1 if failed else 0
+
+
+PIPE_CLOSED = 128 + 13  # as a process ended by SIGPIPE
+
+
+@contextlib.contextmanager
+def _exit_on_terminate() -> Iterator[None]:
+    """SIGTERM ends the batch as a plain exit (code 143) for the time of a batch (main
+    thread only): the workers are stopped on the way out and no traceback is printed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 _worker: tuple | None = None  # in a worker process: (recognizer, max_digits, as_json)
@@ -99,7 +150,11 @@ def _answer(
     answer = problem if problem is not None else api.read_or_error(recognizer, path, max_digits)
     failed = isinstance(answer, str)
     if as_json:
-        return json.dumps(api.json_object(path, answer), allow_nan=False), failed
+        try:
+            return json.dumps(api.json_object(path, answer), allow_nan=False), failed
+        except ValueError:  # NaN or infinity from a damaged model: this input fails alone
+            problem = {"path": path, "error": "the model gave NaN or infinity"}
+            return json.dumps(problem), True
     return f"{path}: {answer if failed else plain_answer(answer)}", failed
 
 

@@ -58,9 +58,11 @@ def load(
 ) -> PenData:
     """Read the file and render ``copies`` varied renditions of each training digit
     (the first one unvaried, exactly as drawn)."""
-    data = path.read_bytes()
-    digits = pendigits.read(path)
+    data = pendigits.read_bytes(path)
+    digits = pendigits.read(path, data)
     train = pendigits.training_digits(digits)
+    if not train:
+        raise pendigits.PenDigitsError(f"{path.name}: holds no digits of the training writers")
     calibration = pendigits.split(digits, pendigits.CALIBRATION_WRITERS)
     if limit:  # a small trial run: about `limit` renditions in all
         train, calibration = train[: max(1, limit // copies)], calibration[:limit]

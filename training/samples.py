@@ -52,8 +52,8 @@ def load_samples(folder: str | Path) -> Samples:
         except DrawingError as exc:
             log.warning("skipping sample %s: %s", path.name, exc)
             continue
-        field = drawing_to_field(drawing)
-        if drawing.label is None or field is None:
+        field = drawing_to_field(drawing) if drawing.label is not None else None
+        if field is None:
             log.warning("skipping sample %s: no label or no ink", path.name)
             continue
         fields.append(field)

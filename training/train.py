@@ -25,8 +25,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from digitpad.core.io import atomic, mnist, pendigits
+from digitpad.core.io import atomic, mnist, paths, pendigits
 from digitpad.core.made import nondigits
+from digitpad.core.models.ensemble import OWN_FORMAT, is_own_model_folder
 from digitpad.core.records import evaluation, metrics
 from digitpad.core.records import training_events as events
 from digitpad.core.records.recipes import RECIPES, Recipe
@@ -422,7 +423,7 @@ def train(
     on_progress(events.Phase("evaluating", "Evaluating on the MNIST test set"))
     test = evaluation.score(predict(x_test, ensemble_t), y_test)
     meta = {
-        "format": "digitpad-model",
+        "format": OWN_FORMAT,
         "version": 1,
         "recipe": recipe.name,
         "recipe_description": recipe.description,
@@ -480,7 +481,11 @@ def train(
         }
     if should_stop():
         raise TrainingCancelled()
-    _write_outputs(networks, meta, Path(config.output))
+    try:
+        _write_outputs(networks, meta, Path(config.output))
+    except OSError as exc:  # the disk filled up, or the folder went, after the check
+        reason = exc.strerror or " ".join(str(exc).split())[:160]
+        raise TrainingError(f"cannot write the model to {config.output}: {reason}") from None
     on_progress(events.Done(str(config.output), test.accuracy, test.loss or math.nan))
     return TrainResult(Path(config.output), meta)
 
@@ -506,13 +511,16 @@ def _pen_data(config: TrainConfig, recipe: Recipe, on_progress: ProgressFn):
         )
         return None
     on_progress(events.Phase("preparing", "Rendering pen strokes"))
-    return pen_data.load(
-        path,
-        max(recipe.pen_copies, 1),
-        seed=config.seed,
-        limit=config.limit,
-        variation=recipe.pen_variation,
-    )
+    try:
+        return pen_data.load(
+            path,
+            max(recipe.pen_copies, 1),
+            seed=config.seed,
+            limit=config.limit,
+            variation=recipe.pen_variation,
+        )
+    except pendigits.PenDigitsError as exc:
+        raise TrainingError(f"cannot use the pen strokes: {exc}") from None
 
 
 def _mnist_source() -> dict:
@@ -719,7 +727,8 @@ def _write_outputs(networks: list[keras.Model], meta: dict, output: Path) -> Non
     fresh = not output.exists()
     parent = output.parent if fresh else output
     parent.mkdir(parents=True, exist_ok=True)
-    atomic.finish_interrupted(parent)
+    if is_own_model_folder(parent) or parent == paths.user_models_dir():
+        atomic.finish_interrupted(parent)  # never in a folder of the user's own
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=parent))
     try:
         names = [member_file(k) for k in range(len(networks))]

@@ -152,6 +152,9 @@ def run(args) -> int:
         getattr(args, "photos", None),
         args.quick,
     )
+    from digitpad.bench.hostile import bench_hostile_pages
+
+    figures += bench_hostile_pages(recognizer)
     figures += bench_predict_process(args.model, 3 if args.quick else 9)
     figures += bench_gui_startup(3 if args.quick else 5)
     if args.json:

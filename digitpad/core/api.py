@@ -11,7 +11,6 @@ import functools
 import logging
 import math
 import os
-import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,15 @@ import numpy as np
 from digitpad.core.io import images
 from digitpad.core.io.drawing import Drawing, DrawingError
 from digitpad.core.models.ensemble import Recognizer
+from digitpad.core.models.graph import GraphError
+from digitpad.core.models.sequence import SequenceModelError
 from digitpad.core.page.ink import ink_from_grey
 from digitpad.core.reading import recognize_drawing, recognize_image
 from digitpad.core.result import Result
 
 log = logging.getLogger(__name__)
 
-# Far above any photo (a 48-megapixel JPEG is about 20 MB), far below a machine's memory.
-MAX_IMAGE_FILE_BYTES = 256 * 1024 * 1024
+MAX_IMAGE_FILE_BYTES = images.MAX_FILE_BYTES
 
 Source = str | os.PathLike | np.ndarray | Drawing
 #: The files `input_files` lists: the images `images` decodes, and drawings.
@@ -89,6 +89,8 @@ def read_or_error(recognizer: Recognizer, path: str, max_digits: int | None = No
             return recognize_path(recognizer, path, max_digits)
     except (images.ImageError, DrawingError, OSError) as exc:
         problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
+    except (GraphError, SequenceModelError) as exc:  # a damaged install's line model
+        problem = f"the line recogniser failed: {exc}"
     except Exception as exc:  # one bad input must not stop the others
         log.debug("unexpected failure on %s", path, exc_info=True)
         problem = f"cannot use this file ({type(exc).__name__}: {exc})"
@@ -126,23 +128,13 @@ def _loaded(path: str | None) -> Recognizer:
 def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = None) -> Result:
     """Recognise one image or drawing file; raises ImageError / DrawingError (one line).
 
-    Only regular files are read: a device, a pipe or a link to one is refused before
-    it is opened (reading /dev/zero never ends; a pipe can block forever).
+    Only regular files are read: the file is opened without blocking and a device, a
+    pipe or a link to one is refused before any byte is read (reading /dev/zero never
+    ends; a pipe can block forever).
     """
-    info = os.stat(path)
     drawing = Path(path).suffix.lower() == ".json"
-    error = DrawingError if drawing else images.ImageError
-    if not stat.S_ISREG(info.st_mode):
-        raise error("not a regular file (a device, a pipe or a link to one)")
     if drawing:
         return recognize_drawing(recognizer, Drawing.load(path), max_digits)
-    if info.st_size == 0:
-        raise images.ImageError("empty file")
-    if info.st_size > MAX_IMAGE_FILE_BYTES:
-        raise images.ImageError(
-            f"file too large for an image ({info.st_size:,} bytes; at most "
-            f"{MAX_IMAGE_FILE_BYTES:,})"
-        )
     return _recognize_grey(recognizer, *images.decode_grey(path), max_digits)
 
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad import __version__
-from digitpad.core.io import paths
+from digitpad.core.io import files, paths
 from digitpad.core.models.ensemble import Recognizer
 from digitpad.gui import model_loading
 
@@ -90,6 +90,9 @@ def model_card_path(recognizer: Recognizer | None) -> Path:
     return paths.resources_dir() / "MODEL_CARD.md"
 
 
+MAX_CARD_BYTES = 4 * 1024 * 1024  # a card is a few KB of Markdown
+
+
 class ModelCardDialog(QDialog):
     def __init__(self, card: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,7 +103,8 @@ class ModelCardDialog(QDialog):
         self.browser.document().setDocumentMargin(14)
         self.browser.setSearchPaths([str(card.parent)])  # the card's images sit beside it
         try:
-            self.browser.setMarkdown(card.read_text(encoding="utf-8"))
+            text = files.read_regular(card, MAX_CARD_BYTES).decode("utf-8", errors="replace")
+            self.browser.setMarkdown(text)
         except OSError as exc:
             self.browser.setPlainText(f"The model card could not be read: {exc.strerror or exc}")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

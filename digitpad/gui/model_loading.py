@@ -17,7 +17,7 @@ def load_with_fallback(path: str | None) -> tuple[Recognizer, str]:
     warning = ""
     if path:
         try:
-            return Recognizer.load(path), ""
+            return Recognizer.load(path, repair=True), ""
         except ModelError as exc:
             warning = f"Could not load the chosen model ({exc}); using the bundled model."
     return Recognizer.load(), warning

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad.core.io import files
 from digitpad.core.records import sample_store
 from digitpad.gui.drawing_thumbnail import render_drawing
 from digitpad.gui.labels import muted_label, title_label
@@ -149,7 +150,7 @@ class SamplesDialog(QDialog):
         deleted = []
         for path in paths:
             try:
-                deleted.append((path, path.read_bytes()))
+                deleted.append((path, files.read_regular(path, sample_store.MAX_SAMPLE_BYTES)))
             except OSError:
                 pass  # already gone: nothing to bring back
             sample_store.delete_sample(path)

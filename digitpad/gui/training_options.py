@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from digitpad.core.records.recipes import (  # plain data: imports neither TensorFlow nor Qt
     DEFAULT,
+    MAX_BATCH_SIZE,
     RECIPES,
 )
 from digitpad.gui import settings as keys
@@ -87,7 +88,7 @@ class TrainingOptionsForm(QWidget):
         self._expected = muted_label()
         self._expected.setAccessibleName("Expected accuracy")
         self.batch_size = QSpinBox()
-        self.batch_size.setRange(8, 4096)
+        self.batch_size.setRange(8, MAX_BATCH_SIZE)
         self.batch_size.setSingleStep(32)
         self.batch_size.setAccessibleName("Batch size")
         self.batch_size.setToolTip("Images per training step")

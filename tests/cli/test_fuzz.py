@@ -1,4 +1,5 @@
-"""A seeded, bounded fuzz run: mutated images, drawings and model files through the CLI.
+"""A seeded, bounded fuzz run: mutated images, drawings, model files and line-model
+files, and model files that are pipes or devices.
 
 Seed files are made in code (every supported format and several modes, drawings, the
 bundled model), then mutated: bytes flipped, runs deleted or repeated, truncated,
@@ -20,7 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.core.io import paths
+from digitpad.core.io import files, paths
+from digitpad.core.models import graph, open_reader, sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261201
@@ -195,3 +197,74 @@ def test_mutated_model_files_each_give_one_line(tmp_path):
         else:
             assert out.returncode == 1
             assert len(out.stderr.strip().splitlines()) == 1, (path.name, out.stderr)
+
+
+def _mutated_npz(original: bytes, rng: np.random.Generator, k: int) -> bytes:
+    """The archive's bytes mutated, or a well-formed archive with one member mutated
+    (the graph's description among them)."""
+    if k % 2:
+        return _mutate(original, rng)
+    with zipfile.ZipFile(io.BytesIO(original)) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    names = sorted(members)
+    target = names[int(rng.integers(len(names)))]
+    if k % 4 == 0 and f"{graph.GRAPH_KEY}.npy" in members:
+        target = f"{graph.GRAPH_KEY}.npy"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, _mutate(data, rng) if name == target else data)
+    return buffer.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, load, error",
+    [
+        (open_reader.FILE_NAME, open_reader.OpenReader.load, open_reader.OpenReaderError),
+        (sequence.FILE_NAME, sequence.SequenceModel.load, sequence.SequenceModelError),
+    ],
+    ids=["open-reader", "strings"],
+)
+def test_mutated_line_model_files_each_give_one_line(tmp_path, name, load, error):
+    """Each mutation loads and reads a line, or fails loading or reading in one line."""
+    rng = np.random.default_rng(SEED + 2)
+    original = (paths.resources_dir() / name).read_bytes()
+    grey = np.ones((48, 200), np.float32)
+    grey[10:38, 20:180:12] = 0.0  # a few strokes to read
+    outcomes = []
+    for k in range(16):
+        path = tmp_path / f"m{k}-{name}"
+        path.write_bytes(_mutated_npz(original, rng, k))
+        try:
+            model = load(path)
+            if isinstance(model, open_reader.OpenReader):
+                model.read(open_reader.line_input(grey, (20, 10, 180, 38))[0])
+            else:
+                model.read(sequence.line_input(1.0 - grey, (20, 10, 180, 38)))
+            outcomes.append("read")
+        except (error, graph.GraphError, sequence.SequenceModelError) as exc:
+            assert "\n" not in str(exc) and str(exc)
+            outcomes.append("refused")
+    assert "refused" in outcomes  # the mutations reach the checks
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev/zero are POSIX")
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_model_that_is_a_pipe_or_device_gives_one_line(tmp_path, kind):
+    path = tmp_path / "model.keras"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.symlink("/dev/zero", path)
+    drawing = tmp_path / "one.json"
+    drawing.write_bytes(_seed_drawings()["one.json"])
+    out = subprocess.run(
+        [sys.executable, "-m", "digitpad", "predict", str(drawing), "--model", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.strip().splitlines() == [f"digitpad: model.keras: {files.NOT_REGULAR}"]

@@ -543,3 +543,19 @@ def test_usage_errors_exit_2(args):
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert proc.stdout == ""
     assert "usage" in proc.stderr.lower()
+
+
+@pytest.mark.parametrize("suffix", [".png", ".json"])
+def test_a_file_gone_during_a_batch_reads_as_one_missing_from_the_start(tmp_path, suffix):
+    """Deleted after the folder was listed, or never there: the same words."""
+    from digitpad import commands
+    from digitpad.core import api
+    from digitpad.core.models.ensemble import Recognizer
+
+    recognizer = Recognizer.load()
+    listed = tmp_path / f"gone{suffix}"
+    listed.write_bytes(b"")
+    items = list(commands.expand_inputs([str(listed), str(tmp_path / f"never{suffix}")]))
+    listed.unlink()  # gone between listing and reading
+    lines = [commands._answer(recognizer, path, problem, None, True)[0] for path, problem in items]
+    assert [json.loads(line)["error"] for line in lines] == [api.NO_FILE, api.NO_FILE]

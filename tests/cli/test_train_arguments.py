@@ -13,6 +13,8 @@ from digitpad.__main__ import build_parser
         ["--seed", "-1"],
         ["--seed", "4294967296"],
         ["--batch-size", "9223372036854775808"],
+        ["--batch-size", "65536"],  # 13 GB of memory
+        ["--output", ""],  # the current folder
         ["--batch-size", "1e30"],
         ["--epochs", "1e21"],
         ["--epochs", "0"],
@@ -36,9 +38,9 @@ def test_sane_arguments_are_taken(tmp_path):
             "--epochs",
             "1000",
             "--batch-size",
-            "65536",
+            "4096",
             "--samples",
             str(tmp_path),
         ]
     )
-    assert (args.seed, args.epochs, args.batch_size) == (4294967291, 1000, 65536)
+    assert (args.seed, args.epochs, args.batch_size) == (4294967291, 1000, 4096)

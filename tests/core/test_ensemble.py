@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from digitpad.core.io import paths
-from digitpad.core.models.ensemble import DigitCheck, Recognizer
+from digitpad.core.models.ensemble import OWN_FORMAT, DigitCheck, Recognizer
 from digitpad.core.models.keras_file import ModelError
 
 
@@ -129,19 +129,46 @@ def test_an_update_killed_between_two_moves_is_completed_on_the_next_load(tmp_pa
     folder = tmp_path / "version"
     folder.mkdir()
     shutil.copy(paths.bundled_model_path(), folder / "model.keras")
-    (folder / "model.json").write_text(json.dumps({"recipe": "old"}))
+    (folder / "model.json").write_text(json.dumps({"format": OWN_FORMAT, "recipe": "old"}))
     staging = folder / ".staging-abc"
     staging.mkdir()
     shutil.copy(paths.bundled_model_path(), staging / "model.keras")
-    (staging / "model.json").write_text(json.dumps({"recipe": "new"}))
+    (staging / "model.json").write_text(json.dumps({"format": OWN_FORMAT, "recipe": "new"}))
     names = ["model.keras", "model.json"]
     # What move_staged does, killed after the first move:
     atomic.write_text(staging / atomic.COMMIT, "\n".join(names))
     (staging / "model.keras").replace(folder / "model.keras")
     assert json.loads((folder / "model.json").read_text())["recipe"] == "old"  # a mix
-    recognizer = Recognizer.load(folder / "model.keras")
+    before = sorted(p.name for p in folder.iterdir())
+    assert Recognizer.load(folder / "model.keras").meta["recipe"] == "old"  # a read: as it is
+    assert sorted(p.name for p in folder.iterdir()) == before
+    recognizer = Recognizer.load(folder / "model.keras", repair=True)  # the app's loading
     assert recognizer.meta["recipe"] == "new"
     assert sorted(p.name for p in folder.iterdir()) == names[::-1]
+
+
+def test_a_folder_that_is_not_a_digitpad_model_folder_is_never_changed(tmp_path):
+    """A model in ~/Downloads beside someone's own .staging-* folders: nothing is moved
+    or deleted, even by the app's loading."""
+    import os
+    import time
+
+    from digitpad.core.io import atomic
+
+    shutil.copy(paths.bundled_model_path(), tmp_path / "model.keras")
+    theirs = tmp_path / ".staging-photos"
+    theirs.mkdir()
+    (theirs / "holiday.jpg").write_bytes(b"...")
+    long_ago = time.time() - 2 * atomic.STALE_S
+    os.utime(theirs, (long_ago, long_ago))
+    committed = tmp_path / ".staging-notes"
+    committed.mkdir()
+    (committed / "notes.txt").write_text("mine")
+    (committed / atomic.COMMIT).write_text("notes.txt")
+    for repair in (False, True):
+        Recognizer.load(tmp_path / "model.keras", repair=repair)
+    assert (theirs / "holiday.jpg").exists() and (committed / "notes.txt").exists()
+    assert not (tmp_path / "notes.txt").exists()
 
 
 def test_uncommitted_staging_is_left_alone_until_it_is_old(tmp_path):

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
 
 import numpy as np
 
-from digitpad.core.io import atomic
+from digitpad.core.io import atomic, files
 
 FORMAT = "digitpad-drawing"
 VERSION = 1
@@ -29,6 +28,9 @@ MAX_POINTS = 200_000
 # splitting a drawing into digits would take seconds (its work grows with the strokes).
 MAX_STROKES = 1_000
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# Canvas sizes are below 1e6 pixels; points may stray off the canvas, but not by more
+# than this (1e308 would overflow every sum and give boxes of 309-digit integers).
+MAX_COORDINATE = 1e6
 
 
 class DrawingError(ValueError):
@@ -77,7 +79,7 @@ class Drawing:
             raise DrawingError("not a drawing: expected a JSON object")
         if data.get("format") != FORMAT:
             raise DrawingError(f'not a drawing: "format" must be "{FORMAT}"')
-        if data.get("version") != VERSION:
+        if isinstance(data.get("version"), bool) or data.get("version") != VERSION:
             raise DrawingError(
                 f"unsupported drawing version {data.get('version')!r} "
                 f"(this DigitPad reads version {VERSION})"
@@ -85,7 +87,7 @@ class Drawing:
         size = []
         for name in ("width", "height"):
             value = data.get(name)
-            if not _is_number(value) or not 0 < value < 1e6:
+            if not _is_number(value) or not 0 < value < MAX_COORDINATE:
                 raise DrawingError(f'"{name}" must be a positive number, got {value!r}')
             size.append(float(value))
         width, height = size
@@ -127,14 +129,11 @@ class Drawing:
         """Read a drawing file; DrawingError (one line) for anything unusable."""
         path = Path(path)
         try:
-            info = path.stat()
-            if not stat.S_ISREG(info.st_mode):
-                raise DrawingError("not a regular file (a device, a pipe or a link to one)")
-            if info.st_size > MAX_FILE_BYTES:
-                raise DrawingError(f"file too large for a drawing ({info.st_size:,} bytes)")
-            data = json.loads(path.read_bytes())
-        except DrawingError:
-            raise
+            data = json.loads(files.read_regular(path, MAX_FILE_BYTES))
+        except FileNotFoundError:
+            raise DrawingError("no such file") from None
+        except files.FileRefused as exc:
+            raise DrawingError(str(exc)) from None
         except OSError as exc:
             raise DrawingError(f"cannot read: {exc.strerror or exc}") from None
         except UnicodeDecodeError:
@@ -183,5 +182,10 @@ def _parse_stroke(stroke: object, index: int) -> np.ndarray:
             raise DrawingError(f"stroke {index}, point {j}: coordinates must be finite")
         out[j, : len(values)] = values
     if len(stroke):
+        if np.abs(out[:, :2]).max() > MAX_COORDINATE:
+            raise DrawingError(
+                f"stroke {index}: coordinates beyond ±{MAX_COORDINATE:,.0f} (a canvas is "
+                "at most that large)"
+            )
         out[:, 2] = np.clip(out[:, 2], 0.0, 1.0)  # NaN stays NaN
     return out

@@ -9,30 +9,51 @@ in the grey levels is page.ink's work.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
-from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from digitpad.core.io import files
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 # Images are reduced to at most this many pixels on the longer side before any other
 # work: ample for digits, and it bounds the time a huge photo can take.
 WORKING_SIZE = 1600
+# Far above any photo (a 48-megapixel JPEG is about 20 MB), far below a machine's memory.
+MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 class ImageError(Exception):
     """An image that cannot be used; the message is one line."""
 
 
-def decode_grey(path: str | os.PathLike) -> tuple[np.ndarray, tuple[int, int]]:
+def decode_grey(source: str | os.PathLike | BinaryIO) -> tuple[np.ndarray, tuple[int, int]]:
     """The decoded image as float32 (H, W) in [0, 1], light = 1, reduced to WORKING_SIZE.
 
-    Also the (width, height) of the full, upright image. First page or frame only;
-    EXIF orientation applied; transparency composited onto a paper colour.
+    ``source``: a path or a file opened for binary reading (see io.files: a name
+    someone typed is opened there, safely). Also the (width, height) of the full,
+    upright image. First page or frame only; EXIF orientation applied; transparency
+    composited onto a paper colour.
     """
-    path = Path(path)
+    if not hasattr(source, "read"):
+        try:
+            with files.open_regular(source, MAX_FILE_BYTES) as file:
+                if os.fstat(file.fileno()).st_size == 0:
+                    raise ImageError("empty file")
+                return decode_grey(file)
+        except FileNotFoundError:
+            raise ImageError("no such file") from None
+        except IsADirectoryError:
+            raise ImageError("a folder, not an image file") from None
+        except files.FileRefused as exc:
+            raise ImageError(str(exc)) from None
+        except OSError as exc:
+            raise ImageError(f"cannot read: {exc.strerror or exc}") from None
+    path = source
     try:
         with warnings.catch_warnings():
             # Pillow warns about damaged metadata on stderr; the outcome is what matters.
@@ -86,9 +107,30 @@ def grey_from_array(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         raise ImageError(f"expected (H, W), (H, W, 3) or (H, W, 4) pixels, got {array.shape}")
     if min(array.shape[:2]) < 1:
         raise ImageError(f"no pixels (shape {array.shape})")
-    if not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+    if array.dtype.kind not in "biuf":  # complex numbers are not grey levels either
         raise ImageError(f"expected numeric pixels, got {array.dtype} of shape {array.shape}")
     height, width = array.shape[:2]
+    # The budget of a decoded file (as Pillow would hold these pixels: one byte for grey,
+    # four for colour), checked before any copy: an array costs no more than its file.
+    need = height * width * (1 if array.ndim == 2 else 4)
+    if need > MAX_DECODE_BYTES:
+        raise ImageError(
+            f"image too large ({width:,} x {height:,} pixels would take {need / 2**20:,.0f} "
+            f"MB; at most {MAX_DECODE_BYTES / 2**20:,.0f} MB)"
+        )
+    with np.errstate(all="ignore"):  # values near float64's limits end as paper, quietly
+        return _grey_from_array(array), (width, height)
+
+
+def _grey_from_array(array: np.ndarray) -> np.ndarray:
+    steps = tuple(math.ceil(n / (2 * WORKING_SIZE)) for n in array.shape[:2])
+    if max(steps) > 1:  # far more pixels than reading uses: average blocks first
+        kind = array.dtype
+        array = _block_mean(array, steps)
+        if kind.kind == "b":
+            array = np.round(array * 255).astype(np.uint8)
+        elif kind == np.uint8:
+            array = np.round(array).astype(np.uint8)
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
     elif array.dtype != np.uint8:
@@ -107,7 +149,23 @@ def grey_from_array(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
         values = np.asarray(grey, dtype=np.float32)
     else:
         values = np.asarray(_to_grey(grey), dtype=np.float32) / 255.0
-    return np.clip(np.nan_to_num(values, nan=0.0), 0.0, 1.0), (width, height)
+    return np.clip(np.nan_to_num(values, nan=0.0), 0.0, 1.0)
+
+
+def _block_mean(array: np.ndarray, steps: tuple[int, int]) -> np.ndarray:
+    """float32 means of blocks of steps (rows, columns) (a last partial block dropped),
+    converted a band of rows at a time so that no full-size copy is made."""
+    sy, sx = steps
+    h, w = array.shape[0] // sy, array.shape[1] // sx
+    rest = array.shape[2:]
+    out = np.empty((h, w, *rest), np.float32)
+    rows = max(1, (4 << 20) // max(1, w * sy * sx * math.prod(rest)))  # ~16 MB a band
+    for top in range(0, h, rows):
+        bottom = min(h, top + rows)
+        band = np.asarray(array[top * sy : bottom * sy, : w * sx], np.float32)
+        blocks = band.reshape(bottom - top, sy, w, sx, *rest)
+        out[top:bottom] = blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+    return out
 
 
 def _short(exc: BaseException) -> str:

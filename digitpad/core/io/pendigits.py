@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core.io import paths
-from digitpad.core.io.drawing import Drawing
+from digitpad.core.io import files, paths
+from digitpad.core.io.drawing import Drawing, DrawingError
 
 PENDIGITS_ENV = "DIGITPAD_PENDIGITS"
 BOX_UNITS = 500.0  # each digit was written in a 500x500 tablet-unit box
@@ -35,8 +35,40 @@ class PenDigit:
     drawing: Drawing
 
 
-def read(path: str | os.PathLike) -> list[PenDigit]:
-    """All digits in file order. The file's y grows upwards; drawings have y down."""
+class PenDigitsError(ValueError):
+    """A file that is not a readable pen-strokes file; the message is one line."""
+
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the whole set is 3.6 MB
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The file's bytes, from a regular file within MAX_FILE_BYTES; PenDigitsError else."""
+    try:
+        return files.read_regular(path, MAX_FILE_BYTES)
+    except OSError as exc:
+        raise PenDigitsError(f"{Path(path).name}: {exc.strerror or exc}") from None
+
+
+def read(path: str | os.PathLike, data: bytes | None = None) -> list[PenDigit]:
+    """All digits in file order (``data``: the file's bytes, when already read). The
+    file's y grows upwards; drawings have y down. PenDigitsError (one line) for a file
+    that holds no pen digits or is damaged."""
+    name = Path(path).name
+    data = read_bytes(path) if data is None else data
+    try:
+        digits = _parse(data.decode("ascii").splitlines())
+    except UnicodeDecodeError:
+        raise PenDigitsError(f"{name}: not a pen-strokes file (not ASCII text)") from None
+    except (ValueError, IndexError, DrawingError) as exc:
+        detail = " ".join(str(exc).split())[:120]
+        raise PenDigitsError(f"{name}: not a pen-strokes file ({detail})") from None
+    if not digits:
+        raise PenDigitsError(f"{name}: holds no pen digits")
+    return digits
+
+
+def _parse(lines: list[str]) -> list[PenDigit]:
     digits: list[PenDigit] = []
     label = writer = None
     strokes: list[list[tuple[float, float]]] = []
@@ -57,25 +89,24 @@ def read(path: str | os.PathLike) -> list[PenDigit]:
                 )
             )
 
-    with open(path, encoding="ascii") as f:
-        for line in f:
-            word = line.split(maxsplit=1)[0] if line.strip() else ""
-            if word == ".SEGMENT":
-                flush()
-                label = int(line.split('"')[1])
-                writer, strokes = None, []
-            elif word == ".COMMENT" and label is not None:
-                parts = line.split()
-                writer = int(parts[2]) if len(parts) > 2 else None
-            elif word == ".PEN_DOWN":
-                current = []
-            elif word == ".PEN_UP":
-                if current:
-                    strokes.append(current)
-                current = None
-            elif current is not None and word and not word.startswith("."):
-                x, y = line.split()[:2]
-                current.append((float(x), float(y)))
+    for line in lines:
+        word = line.split(maxsplit=1)[0] if line.strip() else ""
+        if word == ".SEGMENT":
+            flush()
+            label = int(line.split('"')[1])
+            writer, strokes = None, []
+        elif word == ".COMMENT" and label is not None:
+            parts = line.split()
+            writer = int(parts[2]) if len(parts) > 2 else None
+        elif word == ".PEN_DOWN":
+            current = []
+        elif word == ".PEN_UP":
+            if current:
+                strokes.append(current)
+            current = None
+        elif current is not None and word and not word.startswith("."):
+            x, y = line.split()[:2]
+            current.append((float(x), float(y)))
     flush()
     return digits
 

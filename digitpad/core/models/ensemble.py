@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
-from digitpad.core.io import atomic, paths
+from digitpad.core.io import atomic, files, paths
 from digitpad.core.models.bundled import bundled_open_reader, bundled_strings
 from digitpad.core.models.keras_file import ModelError, Weights, read_keras
 from digitpad.core.models.network import (
@@ -139,10 +139,16 @@ class Recognizer:
         self.temperature = _ensemble_temperature(self.meta) if len(self.members) > 1 else 1.0
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> Recognizer:
-        """The model at ``path`` (default: the bundled one), with its sidecar if present."""
+    def load(cls, path: str | os.PathLike | None = None, repair: bool = False) -> Recognizer:
+        """The model at ``path`` (default: the bundled one), with its sidecar if present.
+
+        ``repair``: first complete an update of the model's folder that a killed training
+        left half done (the app's own model loading asks for it). Only a folder DigitPad
+        wrote (its sidecar says so) is ever changed; a read alone changes nothing.
+        """
         path = Path(path) if path is not None else paths.bundled_model_path()
-        atomic.finish_interrupted(path.parent)  # a training killed while moving files in
+        if repair and is_own_model_folder(path.parent):
+            atomic.finish_interrupted(path.parent)
         weights, _ = read_keras(path)
         meta = None
         sidecar = (
@@ -150,7 +156,7 @@ class Recognizer:
             if path.name == "model.keras"
             else path.with_suffix(".json")
         )
-        if sidecar.is_file():
+        if sidecar.exists():
             try:
                 meta = _read_sidecar(sidecar)
             except (OSError, ValueError, RecursionError) as exc:
@@ -213,12 +219,19 @@ class Recognizer:
 
 
 MAX_SIDECAR_BYTES = 4 * 1024 * 1024
+OWN_FORMAT = "digitpad-model"  # the sidecar's "format" in every folder training writes
+
+
+def is_own_model_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a model that DigitPad's training wrote (by its sidecar)."""
+    try:
+        return _read_sidecar(folder / "model.json").get("format") == OWN_FORMAT
+    except (OSError, ValueError, RecursionError):
+        return False
 
 
 def _read_sidecar(path: Path) -> dict:
-    if path.stat().st_size > MAX_SIDECAR_BYTES:
-        raise ValueError("too large")
-    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta = json.loads(files.read_regular(path, MAX_SIDECAR_BYTES).decode("utf-8"))
     if not isinstance(meta, dict):
         raise ValueError("not a JSON object")
     return meta

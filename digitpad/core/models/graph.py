@@ -10,7 +10,9 @@ operation, inputs that exist before they are used, attributes of the expected ki
 
 from __future__ import annotations
 
+import io
 import json
+import math
 import os
 import zipfile
 from collections.abc import Callable
@@ -19,9 +21,25 @@ from typing import Any
 
 import numpy as np
 
+from digitpad.core.io import files
+
 GRAPH_KEY = "__graph__"
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # on disk, and again once unpacked
 MAX_NODES = 5000
+# What one run may cost, checked before each node runs, from its inputs' shapes (so a
+# damaged file fails in one line instead of taking the machine's memory or an hour):
+# the bundled recogniser makes at most 24 values and about 66,000 multiply-adds per
+# input value; these leave four times that and more.
+MAX_VALUES = 16 * 1024 * 1024  # in any one node's output (64 MB of float32)
+MAX_WORK_PER_INPUT = 262_144  # multiply-adds over the whole run, per input value
+# Attribute ranges: the recogniser's kernels are at most 7 wide, pads at most 3.
+ATTRIBUTE_RANGES = {
+    "kernel_shape": (1, 64),
+    "strides": (1, 64),
+    "pads": (0, 64),
+    "dilations": (1, 1),
+    "group": (1, 65536),
+}
 
 
 class GraphError(Exception):
@@ -32,14 +50,43 @@ def read_arrays(
     file: Path, max_bytes: int, error: type[Exception], kind: str
 ) -> dict[str, np.ndarray]:
     """The arrays of a NumPy ``.npz`` archive, never unpickling anything; ``error``
-    (one line) for a file too large or not such an archive."""
+    (one line) for a file that is not such an archive, or that holds (once unpacked)
+    more than ``max_bytes``: the budget is checked on each member's unpacked size and
+    on each array's declared size before anything is unpacked or allocated."""
     try:
-        if file.stat().st_size > max_bytes:
-            raise error(f"{file.name}: larger than {max_bytes:,} bytes")
-        with np.load(file, allow_pickle=False) as data:
-            return {name: np.asarray(data[name]) for name in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise error(f"{file.name}: not {kind} ({exc})") from None
+        data = files.read_regular(file, max_bytes)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if sum(m.file_size for m in members) > max_bytes:
+                raise error(f"{file.name}: unpacks to more than {max_bytes:,} bytes")
+            return {m.filename.removesuffix(".npy"): _array(archive, m) for m in members}
+    except error:
+        raise
+    except files.FileRefused as exc:
+        raise error(f"{file.name}: {exc}") from None
+    except Exception as exc:  # NumPy's header parser can fail in many ways (TokenError too)
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+        raise error(f"{file.name}: not {kind} ({detail})") from None
+
+
+def _array(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> np.ndarray:
+    """One ``.npy`` member, its header checked against the member's size first (a header
+    may declare 10^12 elements in a file of a few bytes)."""
+    stream = io.BytesIO(archive.read(member))
+    version = np.lib.format.read_magic(stream)
+    read_header = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }.get(version)
+    if read_header is None:
+        raise ValueError(f"{member.filename}: .npy version {version} is not read")
+    shape, _, dtype = read_header(stream)
+    if dtype.hasobject:
+        raise ValueError(f"{member.filename}: holds Python objects")
+    if math.prod(shape) * dtype.itemsize > member.file_size:
+        raise ValueError(f"{member.filename}: declares more data than it holds")
+    stream.seek(0)
+    return np.asarray(np.lib.format.read_array(stream, allow_pickle=False))
 
 
 def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -267,6 +314,53 @@ def _plain(value: object) -> bool:
     return False
 
 
+def _in_range(name: str, value: object) -> bool:
+    low, high = ATTRIBUTE_RANGES.get(name, (-(2**31), 2**31))
+    values = value if isinstance(value, list) else [value]
+    return all(not isinstance(v, (int, float)) or low <= v <= high for v in values)
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    return math.prod(int(d) for d in shape)
+
+
+def _cost(op: str, args: list, attrs: dict) -> tuple[int, int]:
+    """(values in the output, multiply-adds) of one node, from its inputs' shapes alone:
+    what running it would take. Operations not named here make no more values than
+    they are given."""
+    shapes = [np.shape(a) for a in args if a is not None]
+    if op in ("Add", "Sub", "Mul", "Div", "Pow"):
+        out = _size(np.broadcast_shapes(*shapes))
+        return out, out
+    if op == "MatMul":
+        (a, b) = shapes
+        if len(a) < 2 or len(b) < 2:
+            return max(_size(a), _size(b)), _size(a) * _size(b)
+        out = _size(np.broadcast_shapes(a[:-2], b[:-2])) * a[-2] * b[-1]
+        return out, out * a[-1]
+    if op in ("Conv", "MaxPool", "AveragePool"):
+        x = shapes[0]
+        if len(x) != 4:
+            raise GraphError(f"{op}: expected (N, C, H, W) input, got {x}")
+        kernel = tuple(shapes[1][2:]) if op == "Conv" else tuple(attrs["kernel_shape"])
+        strides = tuple(attrs.get("strides", (1, 1)))
+        t, left, b, r = _pads(np.empty((0, 0) + tuple(x[2:]), np.float32), attrs, kernel, strides)
+        h = (x[2] + t + b - kernel[0]) // strides[0] + 1
+        w = (x[3] + left + r - kernel[1]) // strides[1] + 1
+        padded = x[0] * x[1] * (x[2] + t + b) * (x[3] + left + r)
+        channels = shapes[1][0] if op == "Conv" else x[1]
+        out = x[0] * channels * max(h, 0) * max(w, 0)
+        per = _size(shapes[1][1:]) if op == "Conv" else kernel[0] * kernel[1]
+        return max(out, padded), out * per + padded
+    if op == "Concat":
+        out = sum(_size(s) for s in shapes)
+        return out, out
+    if op == "BatchNormalization" and any(_size(s) != shapes[0][1] for s in shapes[1:]):
+        raise GraphError("BatchNormalization: parameters do not fit the channels")
+    out = max((_size(s) for s in shapes), default=0)
+    return out, out
+
+
 class Graph:
     def __init__(
         self,
@@ -294,8 +388,8 @@ class Graph:
             raise GraphError(f"{file.name}: no graph description")
         try:
             spec = json.loads(str(text))
-        except ValueError:
-            raise GraphError(f"{file.name}: the graph description is not JSON") from None
+        except (ValueError, RecursionError):
+            raise GraphError(f"{file.name}: the graph description is not plain JSON") from None
         return cls.checked(spec, raw, file.name)
 
     @classmethod
@@ -328,7 +422,7 @@ class Graph:
                         f"{name}: node {k} ({node['op']}) reads {str(i)[:40]!r} before it exists"
                     )
             for a, v in attrs.items():
-                if a not in allowed or not _plain(v):
+                if a not in allowed or not _plain(v) or not _in_range(a, v):
                     raise GraphError(
                         f"{name}: node {k} ({node['op']}): attribute {a!r} not accepted"
                     )
@@ -351,15 +445,26 @@ class Graph:
         for k, node in enumerate(self.nodes):
             for i in node["inputs"]:
                 last_use[i] = k
+        budget = MAX_WORK_PER_INPUT * max(sum(np.size(x) for x in inputs), 1)
         for k, node in enumerate(self.nodes):
             function = OPS[node["op"]][0]
             args = [values[i] if i else None for i in node["inputs"]]
             while args and args[-1] is None:
                 args.pop()
+            attrs = node.get("attrs", {})
             try:
-                values[node["outputs"][0]] = function(*args, **node.get("attrs", {}))
-            except (ValueError, IndexError, TypeError) as exc:
+                made, work = _cost(node["op"], args, attrs)
+                if made > MAX_VALUES:
+                    raise GraphError(f"would make {made:,} values (at most {MAX_VALUES:,})")
+                budget -= work
+                if budget < 0:
+                    raise GraphError("the graph does more work than a line recogniser may")
+                values[node["outputs"][0]] = function(*args, **attrs)
+            except GraphError as exc:
                 raise GraphError(f"node {k} ({node['op']}): {exc}") from None
+            except (ValueError, IndexError, TypeError, MemoryError, KeyError) as exc:
+                detail = " ".join(str(exc).split())[:160]
+                raise GraphError(f"node {k} ({node['op']}): {detail}") from None
             for i in node["inputs"]:  # free what no later node reads
                 if last_use.get(i) == k and i not in self.arrays and i not in self.outputs:
                     values.pop(i, None)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
+from digitpad.core.io import files
+
 if TYPE_CHECKING:
     pass
 
@@ -224,9 +226,8 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
     import h5py  # deferred: only needed when a model is loaded
 
     try:
-        if path.stat().st_size > MAX_MODEL_BYTES:
-            raise ModelError(f"{path.name}: too large to be this model")
-        with zipfile.ZipFile(path) as archive:
+        data = files.read_regular(path, MAX_MODEL_BYTES)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
             for member in ("config.json", "model.weights.h5"):
                 if names.count(member) > 1:
@@ -241,6 +242,8 @@ def _read_keras(path: Path) -> tuple[Weights, dict]:
         raise
     except FileNotFoundError:
         raise ModelError(f"{path}: no such model file") from None
+    except files.FileRefused as exc:
+        raise ModelError(f"{path.name}: {exc}") from None
     except KeyError as exc:
         raise ModelError(f"{path.name}: not a Keras model file (missing {exc})") from None
     except (

@@ -101,6 +101,8 @@ class OpenReader:
             out = np.asarray(self.network.run(x)[0], np.float32)
         if out.ndim != 3 or out.shape[0] != 1 or out.shape[2] != len(CLASSES):
             raise graph.GraphError(f"gives {out.shape} instead of steps x classes")
+        if not np.isfinite(out).all():
+            raise graph.GraphError("gives NaN or infinity")
         return out[0]
 
     def read(self, x: np.ndarray) -> sequence.Reading:

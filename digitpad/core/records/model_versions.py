@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from digitpad.core.io import paths
+from digitpad.core.io import files, paths
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,14 @@ def test_metric(meta: dict | None, key: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+MAX_SIDECAR_BYTES = 4 * 1024 * 1024  # a sidecar is a few KB of JSON
+
+
 def read_meta(folder: Path) -> dict:
     """The version's sidecar; {} when it is missing or unreadable."""
     try:
-        meta = json.loads((folder / SIDECAR).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        meta = json.loads(files.read_regular(folder / SIDECAR, MAX_SIDECAR_BYTES))
+    except (OSError, ValueError, RecursionError) as exc:
         log.warning("cannot read %s: %s", folder / SIDECAR, exc)
         return {}
     return meta if isinstance(meta, dict) else {}

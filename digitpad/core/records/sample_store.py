@@ -8,6 +8,7 @@ PNG (`.png`, ink white). `digitpad train --samples` reads that folder as it is.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import secrets
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.core.io import paths
+from digitpad.core.io import files, paths
+from digitpad.core.io.drawing import MAX_FILE_BYTES as MAX_DRAWING_BYTES
 from digitpad.core.io.drawing import Drawing, DrawingError
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class Sample:
 
 
 MAX_FIELD_BYTES = 64 * 1024  # a 28 x 28 grey PNG is under 1 KB
+# What one sample file may be: a drawing (see io.drawing) or a field picture.
+MAX_SAMPLE_BYTES = max(MAX_FIELD_BYTES, MAX_DRAWING_BYTES)
 FIELD_NAME = re.compile(r"([0-9])-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}\.png")
 
 
@@ -69,9 +73,7 @@ def read_field(path: Path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        if path.stat().st_size > MAX_FIELD_BYTES:
-            raise DrawingError("too large to be a sample")
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(files.read_regular(path, MAX_FIELD_BYTES))) as image:
             if image.size != (28, 28) or image.mode != "L":
                 raise DrawingError(f"not a 28 x 28 grey field ({image.size}, {image.mode})")
             return np.asarray(image, np.float32) / 255.0
