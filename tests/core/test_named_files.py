@@ -126,3 +126,11 @@ def test_a_text_file_is_not_a_pen_strokes_file(tmp_path):
     binary.write_bytes(bytes(range(256)))
     with pytest.raises(pendigits.PenDigitsError, match="not ASCII"):
         pendigits.read(binary)
+
+
+def test_mnist_files_that_are_pipes_or_devices_are_refused(tmp_path, not_regular):
+    from digitpad.core.io import mnist
+
+    path = not_regular("t10k-labels-idx1-ubyte")
+    outcome = _within(10, lambda: mnist.read_idx(path))
+    assert isinstance(outcome, mnist.MnistError) and "not a regular file" in str(outcome)

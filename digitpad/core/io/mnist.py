@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from digitpad.core.io import paths
+from digitpad.core.io import files, paths
 from digitpad.core.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
@@ -125,20 +125,30 @@ def _basename(path: Path) -> str:
     return path.name.removesuffix(".gz")
 
 
+# The largest MNIST file, the training images, is 47,040,016 bytes unpacked.
+MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+
+
 def _read_payload(path: Path) -> bytes:
     """The decompressed bytes of a ``.gz`` file, or the bytes of a raw one."""
     try:
-        with open(path, "rb") as f:
+        with files.open_regular(path, MAX_PAYLOAD_BYTES) as f:
             head = f.read(2)
             f.seek(0)
             if head == _GZIP_MAGIC:
                 with gzip.GzipFile(fileobj=f, mode="rb") as gz:
-                    return gz.read()
-            if path.name.endswith(".gz"):
+                    payload = gz.read(MAX_PAYLOAD_BYTES + 1)
+            elif path.name.endswith(".gz"):
                 raise MnistError(f"{path}: not a gzip file")
-            return f.read()
+            else:
+                payload = f.read(MAX_PAYLOAD_BYTES + 1)
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise MnistError(f"{path}: larger than any MNIST file")
+        return payload
     except MnistError:
         raise
+    except files.FileRefused as exc:
+        raise MnistError(f"{path}: {exc}") from None
     except FileNotFoundError:
         raise MnistError(f"{path}: file not found") from None
     except EOFError:
