@@ -74,7 +74,9 @@ def rows_near(
         yield ys, (offset >= lo) & (offset <= hi) & (ys >= 0) & (ys < height)
 
 
-def find_lines(mask: np.ndarray) -> list[Line]:
+def find_lines(
+    mask: np.ndarray, min_length: int = LINE_MIN_LENGTH, min_aspect: float = LINE_ASPECT
+) -> list[Line]:
     """Nearly horizontal straight thin lines in a boolean mask (transpose for vertical).
 
     A coarse search on the mask reduced to LINE_GRID: shear it for each slope and
@@ -82,7 +84,7 @@ def find_lines(mask: np.ndarray) -> list[Line]:
     the width are lines, longest first. Each is then measured on the full mask.
     """
     h, w = mask.shape
-    if w < LINE_MIN_LENGTH:
+    if w < min_length:
         return []  # too narrow for a line that could be a rule
     factor = max(1, math.ceil(max(h, w) / LINE_GRID))
     small = _any_pool(mask, factor)
@@ -138,8 +140,8 @@ def find_lines(mask: np.ndarray) -> list[Line]:
         start, end = _longest_run(covered, gap=gap)
         if end - start < span:
             continue
-        line = _measure_line(mask, factor, slope, row, start, end)
-        if line is None or any(_same(line, other) for other in lines):
+        line = _measure_line(mask, factor, slope, row, start, end, min_length, min_aspect)
+        if line is None or any(same(line, other) for other in lines):
             continue
         lines.append(line)
         for dy in (-2, -1, 0, 1, 2):
@@ -249,7 +251,7 @@ def _thin_enough(
     return enough & (clean.sum(axis=1) >= np.maximum(2, 0.5 * size))
 
 
-def _same(a: Line, b: Line) -> bool:
+def same(a: Line, b: Line) -> bool:
     """Whether two finds are one line (found again at a neighbouring slope)."""
     lo, hi = max(a.x0, b.x0), min(a.x1, b.x1)
     if hi <= lo:
@@ -309,7 +311,14 @@ def _near_line(
 
 
 def _measure_line(
-    mask: np.ndarray, factor: int, slope: float, row: int, start: int, end: int
+    mask: np.ndarray,
+    factor: int,
+    slope: float,
+    row: int,
+    start: int,
+    end: int,
+    min_length: int = LINE_MIN_LENGTH,
+    min_aspect: float = LINE_ASPECT,
 ) -> Line | None:
     """Fit a coarse find on the full mask: centre line, thickness, extent; or None.
 
@@ -341,7 +350,7 @@ def _measure_line(
         on[ok] |= mask[yy[ok], all_x[ok]]
     x0, x1 = _longest_run(on, gap=max(3, 2 * factor, round(LINE_GAP * w)))
     length = x1 - x0
-    if length < max(LINE_SPAN * w, LINE_MIN_LENGTH, LINE_ASPECT * max(thickness, 1.0)):
+    if length < max(LINE_SPAN * w, min_length, min_aspect * max(thickness, 1.0)):
         return None
     if on[x0:x1].mean() < 0.6:
         return None  # more gap than line

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from digitpad.core import raster
-from digitpad.core.page.lines import LINE_ASPECT, Line, find_lines, rows_near
+from digitpad.core.page.lines import LINE_ASPECT, Line, find_lines, rows_near, same
 
 # A straight line this many times longer than the writing is high is no stroke of a
 # digit, even where digits sit on it or hang from it (a printed baseline under an
@@ -20,6 +20,17 @@ LONG_DOWN = 2.0
 # level with it, may be a 1 beside the other digits: it is not taken for a margin.
 ONE_LENGTH = (0.6, 1.25)
 ONE_GAP = 0.8
+# A horizontal line across this share of the width makes the image a table row or a
+# box; then vertical lines from SIDE_MIN_LENGTH pixels, within EDGE_SHARE of the width
+# from the left or right edge, may be its sides.
+ROW_SPAN = 0.8
+SIDE_MIN_LENGTH = 12
+SIDE_ASPECT = 6.0  # a blurred 1-px ruling of a low-resolution cell is 4 px thick
+SIDE_THIN = 0.75  # x the writing's stroke width: a printed side is thinner (or lighter)
+EDGE_SHARE = 0.12
+SIDE_SLOPE = 0.04  # about 2 degrees from upright
+END_GAP = 0.25
+FULL_GAP = 0.06  # ... and one that reaches them within this share of the height is ruled
 
 
 def remove_rules(
@@ -53,6 +64,20 @@ def remove_rules(
     search = mask if search is None else search
     horizontal = find_lines(search)
     vertical = find_lines(search.T)
+    cell_sides: list[Line] = []
+    if any(line.x1 - line.x0 >= ROW_SPAN * w for line in horizontal):
+        # A table row or a box across the image: its sides are as short as the row is
+        # high (a cell 33 px high), shorter than any rule found otherwise, and one end
+        # may be cut off by the crop. Lines found so count only as such sides.
+        candidates = [
+            line
+            for line in find_lines(search.T, SIDE_MIN_LENGTH, SIDE_ASPECT)
+            if _cell_side(line, horizontal, h, w)
+        ]
+        if candidates:
+            cell_sides = _printed(candidates, mask, values, horizontal + vertical, min_contrast)
+            vertical = [v for v in vertical if not any(same(v, s) for s in cell_sides)]
+            vertical += cell_sides
     nothing = np.zeros_like(mask)
     if not horizontal and not vertical:
         return mask, nothing
@@ -71,7 +96,7 @@ def remove_rules(
         rest = comps.mask_of(~thin & big)
 
     tol = max(3.0, 0.02 * min(h, w), 2 * max(line.thickness for line in horizontal + vertical))
-    sides_v = [_meets_at_both_ends(v, horizontal, tol) for v in vertical]
+    sides_v = [v in cell_sides or _meets_at_both_ends(v, horizontal, tol) for v in vertical]
     sides_h = [
         any(s and _touches(v, hline, tol) for v, s in zip(vertical, sides_v))
         for hline in horizontal
@@ -235,6 +260,73 @@ def _touches(vertical: Line, horizontal: Line, tol: float) -> bool:
         if horizontal.x0 - tol <= x <= horizontal.x1 + tol and abs(horizontal.y_at(x) - y) <= tol:
             return True
     return False
+
+
+def _printed(
+    candidates: list[Line],
+    mask: np.ndarray,
+    values: np.ndarray | None,
+    others: list[Line],
+    min_contrast: float,
+) -> list[Line]:
+    """The vertical lines that look printed, not written: thinner than the writing's
+    strokes, or lighter than the writing. A 1 at the end of a cheque amount, standing
+    on its baseline, is as thick and as dark as the other digits."""
+    h, w = mask.shape
+    writing = mask & ~raster.dilate(
+        _bands(mask.shape, [], candidates) | _bands(mask.shape, others, []), 2
+    )
+    if not writing.any():
+        return candidates
+    stroke = raster.stroke_width(writing, 50.0)
+    dark = float(np.median(values[writing])) if values is not None else None
+    out = []
+    for line in candidates:
+        if _reaches(line, others, h, max(2.0, FULL_GAP * h)):
+            out.append(line)  # from line (or edge) to line: ruled, however drawn
+            continue
+        xs, ys = line.band(w)
+        on = mask[ys, xs]
+        lighter = (
+            dark is not None
+            and on.any()
+            and dark - float(np.median(values[ys[on], xs[on]])) > min_contrast
+        )
+        if line.thickness <= SIDE_THIN * stroke or lighter:
+            out.append(line)
+    return out
+
+
+def _cell_side(vertical: Line, horizontal: list[Line], h: int, w: int) -> bool:
+    """Whether a vertical line (however short) may be the side of a table cell:
+    upright (a 1 or a 9's stem at the end of an amount leans), at the image's left or
+    right edge, met or crossed by a horizontal line, and reaching a horizontal line or
+    the image's edge at each end (within END_GAP of the height: a faint ruling breaks
+    up)."""
+    column = vertical.y_at((vertical.x0 + vertical.x1) / 2)
+    if min(column, w - 1 - column) > EDGE_SHARE * w or abs(vertical.slope) > SIDE_SLOPE:
+        return False
+    tol = max(3.0, 2 * vertical.thickness)
+    rows = _rows_across(vertical, horizontal, tol)
+    if not any(vertical.x0 - tol <= row <= vertical.x1 - 1 + tol for row in rows):
+        return False
+    return _reaches(vertical, horizontal, h, max(tol, END_GAP * h))
+
+
+def _rows_across(vertical: Line, horizontal: list[Line], tol: float) -> list[float]:
+    """The rows where the horizontal lines pass the vertical line's column."""
+    column = vertical.y_at((vertical.x0 + vertical.x1) / 2)
+    return [hl.y_at(column) for hl in horizontal if hl.x0 - tol <= column <= hl.x1 + tol]
+
+
+def _reaches(vertical: Line, horizontal: list[Line], h: int, gap: float) -> bool:
+    """Whether both ends of a vertical line come within ``gap`` rows of a horizontal
+    line or of the image's top or bottom."""
+    rows = _rows_across(vertical, horizontal, max(3.0, 2 * vertical.thickness))
+    return all(
+        min([end, h - 1 - end] + [abs(row - end) for row in rows]) <= gap
+        for end in (vertical.x0, vertical.x1 - 1)
+    )
 
 
 def _meets_at_both_ends(vertical: Line, horizontal: list[Line], tol: float) -> bool:

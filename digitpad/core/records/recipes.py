@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from digitpad.core.made.pen_augment import PenVariation
 
 # The largest batch a training step may take: at 4,096 a short run of the default
-# recipe peaks at about 1.9 GB (1.4 GB at 2,048); 65,536 took 13 GB.
+# recipe peaks at about 2.2 GB (1.4 GB at 2,048); 65,536 took 13 GB.
 MAX_BATCH_SIZE = 4096
 
 
