@@ -288,8 +288,9 @@ def _printed(
         xs, ys = line.band(w)
         on = mask[ys, xs]
         lighter = (
-            dark is not None
-            and on.any()
+            values is not None
+            and dark is not None
+            and bool(on.any())
             and dark - float(np.median(values[ys[on], xs[on]])) > min_contrast
         )
         if line.thickness <= SIDE_THIN * stroke or lighter:
