@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.gui import settings as keys
+from digitpad.gui import theme
 from digitpad.gui.canvas import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, Canvas
 from digitpad.gui.image_view import ImageView
 from digitpad.gui.menus import build_menus_and_toolbar, make_actions
@@ -177,8 +178,7 @@ class MainWindow(QMainWindow):
         self._show_message(text, error=True)
 
     def _show_message(self, text: str, error: bool) -> None:
-        colour = "#d9480f" if error else self.palette().windowText().color().name()
-        self._message.setStyleSheet(f"color: {colour};")
+        theme.set_tone(self._message, "error" if error else "")
         self._message.setText(("⚠ " if error else "") + text)
         self._message_timer.start(MESSAGE_MS * (2 if error else 1))
 

@@ -11,7 +11,7 @@ import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 CHOICES = ("system", "light", "dark")  # View > Theme
 _choice = "system"
@@ -50,8 +50,23 @@ def is_dark(app: QApplication) -> bool:
 
 
 def apply(app: QApplication) -> None:
-    palette = dark_palette() if is_dark(app) else app.style().standardPalette()
+    palette = dark_palette() if is_dark(app) else light_palette(app)
     app.setPalette(palette)
+    # A widget with a style sheet keeps the colours it was polished with, even those
+    # named palette(...): polish them again, and give toned texts their new colour, so
+    # that every text follows the switch.
+    for widget in app.allWidgets():
+        if widget.property(TONE):
+            _paint_tone(widget, palette)
+        elif widget.styleSheet():
+            widget.setStyleSheet(widget.styleSheet())
+
+
+def light_palette(app: QApplication) -> QPalette:
+    """Fusion's light palette, its muted text dark enough to read (4.5:1 and more)."""
+    palette = app.style().standardPalette()
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#5c5f66"))
+    return palette
 
 
 def dark_palette() -> QPalette:
@@ -87,6 +102,31 @@ def dark_palette() -> QPalette:
 
 
 def warning_colour(palette: QPalette) -> QColor:
-    """Amber for "not sure", readable on the palette's window colour."""
+    """Amber for "not sure", readable (4.5:1 and more) on the palette's window colour."""
     dark = palette.window().color().lightness() < 128
-    return QColor("#f2a33a") if dark else QColor("#b45f06")
+    return QColor("#f2a33a") if dark else QColor("#8a4b00")
+
+
+def error_colour(palette: QPalette) -> QColor:
+    """Red for errors, readable (4.5:1 and more) on the palette's window colour."""
+    dark = palette.window().color().lightness() < 128
+    return QColor("#ff8a65") if dark else QColor("#b3261e")
+
+
+TONE = "digitpadTone"  # a text's colour by meaning: "error" or "warning"; "" for plain
+
+
+def set_tone(widget: QWidget, tone: str) -> None:
+    """Colour a text by its meaning, in the colour of the theme in use now and of any
+    theme chosen later."""
+    widget.setProperty(TONE, tone)
+    if tone:
+        _paint_tone(widget, QApplication.palette())
+    else:
+        widget.setStyleSheet("")
+
+
+def _paint_tone(widget: QWidget, palette: QPalette) -> None:
+    tone = widget.property(TONE)
+    colour = error_colour(palette) if tone == "error" else warning_colour(palette)
+    widget.setStyleSheet(f"color: {colour.name()};")

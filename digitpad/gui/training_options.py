@@ -25,6 +25,7 @@ from digitpad.core.records.recipes import (  # plain data: imports neither Tenso
     RECIPES,
 )
 from digitpad.gui import settings as keys
+from digitpad.gui import theme
 from digitpad.gui.labels import muted_label, title_label
 
 NOTE_WIDTH = 500
@@ -154,7 +155,7 @@ class TrainingOptionsForm(QWidget):
                 "will fail: install it (pip install tensorflow) first."
             )
             warning.setWordWrap(True)
-            warning.setStyleSheet("color: #d9480f;")
+            theme.set_tone(warning, "error")
             layout.addWidget(warning)
         layout.addSpacing(8)
         layout.addWidget(self.status_note)
