@@ -210,8 +210,19 @@ class MainWindow(QMainWindow):
         self.show_error(f"No model could be loaded: {message}")
 
     def _on_stroke_moved(self) -> None:
+        if not self._showing_image:
+            # Back to drawing while an image is read: the reading must never take the
+            # canvas from under the pen when it ends, so it is dropped.
+            self._stop_reading("you went back to drawing")
         self._update_actions()
         self.recognition.request_drawing(self.canvas.drawing)
+
+    def _stop_reading(self, why: str) -> bool:
+        """Drop the image being read, if any, and say so; whether there was one."""
+        if not self.recognition.cancel_image():
+            return False
+        self.show_message(f"Stopped reading {self.recognition.image_name}: {why}")
+        return True
 
     def _on_drawing_changed(self) -> None:
         if self.canvas.is_empty() and self._drawing_name:
@@ -250,7 +261,10 @@ class MainWindow(QMainWindow):
     # --- actions ---------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Esc / Delete: close a loaded image, or else clear the canvas."""
+        """Esc / Delete: stop reading an image, or close a loaded one, or else clear
+        the canvas."""
+        if self._stop_reading("cancelled"):
+            return
         if self._showing_image:
             self.back_to_canvas()
         else:

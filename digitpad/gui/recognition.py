@@ -48,6 +48,7 @@ class Recognition(QObject):
         self._submitted = {"drawing": 0, "image": 0}
         self._drawing_source: Callable[[], Drawing] | None = None
         self._image_request: tuple[str, str, bool] | None = None
+        self.image_name = ""  # the last image asked for
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(THROTTLE_MS)
@@ -78,7 +79,22 @@ class Recognition(QObject):
 
     def request_image(self, path: str, name: str, delete_after: bool = False) -> None:
         self._image_request = (path, name, delete_after)
+        self.image_name = name
         self._submit_image()
+
+    def reading_image(self) -> bool:
+        """Whether an image is being read (or waits for the model to be read)."""
+        return self._image_request is not None or self._submitted["image"] > self._shown["image"]
+
+    def cancel_image(self) -> bool:
+        """Forget the image being read: its answer, when it comes, is dropped. Whether
+        there was one."""
+        pending = self.reading_image()
+        if self._image_request is not None and self._image_request[2]:
+            Path(self._image_request[0]).unlink(missing_ok=True)  # a paste never read
+        self._image_request = None
+        self._shown["image"] = self._submitted["image"]
+        return pending
 
     def busy(self) -> bool:
         """Whether a drawing or image request is still waiting for its answer."""
