@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
 from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.result import Result
@@ -35,23 +35,62 @@ def recognize_file(
 
     try:
         result = recognize_path(recognizer, path, None)
-        reader = QImageReader(path)
-        reader.setAutoTransform(True)  # EXIF orientation, as the recogniser reads it
-        image = reader.read()
+        image, size = display_image(path)
     finally:
         if delete_after:
             Path(path).unlink(missing_ok=True)
+    return ImageOutcome(name, result, image, size or _result_extent(result))
+
+
+def display_image(path: str) -> tuple[QImage | None, tuple[int, int] | None]:
+    """The picture to show, upright and at most DISPLAY_SIZE on its longer side, and
+    the (width, height) of the whole upright image (what the result's boxes are in).
+
+    Qt decodes a large JPEG at a reduced scale; where it cannot (a picture over its
+    256 MB allocation limit that its decoder cannot reduce, such as a huge PNG),
+    Pillow makes the reduced copy. (None, None) when neither can decode it."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)  # EXIF orientation, as the recogniser reads it
+    stored = reader.size()
+    if stored.isValid() and max(stored.width(), stored.height()) > DISPLAY_SIZE:
+        reader.setScaledSize(
+            stored.scaled(DISPLAY_SIZE, DISPLAY_SIZE, Qt.AspectRatioMode.KeepAspectRatio)
+        )
+    image = reader.read()
     if image.isNull():
-        return ImageOutcome(name, result, None, _result_extent(result))
-    size = (image.width(), image.height())
-    if max(size) > DISPLAY_SIZE:
+        return _pillow_image(path)
+    if stored.isValid():
+        turned = bool(
+            reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90
+        )
+        size = (stored.height(), stored.width()) if turned else (stored.width(), stored.height())
+    else:
+        size = (image.width(), image.height())
+    if max(image.width(), image.height()) > DISPLAY_SIZE:
         image = image.scaled(
             DISPLAY_SIZE,
             DISPLAY_SIZE,
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
-    return ImageOutcome(name, result, image, size)
+    return image, size
+
+
+def _pillow_image(path: str) -> tuple[QImage | None, tuple[int, int] | None]:
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as opened:
+            width, height = opened.size  # before draft() reduces it
+            turned = opened.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+            opened.draft("RGB", (DISPLAY_SIZE, DISPLAY_SIZE))
+            upright = ImageOps.exif_transpose(opened)
+            upright.thumbnail((DISPLAY_SIZE, DISPLAY_SIZE))
+            rgb = upright.convert("RGB")
+    except Exception:  # whatever Pillow cannot decode is shown as a frame with boxes
+        return None, None
+    image = QImage(rgb.tobytes(), rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
+    return image.copy(), ((height, width) if turned else (width, height))  # copy: own pixels
 
 
 def _result_extent(result: Result) -> tuple[int, int]:
