@@ -52,6 +52,9 @@ def display_image(path: str) -> tuple[QImage | None, tuple[int, int] | None]:
     reader = QImageReader(path)
     reader.setAutoTransform(True)  # EXIF orientation, as the recogniser reads it
     stored = reader.size()
+    whole = 4 * stored.width() * stored.height()  # bytes, as Qt would hold it
+    if reader.format() != b"jpeg" and whole > QImageReader.allocationLimit() * 2**20:
+        return _pillow_image(path)  # only Qt's JPEG decoder can decode at a reduced scale
     if stored.isValid() and max(stored.width(), stored.height()) > DISPLAY_SIZE:
         reader.setScaledSize(
             stored.scaled(DISPLAY_SIZE, DISPLAY_SIZE, Qt.AspectRatioMode.KeepAspectRatio)
