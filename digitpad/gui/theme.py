@@ -63,9 +63,11 @@ def apply(app: QApplication) -> None:
 
 
 def light_palette(app: QApplication) -> QPalette:
-    """Fusion's light palette, its muted text dark enough to read (4.5:1 and more)."""
+    """Fusion's light palette, its muted text and its highlight (under white text: a
+    selection, a box's caption) dark enough to read (4.5:1 and more)."""
     palette = app.style().standardPalette()
     palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#5c5f66"))
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#2470a8"))  # white on it 5.3:1
     return palette
 
 
@@ -88,7 +90,7 @@ def dark_palette() -> QPalette:
         role.Mid: "#4a4d54",
         role.Dark: "#15161a",
         role.Shadow: "#0b0b0d",
-        role.Highlight: "#4f8ff7",
+        role.Highlight: "#2f6fd6",  # white on it 4.8:1
         role.HighlightedText: "#ffffff",
         role.Link: "#7fb0ff",
         role.LinkVisited: "#b89cff",
