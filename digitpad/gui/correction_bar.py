@@ -3,7 +3,8 @@ the digit clicked, to teach DigitPad the user's handwriting."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 TIP = (
@@ -32,7 +33,7 @@ class CorrectionBar(QWidget):
             button = QToolButton()
             button.setText(str(digit))
             button.setCheckable(True)
-            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            button.installEventFilter(self)  # arrow keys move within the group
             button.setMinimumWidth(18)
             button.setToolTip(
                 f"It is a {digit} (Ctrl+{digit}): save the drawn digit as a sample of {digit}"
@@ -49,6 +50,39 @@ class CorrectionBar(QWidget):
             "palette(highlight); border-radius: 3px; padding: 2px; }"
         )
         self.set_available(False)
+
+    # --- one Tab stop, arrow keys inside (as a button group should be) ------------------
+
+    _KEYS = {
+        Qt.Key.Key_Left: -1,
+        Qt.Key.Key_Up: -1,
+        Qt.Key.Key_Right: 1,
+        Qt.Key.Key_Down: 1,
+        Qt.Key.Key_Home: -10,
+        Qt.Key.Key_End: 10,
+    }
+
+    def _set_tab_stop(self, index: int) -> None:
+        """Only one button is in the Tab order: the chosen one, or the one last focused."""
+        for k, button in enumerate(self.buttons):
+            policy = Qt.FocusPolicy.TabFocus if k == index else Qt.FocusPolicy.NoFocus
+            button.setFocusPolicy(policy)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched in self.buttons and event.type() in (
+            QEvent.Type.KeyPress,
+            QEvent.Type.ShortcutOverride,  # the window's Left/Right step through digits
+        ):
+            step = self._KEYS.get(Qt.Key(event.key())) if isinstance(event, QKeyEvent) else None
+            if step is not None and not event.modifiers():
+                if event.type() == QEvent.Type.ShortcutOverride:
+                    event.accept()  # the key is ours while a button has the focus
+                    return False
+                index = max(0, min(9, self.buttons.index(watched) + step))
+                self._set_tab_stop(index)
+                self.buttons[index].setFocus(Qt.FocusReason.TabFocusReason)
+                return True
+        return super().eventFilter(watched, event)
 
     def caption(self) -> str:
         return self._caption.text()
@@ -67,6 +101,7 @@ class CorrectionBar(QWidget):
         for button in self.buttons:
             button.setChecked(False)
             button.setEnabled(available)
+        self._set_tab_stop(0)
         self._caption.setText("Wrong?")
         self._caption.setToolTip(f"For {which} of the number: {TIP}" if which else TIP)
         self._which = which
@@ -76,6 +111,7 @@ class CorrectionBar(QWidget):
         """The drawing was saved as a sample of `digit`; `count` samples in all."""
         for d, button in enumerate(self.buttons):
             button.setChecked(d == digit)
+        self._set_tab_stop(digit)
         self._caption.setText("Saved ✓")
         self._caption.setToolTip(
             f"Saved as a sample of {digit} ({count} samples in all). "

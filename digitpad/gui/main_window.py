@@ -374,6 +374,9 @@ class MainWindow(QMainWindow):
     def save_drawing_to(self, path: str) -> bool:
         if not path.lower().endswith(".json"):
             path += ".json"
+        if not Path(path).parent.is_dir():  # typed in the dialog: never make folders unasked
+            self.show_error(f"Could not save: there is no folder {Path(path).parent}")
+            return False
         from digitpad.core.io.drawing import DrawingError
 
         try:

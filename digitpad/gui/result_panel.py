@@ -143,7 +143,8 @@ class ResultPanel(QWidget):
         threshold = low_confidence()
         unsure = [i for i, d in enumerate(digits) if d.confidence < threshold]
         self._state = "unsure" if unsure else "sure"
-        self._selected = min(unsure, key=lambda i: digits[i].confidence) if unsure else 0
+        # The least sure digit, sure or not: its probabilities are the ones worth seeing.
+        self._selected = min(range(len(digits)), key=lambda i: digits[i].confidence)
         self._show_number(self._result.text, muted=False, warn=bool(unsure))
         status = self._confidence_text(unsure)
         if self._result.rejected:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -83,7 +84,7 @@ class SamplesDialog(QDialog):
         self.undo_button.setToolTip("Bring back the samples deleted last (Ctrl+Z)")
         self.undo_button.clicked.connect(self.undo_delete)
         self.undo_button.setEnabled(False)
-        self._deleted: list[tuple[Path, bytes]] = []  # the last deletion, to undo it
+        self._deleted: list[tuple[Path, bytes, int]] = []  # the last deletion: path, bytes, mtime
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(8, 0, 0, 0)
@@ -150,7 +151,8 @@ class SamplesDialog(QDialog):
         deleted = []
         for path in paths:
             try:
-                deleted.append((path, files.read_regular(path, sample_store.MAX_SAMPLE_BYTES)))
+                data = files.read_regular(path, sample_store.MAX_SAMPLE_BYTES)
+                deleted.append((path, data, path.stat().st_mtime_ns))
             except OSError:
                 pass  # already gone: nothing to bring back
             sample_store.delete_sample(path)
@@ -162,9 +164,10 @@ class SamplesDialog(QDialog):
     def undo_delete(self) -> None:
         from digitpad.core.io import atomic
 
-        for path, data in self._deleted:
+        for path, data, saved in self._deleted:
             atomic.write_bytes(path, data)
-        restored = [path for path, _ in self._deleted]
+            os.utime(path, ns=(saved, saved))  # its saved time, as it was
+        restored = [path for path, _, _ in self._deleted]
         self._deleted = []
         self.undo_button.setEnabled(False)
         self.reload()

@@ -64,6 +64,9 @@ def _start(*args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own group: Ctrl-C is sent to the group, as a terminal does
+        # As in a terminal, Ctrl-C is not ignored (a shell's background job, such as a
+        # test run started with `&`, passes SIGINT on ignored).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

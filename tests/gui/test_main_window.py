@@ -450,7 +450,7 @@ def test_view_theme_switches_the_palette_and_is_remembered(window, qapp):
         theme.choose(qapp, "system")
 
 
-def test_tab_goes_from_the_canvas_through_every_wrong_button(window, qtbot, one, idle):
+def test_the_wrong_buttons_are_one_tab_stop_with_arrow_keys_inside(window, qtbot, one, idle):
     one(window.canvas)
     qtbot.waitUntil(lambda: window.result_panel.text() == "1", timeout=5000)
     idle(window)
@@ -459,7 +459,45 @@ def test_tab_goes_from_the_canvas_through_every_wrong_button(window, qtbot, one,
     window.canvas.setFocus(Qt.FocusReason.TabFocusReason)
     assert window.canvas.has_focus_ring()
     buttons = window.result_panel.correction.buttons
-    for button in buttons:
-        window.focusNextChild()
-        assert QApplication.focusWidget() is button
+    stepped = []
+    for name in ("previous_digit", "next_digit"):
+        window.actions_by_name[name].triggered.connect(lambda *_, n=name: stepped.append(n))
+    window.focusNextChild()
+    assert QApplication.focusWidget() is buttons[0]  # Tab: into the group, at its first
     assert not window.canvas.has_focus_ring()
+    for k in range(1, 4):
+        qtbot.keyClick(buttons[k - 1], Qt.Key.Key_Right)
+        assert QApplication.focusWidget() is buttons[k]
+    qtbot.keyClick(buttons[3], Qt.Key.Key_Left)
+    assert QApplication.focusWidget() is buttons[2]
+    qtbot.keyClick(buttons[2], Qt.Key.Key_End)
+    assert QApplication.focusWidget() is buttons[9]
+    assert stepped == []  # the window's Left/Right shortcuts did not take the keys
+    window.focusNextChild()  # Tab: out of the group at once, not through its ten buttons
+    assert QApplication.focusWidget() not in buttons
+
+
+def test_save_never_makes_a_folder_that_was_not_there(window, qtbot, one, tmp_path):
+    one(window.canvas)
+    target = tmp_path / "typed" / "by" / "hand" / "mine.json"
+    assert not window.save_drawing_to(str(target))
+    assert not (tmp_path / "typed").exists()
+    assert "no folder" in window.message_text()
+
+
+def test_undo_delete_brings_a_sample_back_with_its_saved_time(qtbot, tmp_path):
+    import os
+
+    from digitpad.core.records import sample_store
+    from digitpad.gui.samples import SamplesDialog
+
+    drawing = Drawing.from_points([[[100, 40], [105, 240]]], label=1)
+    path = sample_store.save_sample(drawing, 1, tmp_path)
+    long_ago = 1_600_000_000
+    os.utime(path, (long_ago, long_ago))
+    dialog = SamplesDialog(tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.delete_samples([path])
+    assert not path.exists()
+    dialog.undo_delete()
+    assert path.exists() and int(path.stat().st_mtime) == long_ago

@@ -85,6 +85,12 @@ def test_several_digits_select_the_least_sure_and_switch_on_click(panel, qtbot):
     assert len(panel._views) == 1
 
 
+def test_a_sure_number_selects_its_least_sure_digit_too(panel):
+    """As the README says: the least sure digit is selected, also when all are sure."""
+    panel.show_result(Result((digit(4, 0.99), digit(2, 0.93), digit(1, 0.97))))
+    assert panel.state() == "sure" and panel.selected_digit() == 1
+
+
 def test_bars_describe_themselves_for_screen_readers(panel):
     panel.show_result(Result((digit(7, 0.998),)))
     description = panel._bars.accessibleDescription()
