@@ -40,6 +40,15 @@ def _print_text(event: events.Event) -> None:
             file=sys.stderr,
             flush=True,
         )
+    elif isinstance(event, events.Phase) and event.total:
+        if not sys.stderr.isatty():  # a live count; a log file gets the step's name once
+            return
+        print(
+            f"\r{event.message}  {event.done:,}/{event.total:,}   ",
+            end="\n" if event.done >= event.total else "",
+            file=sys.stderr,
+            flush=True,
+        )
     elif isinstance(event, (events.Phase, events.Error, events.Cancelled)):
         print(event.message, file=sys.stderr, flush=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,10 +55,16 @@ def to_uint8(fields: list[np.ndarray]) -> np.ndarray:
 
 
 def load(
-    path: Path, copies: int, seed: int, limit: int | None = None, variation: PenVariation = DEFAULT
+    path: Path,
+    copies: int,
+    seed: int,
+    limit: int | None = None,
+    variation: PenVariation = DEFAULT,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> PenData:
     """Read the file and render ``copies`` varied renditions of each training digit
-    (the first one unvaried, exactly as drawn)."""
+    (the first one unvaried, exactly as drawn). ``on_progress(done, total)``: digits
+    rendered so far, called after each."""
     data = pendigits.read_bytes(path)
     digits = pendigits.read(path, data)
     train = pendigits.training_digits(digits)
@@ -68,7 +75,9 @@ def load(
         train, calibration = train[: max(1, limit // copies)], calibration[:limit]
     rng = np.random.default_rng(seed)
     fields, labels = [], []
-    for digit in train:
+    for done, digit in enumerate(train, 1):
+        if on_progress is not None:
+            on_progress(done - 1, len(train))
         for k in range(copies):
             if k == 0:
                 field = drawing_to_field(digit.drawing)
@@ -78,6 +87,8 @@ def load(
             if field is not None:
                 fields.append(field)
                 labels.append(digit.label)
+    if on_progress is not None:
+        on_progress(len(train), len(train))
     cal_fields = [drawing_to_field(d.drawing) for d in calibration]
     keep = [k for k, f in enumerate(cal_fields) if f is not None]
     return PenData(

@@ -518,9 +518,29 @@ def _pen_data(config: TrainConfig, recipe: Recipe, on_progress: ProgressFn):
             seed=config.seed,
             limit=config.limit,
             variation=recipe.pen_variation,
+            on_progress=_counted("Rendering pen strokes", on_progress),
         )
     except pendigits.PenDigitsError as exc:
         raise TrainingError(f"cannot use the pen strokes: {exc}") from None
+
+
+def _counted(message: str, on_progress: ProgressFn) -> Callable[[int, int], None]:
+    """A step's (done, total) as Phase events with a count and an ETA, at most about
+    one a second (and the first at once)."""
+    start = time.monotonic()
+    last = -math.inf
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < 1.0 and done < total:
+            return
+        last = now
+        elapsed = now - start
+        eta = elapsed * (total - done) / done if done else math.nan
+        on_progress(events.Phase("preparing", message, done, total, eta))
+
+    return report
 
 
 def _mnist_source() -> dict:

@@ -80,6 +80,7 @@ class TrainingDialog(QDialog):
         self.process.phase_changed.connect(self._on_phase)
         self.process.run_started.connect(self._on_run_started)
         self.process.progress_changed.connect(self._on_progress)
+        self.process.step_progress.connect(self._on_progress)  # a counted step: its own bar
         self.process.batch_measured.connect(self._on_batch)
         self.process.epoch_measured.connect(self._on_epoch)
         self.process.succeeded.connect(self._on_succeeded)

@@ -40,6 +40,7 @@ class TrainingProcess(QObject):
     phase_changed = Signal(str)  # a short line: loading, training…
     run_started = Signal(int, int)  # epochs, batches per epoch
     progress_changed = Signal(float, float)  # done in [0, 1], seconds left (NaN: unknown)
+    step_progress = Signal(float, float)  # the same for a counted step before training
     batch_measured = Signal(float, float, float)  # position in epochs, loss, accuracy of
     #                                                 the batches since the last report
     epoch_measured = Signal(int, float, float, float, float)  # epoch, loss, accuracy,
@@ -150,9 +151,12 @@ class TrainingProcess(QObject):
             self._append_log(line + "\n")  # something printed outside the protocol
             return
         if isinstance(event, events.Phase):
-            self.phase_changed.emit(
-                f"{event.message}…" if event.message else PHASES.get(event.step, "Working…")
-            )
+            text = f"{event.message}…" if event.message else PHASES.get(event.step, "Working…")
+            if event.total > 0:  # a counted step: "Rendering pen strokes · 1,200 of 7,494"
+                text = f"{text.rstrip('…')} · {event.done:,} of {event.total:,}"
+                done = min(max(event.done / event.total, 0.0), 1.0)
+                self.step_progress.emit(done, event.eta_s)
+            self.phase_changed.emit(text)
         elif isinstance(event, events.Start):
             self.phase_changed.emit("Training…")
             self._epochs, self._batches = event.epochs, event.batches

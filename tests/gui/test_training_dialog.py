@@ -363,3 +363,40 @@ def test_expected_accuracy_follows_the_measured_runs():
     assert abs(recipe.expected_accuracy(20) - (0.98 + 0.5 * 0.01)) < 1e-12  # log-midway
     assert 0.90 < recipe.expected_accuracy(3) < recipe.expected_accuracy(5) < 0.98
     assert Recipe("s", "S", "", epochs=5).expected_accuracy(5) is None
+
+
+def test_a_counted_step_shows_its_count_and_eta(qtbot):
+    """Rendering the pen strokes takes over a minute: it reports a count and an ETA,
+    and the dialog shows them instead of an endless busy bar."""
+    from digitpad.gui.training_dialog import TrainingDialog
+
+    dialog = TrainingDialog(None)
+    qtbot.addWidget(dialog)
+    dialog.process._handle_line(
+        json.dumps(
+            {
+                "event": "phase",
+                "step": "preparing",
+                "message": "Rendering pen strokes",
+                "done": 1500,
+                "total": 6000,
+                "eta_s": 45,
+            }
+        )
+    )
+    assert dialog._phase.text() == "Rendering pen strokes · 1,500 of 6,000"
+    assert dialog.progress_bar.maximum() == 1000 and dialog.progress_bar.value() == 250
+    assert "left" in dialog.eta.text()
+
+
+def test_training_reports_the_pen_strokes_step_with_counts():
+    pytest.importorskip("keras")
+    from training import train as train_module
+
+    seen = []
+    report = train_module._counted("Rendering pen strokes", seen.append)
+    for done in range(0, 101):
+        report(done, 100)
+    counted = [e for e in seen if e.total]
+    assert counted[0].done == 0 and counted[-1].done == 100  # the first at once, the last
+    assert len(counted) <= 3  # at most about one a second

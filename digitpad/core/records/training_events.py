@@ -27,6 +27,9 @@ class Phase:
     name: ClassVar[str] = "phase"
     step: str = "preparing"  # "loading", "preparing" or "evaluating"
     message: str = ""
+    done: int = 0  # items of the step done so far, of `total` (0: not counted)
+    total: int = 0
+    eta_s: float = math.nan  # seconds left for the step
 
 
 @dataclass(frozen=True)
