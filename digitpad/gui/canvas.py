@@ -402,7 +402,7 @@ class Canvas(QWidget):
                     (y1 - y0) * scale + 2 * half,
                 )
 
-            paint_parts(painter, palette, self._parts, to_widget, 0.0)
+            paint_parts(painter, palette, self._parts, to_widget, 0.0, float(self.width()))
 
     def _paint_hint(self, painter: QPainter) -> None:
         colour = self.palette().placeholderText().color()

@@ -103,5 +103,10 @@ class ImageView(QWidget):
             )
 
         paint_parts(
-            painter, self.palette(), self._result, to_widget, target.top() - CAPTION_HEIGHT / 2
+            painter,
+            self.palette(),
+            self._result,
+            to_widget,
+            target.top() - CAPTION_HEIGHT / 2,
+            float(self.width()),
         )

@@ -28,9 +28,11 @@ def paint_parts(
     result: Result,
     to_widget: Callable[[Box], QRectF],
     top: float,
-) -> None:
+    right: float = float("inf"),
+) -> list[QRectF]:
     """Each part's box (``to_widget`` maps it to widget pixels) with its tag above it, or
-    below it where the tag would rise above ``top``."""
+    below it where the tag would rise above ``top``; no tag runs past ``right`` (the
+    widget's edge: a box at the right end keeps its whole tag in view). The tags' rects."""
     metrics = QFontMetricsF(painter.font())
     parts = [
         (
@@ -58,12 +60,15 @@ def paint_parts(
             top,
             tags,
         )
+        if tag.right() > right:
+            tag.moveRight(max(right, tag.width()))
         tags.append(tag)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawRoundedRect(tag, 3, 3)
-        painter.setPen(QColor("white"))
+        painter.setPen(tag_text_colour(colour))
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+    return tags
 
 
 def _place_tag(box: QRectF, tag: QRectF, top: float, taken: list[QRectF]) -> QRectF:
@@ -80,3 +85,19 @@ def _place_tag(box: QRectF, tag: QRectF, top: float, taken: list[QRectF]) -> QRe
     while any(place.intersects(t) for t in taken):
         place.moveBottom(min(t.top() for t in taken if place.intersects(t)) - 1)
     return place
+
+
+def tag_text_colour(background: QColor) -> QColor:
+    """White on a dark tag, near-black on a light one (the amber of a dark theme): the
+    one that reads better."""
+
+    def luminance(c: QColor) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+        )
+
+    light = luminance(background)
+    return QColor("white") if 1.05 / (light + 0.05) >= (light + 0.05) / 0.05 else QColor("#111111")

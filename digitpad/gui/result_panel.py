@@ -51,6 +51,10 @@ class ResultPanel(QWidget):
         self._status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._status.setWordWrap(True)
         self._status.setAccessibleName("Confidence")
+        # Two lines (and the padding of a warning) whatever it says, so that the space
+        # left for the explanation, and whether it scrolls, does not jump with the text.
+        lines = QFontMetrics(self._status.font()).lineSpacing()
+        self._status.setMinimumHeight(2 * lines + 14)
         self._bars_title = bold_label("Probabilities")
         self._bars = ProbabilityBars()
         self.correction = CorrectionBar()

@@ -258,9 +258,7 @@ class TrainingDialog(QDialog):
         self.eta.setText("")
         self._figures.setText("")
         choice = RECIPES[options.recipe]
-        what = f"{choice.title}, {options.epochs} epoch{'s' if options.epochs != 1 else ''}"
-        if choice.members > 1:
-            what = f"{choice.title}, {choice.members} networks of {options.epochs} epochs each"
+        what = describe_run(choice.title, choice.members, options.epochs)
         if options.include_samples:
             what += f", fine-tuning with your {self.form.sample_count()} samples"
         self._run_title.setText(f"Training a new model ({what})")
@@ -418,3 +416,9 @@ class TrainingDialog(QDialog):
                 self.process.kill_now()
                 self.process.wait(5000)
             self._remove_output()
+
+
+def describe_run(title: str, members: int, epochs: int) -> str:
+    """ "DigitPad default, 3 networks of 1 epoch each", "Model card, 15 epochs"."""
+    count = f"{epochs} epoch{'s' if epochs != 1 else ''}"
+    return f"{title}, {members} networks of {count} each" if members > 1 else f"{title}, {count}"

@@ -77,7 +77,7 @@ class TrainingOptionsForm(QWidget):
         self._settings = keys.open_settings()
         self.recipe = QComboBox()
         for name, choice in RECIPES.items():
-            self.recipe.addItem(f"{choice.title} ({name})", name)
+            self.recipe.addItem(choice.title, name)  # the name is for the command line
         self.recipe.setAccessibleName("Recipe")
         self.recipe.currentIndexChanged.connect(self._on_recipe_changed)
         self._recipe_note = muted_label()

@@ -175,3 +175,16 @@ def test_a_click_on_a_digit_of_the_number_selects_it(panel, qtbot):
     qtbot.mouseClick(label, Qt.MouseButton.LeftButton, pos=QPoint(round(left) + 3, 20))
     assert panel.selected_digit() == 0
     assert panel.digit_at(left - 5) is None
+
+
+def test_the_answer_area_keeps_its_height_from_empty_to_a_result(panel, qtbot):
+    """The explanation below does not gain or lose a scrollbar as the answer changes."""
+    panel.resize(340, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_result(None)
+    qtbot.wait(20)
+    empty = panel._status.height()
+    panel.show_result(Result((digit(7, 0.998),)))
+    qtbot.wait(20)
+    assert panel._status.height() == empty

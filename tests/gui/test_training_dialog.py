@@ -400,3 +400,14 @@ def test_training_reports_the_pen_strokes_step_with_counts():
     counted = [e for e in seen if e.total]
     assert counted[0].done == 0 and counted[-1].done == 100  # the first at once, the last
     assert len(counted) <= 3  # at most about one a second
+
+
+def test_the_run_and_the_recipes_are_named_plainly(qtbot):
+    from digitpad.gui.training_dialog import TrainingDialog, describe_run
+
+    assert describe_run("DigitPad default", 3, 1) == "DigitPad default, 3 networks of 1 epoch each"
+    assert describe_run("Model card", 1, 15) == "Model card, 15 epochs"
+    dialog = TrainingDialog(None)
+    qtbot.addWidget(dialog)
+    names = [dialog.form.recipe.itemText(k) for k in range(dialog.form.recipe.count())]
+    assert "Model card" in names and not any("(" in n for n in names)
