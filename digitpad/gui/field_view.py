@@ -19,7 +19,7 @@ class FieldView(QWidget):
 
     clicked = Signal()
 
-    def __init__(self, scale: int = 6, parent: QWidget | None = None) -> None:
+    def __init__(self, scale: float = 6, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._scale = scale
         self._image = None
@@ -45,12 +45,12 @@ class FieldView(QWidget):
         )
         self.update()
 
-    def set_scale(self, scale: int) -> None:
+    def set_scale(self, scale: float) -> None:
         self._scale = scale
         self.setFixedSize(self.sizeHint())
 
     def sizeHint(self) -> QSize:
-        side = FIELD * self._scale + 4
+        side = round(FIELD * self._scale) + 4
         return QSize(side, side)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -69,7 +69,7 @@ class FieldView(QWidget):
         if self._scale >= 4:
             painter.setPen(QPen(QColor(128, 128, 128, 60), 0))
             for i in range(1, FIELD):
-                offset = 2 + i * self._scale
+                offset = round(2 + i * self._scale)
                 painter.drawLine(int(inner.left()), offset, int(inner.right()), offset)
                 painter.drawLine(offset, int(inner.top()), offset, int(inner.bottom()))
         frame = palette.highlight().color() if self._selected else palette.mid().color()

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from digitpad.gui.correction_bar import CorrectionBar
-from digitpad.gui.field_view import FieldView
+from digitpad.gui.field_view import FIELD, FieldView
 from digitpad.gui.labels import bold_label
 from digitpad.gui.probability_bars import ProbabilityBars, percent
 from digitpad.gui.theme import warning_colour
@@ -312,9 +312,7 @@ class ResultPanel(QWidget):
             view = self._views.pop()
             self._fields_row.removeWidget(view)
             view.deleteLater()
-        # One field large; up to three at half that; more at a third, so that about six
-        # fit the panel before the strip scrolls.
-        scale = 6 if len(fields) == 1 else 3 if len(fields) <= 3 else 2
+        scale = self._field_scale(len(fields))
         while len(self._views) < len(fields):
             view = FieldView(scale)
             index = len(self._views)
@@ -325,9 +323,32 @@ class ResultPanel(QWidget):
             view.set_scale(scale)
             view.set_field(field)
             view.set_selected(False, selectable=len(fields) > 1)
-        height = self._views[0].sizeHint().height()
-        self._scroll.setFixedHeight(height + (16 if len(fields) > 3 else 2))
+        self._fit_strip()
         self._scroll.horizontalScrollBar().setValue(0)  # each result starts at its start
+
+    def _field_scale(self, count: int) -> float:
+        """One field large; up to three at half that; more as large as lets them all fit
+        the strip's width (at most a third of one alone, at least 28 px: past that, about
+        nine, the strip scrolls)."""
+        if count <= 3:
+            return 6 if count == 1 else 3
+        spacing = self._fields_row.spacing()
+        room = self._scroll.viewport().width() - (count - 1) * spacing - 4 * count
+        return max(1.0, min(2.0, room / (FIELD * count)))
+
+    def _fit_strip(self) -> None:
+        if len(self._views) > 3:
+            scale = self._field_scale(len(self._views))
+            for view in self._views:
+                view.set_scale(scale)
+        height = self._views[0].sizeHint().height() if self._views else 0
+        scrolls = self._fields_box.sizeHint().width() > self._scroll.viewport().width()
+        self._scroll.setFixedHeight(height + (16 if scrolls else 2))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._views:
+            self._fit_strip()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -188,3 +188,15 @@ def test_the_answer_area_keeps_its_height_from_empty_to_a_result(panel, qtbot):
     panel.show_result(Result((digit(7, 0.998),)))
     qtbot.wait(20)
     assert panel._status.height() == empty
+
+
+def test_five_digits_fit_the_strip_without_scrolling(panel, qtbot):
+    panel.resize(340, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_result(Result(tuple(digit(d, 0.99) for d in (1, 2, 3, 4, 5))))
+    qtbot.wait(20)
+    viewport = panel._scroll.viewport().width()
+    assert panel._fields_box.sizeHint().width() <= viewport
+    assert all(v.geometry().right() < viewport for v in panel._views)  # none cut off
+    assert panel._views[0].width() >= 28 + 4
