@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.core.records.training_events import format_duration
+from digitpad.gui import model_loading
 from digitpad.gui.labels import muted_label, title_label
 from digitpad.gui.model_comparison import ModelComparison
 from digitpad.gui.training_curves import TrainingCurves
@@ -89,6 +90,7 @@ class TrainingDialog(QDialog):
 
         self._pages = QStackedWidget()
         self.form = TrainingOptionsForm(sample_store.count_samples(self._samples_dir))
+        self.form.set_starting_accuracy(model_loading.test_accuracy(current) if current else None)
         self._pages.addWidget(self.form)
         self._pages.addWidget(self._run_page())
         self._pages.addWidget(self._result_page())
@@ -316,7 +318,6 @@ class TrainingDialog(QDialog):
 
     def _on_succeeded(self, output: str) -> None:
         from digitpad.core.records import model_versions
-        from digitpad.gui import model_loading
 
         meta = model_versions.read_meta(Path(output))
         current_meta = self._current.meta if self._current is not None else {}

@@ -103,6 +103,7 @@ class TrainingOptionsForm(QWidget):
             f"Include my samples ({count})" if count else "Include my samples (none yet)"
         )
         self.include_samples.setEnabled(count > 0)
+        self.include_samples.toggled.connect(self._show_expected)
         samples_note = muted_label(
             "Fine-tunes the model in use with your corrected drawings mixed into MNIST; a "
             "few are held out to measure it on your handwriting before and after."
@@ -176,11 +177,27 @@ class TrainingOptionsForm(QWidget):
     def expected_text(self) -> str:
         return self._expected.text()
 
+    def set_starting_accuracy(self, accuracy: float | None) -> None:
+        """The MNIST test accuracy of the model in use, which a run with the user's
+        samples fine-tunes (None: unknown)."""
+        self._starting_accuracy = accuracy
+        self._show_expected()
+
     def _show_expected(self) -> None:
         """What the chosen epochs are likely to give, from measured runs of the recipe,
-        with a warning when the run is much shorter than the recipe's."""
+        with a warning when the run is much shorter than the recipe's. A fine-tune
+        starts where the model in use is: expect that, not a run from scratch."""
         recipe = RECIPES[self.recipe.currentData()]
         epochs = self.epochs.value()
+        start = getattr(self, "_starting_accuracy", None)
+        if self.include_samples.isChecked() and self.include_samples.isEnabled():
+            self._expected.setText(
+                "A fine-tune starts from the model in use"
+                + (f" (MNIST test accuracy {start:.2%})" if start is not None else "")
+                + " at a tenth of the recipe's learning rate: expect about the same MNIST "
+                "accuracy; what changes is how your samples are read."
+            )
+            return
         expected = recipe.expected_accuracy(epochs)
         runs = ", ".join(
             f"{e} epoch{'s' if e != 1 else ''}: {a:.1%}" for e, a in sorted(recipe.measured)
@@ -191,6 +208,8 @@ class TrainingOptionsForm(QWidget):
             if expected is not None
             else ""
         )
+        if recipe.epochs_note and epochs < recipe.epochs:
+            text += " " + recipe.epochs_note
         if epochs < recipe.epochs / 3:
             text += (
                 f" Much shorter than the recipe's {recipe.epochs} epochs: fine for a trial, "

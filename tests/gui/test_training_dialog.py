@@ -351,8 +351,26 @@ def test_the_form_says_what_accuracy_the_chosen_epochs_give(window, fake_trainer
     dialog.form.epochs.setValue(1)
     short = dialog.form.expected_text()
     assert f"about {DEFAULT.measured[0][1]:.1%}" in short and "weaker model" in short
+    dialog.form.epochs.setValue(10)  # measured a hair better on MNIST than 45: say why not
+    assert "real handwriting" in dialog.form.expected_text()
     dialog.form.epochs.setValue(45)
     assert dialog.form.expected_text() == full
+
+
+def test_a_fine_tune_expects_the_starting_models_accuracy(qtbot, tmp_path):
+    """A 1-epoch fine-tune of a 99.3% model is not "about 94.5%, a weaker model"."""
+    from digitpad.core.records.recipes import DEFAULT
+    from digitpad.gui.training_options import TrainingOptionsForm
+
+    form = TrainingOptionsForm(sample_count=12)
+    qtbot.addWidget(form)
+    form.set_starting_accuracy(0.9932)
+    form.include_samples.setChecked(False)
+    form.epochs.setValue(1)
+    assert f"about {DEFAULT.measured[0][1]:.1%}" in form.expected_text()  # from scratch
+    form.include_samples.setChecked(True)
+    text = form.expected_text()
+    assert "99.32%" in text and "weaker" not in text and "94.5" not in text
 
 
 def test_expected_accuracy_follows_the_measured_runs():
