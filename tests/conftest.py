@@ -36,6 +36,52 @@ def mnist_test(mnist_dir):
     return mnist.load("test", mnist_dir)
 
 
+@pytest.fixture
+def mnist_pngs(mnist_test):
+    """Write ``count`` MNIST test digits as scans (dark on white PNGs) into a new
+    ``folder``; their paths, in order."""
+    from PIL import Image
+
+    def write(folder: Path, count: int) -> list[Path]:
+        images, _ = mnist_test
+        folder.mkdir()
+        paths = []
+        for k in range(count):
+            path = folder / f"{k:03d}.png"
+            Image.fromarray(255 - images[k % len(images)]).save(path)
+            paths.append(path)
+        return paths
+
+    return write
+
+
+@pytest.fixture
+def within():
+    """wait(seconds, call): call()'s result, or the exception it raised (see _within)."""
+    return _within
+
+
+def _within(seconds: float, call):
+    """call()'s result, or the exception it raised; fails the test if it has not
+    returned in time. It runs in a daemon thread, so a hang fails the test instead of
+    stopping the suite."""
+    import threading
+
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append(call())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still blocked after {seconds} s"
+    return outcome[0]
+
+
 # --- Qt: offscreen unless --headed; settings and user data kept inside tmp_path ------
 
 

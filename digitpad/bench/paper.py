@@ -14,6 +14,7 @@ import io
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -74,29 +75,30 @@ def bench_cheques(recognizer: Recognizer, directory: Path, quick: bool) -> Figur
     )
 
 
+def _read_sets(recognizer: Recognizer, directory: Path, sets: tuple) -> Iterator[tuple]:
+    """(name, single, target, rows, right) for each of ``sets`` that ``directory`` holds:
+    its labelled files and whether each was read right."""
+    for name, single, target in sets:
+        if (directory / name / "labels.tsv").is_file():
+            rows = read_labelled_folder(directory / name)
+            yield name, single, target, rows, _read_all(recognizer, rows, single)
+
+
+def _set_figure(title: str, single: bool, right: list[bool], target: float, note: str) -> Figure:
+    value = float(np.mean(right))
+    kind = "one digit" if single else "exact"
+    name = f"{title} ({len(right)}), {kind}"
+    return Figure(name, value, "", f">= {target}", value >= target, note)
+
+
 def bench_photos(recognizer: Recognizer, directory: Path) -> list[Figure]:
     figures = []
-    for name, single, target in PHOTO_SETS:
-        if not (directory / name / "labels.tsv").is_file():
-            continue
-        rows = read_labelled_folder(directory / name)
-        right = _read_all(recognizer, rows, single)
-        value = float(np.mean(right))
+    for name, single, target, rows, right in _read_sets(recognizer, directory, PHOTO_SETS):
         note = ""
         if name == "photos":
             large = [ok for ok, (path, _) in zip(right, rows) if _larger_than(path, 28)]
             note = f"larger than 28x28: {sum(large)}/{len(large)}"
-        kind = "exact" if not single else "one digit"
-        figures.append(
-            Figure(
-                f"photos-dev/{name} ({len(rows)}), {kind}",
-                value,
-                "",
-                f">= {target}",
-                value >= target,
-                note,
-            )
-        )
+        figures.append(_set_figure(f"photos-dev/{name}", single, right, target, note))
     return figures
 
 
@@ -104,25 +106,12 @@ def bench_photos2(recognizer: Recognizer, directory: Path) -> list[Figure]:
     """photos-dev2, each set with its two halves (by a hash of the file name): one to
     decide on, the other to confirm."""
     figures = []
-    for name, single, target in PHOTO2_SETS:
-        if not (directory / name / "labels.tsv").is_file():
-            continue
-        rows = read_labelled_folder(directory / name)
-        right = _read_all(recognizer, rows, single)
-        halves = {"A": [], "B": []}
+    for name, single, target, rows, right in _read_sets(recognizer, directory, PHOTO2_SETS):
+        halves: dict[str, list[bool]] = {"A": [], "B": []}
         for ok, (path, _) in zip(right, rows):
             halves[half_of(path.name)].append(ok)
-        value = float(np.mean(right))
-        figures.append(
-            Figure(
-                f"photos-dev2/{name} ({len(rows)}), {'one digit' if single else 'exact'}",
-                value,
-                "",
-                f">= {target}",
-                value >= target,
-                " ".join(f"{k} {np.mean(v):.3f} ({len(v)})" for k, v in halves.items() if v),
-            )
-        )
+        note = " ".join(f"{k} {np.mean(v):.3f} ({len(v)})" for k, v in halves.items() if v)
+        figures.append(_set_figure(f"photos-dev2/{name}", single, right, target, note))
     return figures
 
 

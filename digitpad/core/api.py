@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.core.io import images
+from digitpad.core.io import files, images
 from digitpad.core.io.drawing import Drawing, DrawingError
 from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.models.graph import GraphError
@@ -33,7 +33,7 @@ MAX_IMAGE_FILE_BYTES = images.MAX_FILE_BYTES
 Source = str | os.PathLike | np.ndarray | Drawing
 #: The files `input_files` lists: the images `images` decodes, and drawings.
 SUPPORTED = images.SUFFIXES + (".json",)
-NO_FILE = "no such file"  # predict's error for a path that does not exist
+NO_FILE = files.NO_FILE  # predict's error for a path that does not exist
 
 
 def read(

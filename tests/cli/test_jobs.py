@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from digitpad.__main__ import main
 from digitpad.core import api
@@ -18,14 +17,8 @@ from digitpad.core import api
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _images(folder: Path, mnist_test, count: int) -> list[Path]:
-    images, _ = mnist_test
-    folder.mkdir()
-    paths = []
-    for k in range(count):
-        path = folder / f"{k:03d}.png"
-        Image.fromarray(255 - images[k]).save(path)
-        paths.append(path)
+def _images(folder: Path, mnist_pngs, count: int) -> list[Path]:
+    paths = mnist_pngs(folder, count)
     (folder / "broken.png").write_bytes(b"not an image")  # an error line keeps its place
     return paths
 
@@ -42,8 +35,8 @@ def _predict(*args) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("mode", [["--json"], []], ids=["json", "text"])
-def test_jobs_give_the_same_lines_in_input_order(tmp_path, mnist_test, mode):
-    _images(tmp_path / "in", mnist_test, 40)
+def test_jobs_give_the_same_lines_in_input_order(tmp_path, mnist_pngs, mode):
+    _images(tmp_path / "in", mnist_pngs, 40)
     one = _predict(*mode, "--jobs", "1", tmp_path / "in")
     three = _predict(*mode, "--jobs", "3", tmp_path / "in")
     assert one.returncode == three.returncode == 1  # the broken file
@@ -60,10 +53,10 @@ def test_jobs_give_the_same_lines_in_input_order(tmp_path, mnist_test, mode):
     multiprocessing.get_start_method() != "fork",
     reason="needs fork to hand the test's reader to the workers",
 )
-def test_the_first_answer_is_printed_before_the_batch_ends(tmp_path, mnist_test, monkeypatch):
+def test_the_first_answer_is_printed_before_the_batch_ends(tmp_path, mnist_pngs, monkeypatch):
     """The last input waits until the first answer is out (or 60 s): if predict held
     its output back until the batch was done, it would come out marked as late."""
-    paths = _images(tmp_path / "in", mnist_test, 3)
+    paths = _images(tmp_path / "in", mnist_pngs, 3)
     flag = tmp_path / "first-line-seen"
     real = api.recognize_path
 
@@ -92,8 +85,8 @@ def test_the_first_answer_is_printed_before_the_batch_ends(tmp_path, mnist_test,
     assert [str(p) in line for p, line in zip(paths, lines)] == [True] * 3
 
 
-def test_one_input_never_starts_workers(tmp_path, mnist_test, monkeypatch):
-    paths = _images(tmp_path / "in", mnist_test, 1)
+def test_one_input_never_starts_workers(tmp_path, mnist_pngs, monkeypatch):
+    paths = _images(tmp_path / "in", mnist_pngs, 1)
     monkeypatch.setattr(multiprocessing, "get_context", lambda *a: pytest.fail("pool started"))
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from digitpad import commands
 from digitpad.__main__ import main
@@ -21,17 +20,6 @@ from digitpad.core import api
 
 REPO = Path(__file__).resolve().parents[2]
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-
-
-def _images(folder: Path, mnist_test, count: int) -> list[Path]:
-    images, _ = mnist_test
-    folder.mkdir()
-    paths = []
-    for k in range(count):
-        path = folder / f"{k:03d}.png"
-        Image.fromarray(255 - images[k % 100]).save(path)
-        paths.append(path)
-    return paths
 
 
 def _children(pid: int) -> list[int]:
@@ -74,10 +62,10 @@ def _start(*args: str) -> subprocess.Popen:
     multiprocessing.get_start_method() != "fork",
     reason="needs fork to hand the test's reader to the workers",
 )
-def test_a_killed_worker_costs_only_the_input_it_held(tmp_path, mnist_test, monkeypatch):
+def test_a_killed_worker_costs_only_the_input_it_held(tmp_path, mnist_pngs, monkeypatch):
     """A worker dies (SIGKILL, as the out-of-memory killer does) while reading one file:
     that file gets one error line, every other file its answer, in order."""
-    paths = _images(tmp_path / "in", mnist_test, 30)
+    paths = mnist_pngs(tmp_path / "in", 30)
     doomed = str(paths[11])
     real = api.recognize_path
 
@@ -99,8 +87,8 @@ def test_a_killed_worker_costs_only_the_input_it_held(tmp_path, mnist_test, monk
 
 
 @posix_only
-def test_killing_the_parent_leaves_no_worker(tmp_path, mnist_test):
-    _images(tmp_path / "in", mnist_test, 400)
+def test_killing_the_parent_leaves_no_worker(tmp_path, mnist_pngs):
+    mnist_pngs(tmp_path / "in", 400)
     process = _start("--jobs", "2", str(tmp_path / "in"))
     assert process.stdout.readline()  # reading has begun
     workers = _children(process.pid)
@@ -115,8 +103,8 @@ def test_killing_the_parent_leaves_no_worker(tmp_path, mnist_test):
 @pytest.mark.parametrize(
     "stop, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
 )
-def test_a_stopped_batch_ends_quietly(tmp_path, mnist_test, jobs, stop, code):
-    _images(tmp_path / "in", mnist_test, 400)
+def test_a_stopped_batch_ends_quietly(tmp_path, mnist_pngs, jobs, stop, code):
+    mnist_pngs(tmp_path / "in", 400)
     process = _start("--json", "--jobs", jobs, str(tmp_path / "in"))
     assert process.stdout.readline()
     workers = _children(process.pid)
@@ -132,9 +120,9 @@ def test_a_stopped_batch_ends_quietly(tmp_path, mnist_test, jobs, stop, code):
 
 @posix_only
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_closed_pipe_ends_the_batch_quietly(tmp_path, mnist_test, jobs):
+def test_a_closed_pipe_ends_the_batch_quietly(tmp_path, mnist_pngs, jobs):
     """`digitpad predict FOLDER | head -1`."""
-    _images(tmp_path / "in", mnist_test, 400)
+    mnist_pngs(tmp_path / "in", 400)
     process = _start("--jobs", jobs, str(tmp_path / "in"))
     assert process.stdout.readline()
     workers = _children(process.pid)

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import sys
-import threading
 
 import pytest
 
@@ -19,24 +18,6 @@ from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.models.keras_file import ModelError
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev/zero are POSIX")
-
-
-def _within(seconds: float, call):
-    """call()'s exception (or result); fails the test if it has not returned in time.
-    The call runs in a daemon thread, so a hang fails instead of stopping the suite."""
-    outcome: list = []
-
-    def run():
-        try:
-            outcome.append(call())
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert outcome, f"still blocked after {seconds} s"
-    return outcome[0]
 
 
 @pytest.fixture(params=["fifo", "dev-zero"])
@@ -54,8 +35,8 @@ def not_regular(request, tmp_path):
     return make
 
 
-def test_open_regular_refuses_at_once_and_reads_within_the_budget(tmp_path, not_regular):
-    refused = _within(10, lambda: files.read_regular(not_regular("x.bin"), 1024))
+def test_open_regular_refuses_at_once_and_reads_within_the_budget(tmp_path, not_regular, within):
+    refused = within(10, lambda: files.read_regular(not_regular("x.bin"), 1024))
     assert isinstance(refused, files.FileRefused) and "not a regular file" in str(refused)
     small = tmp_path / "small.bin"
     small.write_bytes(b"12345")
@@ -79,8 +60,8 @@ def test_open_regular_refuses_at_once_and_reads_within_the_budget(tmp_path, not_
     ],
     ids=["model", "graph", "open-reader", "strings", "pen-strokes", "drawing", "image"],
 )
-def test_every_loader_refuses_a_pipe_or_device(not_regular, load, error):
-    outcome = _within(10, lambda: load(not_regular("file")))
+def test_every_loader_refuses_a_pipe_or_device(not_regular, load, error, within):
+    outcome = within(10, lambda: load(not_regular("file")))
     assert isinstance(outcome, error), outcome
     assert "not a regular file" in str(outcome) and "\n" not in str(outcome)
 
@@ -95,21 +76,23 @@ def _ensemble_folder(tmp_path):
     return folder
 
 
-def test_an_ensemble_member_that_is_a_pipe_or_device_is_refused(tmp_path, not_regular):
+def test_an_ensemble_member_that_is_a_pipe_or_device_is_refused(tmp_path, not_regular, within):
     folder = _ensemble_folder(tmp_path)
     (folder / "member-2.keras").unlink(missing_ok=True)
     member = not_regular("member-2.keras")
     shutil.move(member, folder / "member-2.keras")
-    outcome = _within(10, lambda: Recognizer.load(folder / "model.keras"))
+    outcome = within(10, lambda: Recognizer.load(folder / "model.keras"))
     assert isinstance(outcome, ModelError) and "not a regular file" in str(outcome)
 
 
-def test_a_sidecar_that_is_a_pipe_or_device_is_ignored_with_a_warning(tmp_path, not_regular):
+def test_a_sidecar_that_is_a_pipe_or_device_is_ignored_with_a_warning(
+    tmp_path, not_regular, within
+):
     folder = tmp_path / "model"
     folder.mkdir()
     shutil.copy(paths.bundled_model_path(), folder / "model.keras")
     shutil.move(not_regular("model.json"), folder / "model.json")
-    outcome = _within(10, lambda: Recognizer.load(folder / "model.keras"))
+    outcome = within(10, lambda: Recognizer.load(folder / "model.keras"))
     assert isinstance(outcome, Recognizer) and outcome.meta == {}
 
 
@@ -128,9 +111,9 @@ def test_a_text_file_is_not_a_pen_strokes_file(tmp_path):
         pendigits.read(binary)
 
 
-def test_mnist_files_that_are_pipes_or_devices_are_refused(tmp_path, not_regular):
+def test_mnist_files_that_are_pipes_or_devices_are_refused(tmp_path, not_regular, within):
     from digitpad.core.io import mnist
 
     path = not_regular("t10k-labels-idx1-ubyte")
-    outcome = _within(10, lambda: mnist.read_idx(path))
+    outcome = within(10, lambda: mnist.read_idx(path))
     assert isinstance(outcome, mnist.MnistError) and "not a regular file" in str(outcome)

@@ -7,7 +7,6 @@ import errno
 import json
 import os
 import sys
-import threading
 
 import pytest
 
@@ -18,28 +17,12 @@ from training.samples import load_samples
 from training.train import TrainConfig, TrainingError, train
 
 
-def _within(seconds: float, call):
-    outcome: list = []
-
-    def run():
-        try:
-            outcome.append(call())
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert outcome, f"still blocked after {seconds} s"
-    return outcome[0]
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
-def test_a_pipe_as_the_model_to_fine_tune_from_is_refused_at_once(tmp_path):
+def test_a_pipe_as_the_model_to_fine_tune_from_is_refused_at_once(tmp_path, within):
     fifo = tmp_path / "model.keras"
     os.mkfifo(fifo)
     config = TrainConfig(output=tmp_path / "out", epochs=1, limit=50, init_model=str(fifo))
-    outcome = _within(20, lambda: train(config))
+    outcome = within(20, lambda: train(config))
     assert isinstance(outcome, TrainingError) and "not a regular file" in str(outcome)
     assert not (tmp_path / "out").exists()
 

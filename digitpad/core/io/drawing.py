@@ -130,12 +130,8 @@ class Drawing:
         path = Path(path)
         try:
             data = json.loads(files.read_regular(path, MAX_FILE_BYTES))
-        except FileNotFoundError:
-            raise DrawingError("no such file") from None
-        except files.FileRefused as exc:
-            raise DrawingError(str(exc)) from None
         except OSError as exc:
-            raise DrawingError(f"cannot read: {exc.strerror or exc}") from None
+            raise DrawingError(files.reason(exc)) from None
         except UnicodeDecodeError:
             raise DrawingError("not a drawing: the file is not UTF-8 text") from None
         except RecursionError:

@@ -26,6 +26,7 @@ _FLAGS = (
     | getattr(os, "O_BINARY", 0)
 )
 NOT_REGULAR = "not a regular file (a device, a pipe or a link to one)"
+NO_FILE = "no such file"  # the same words whether it never was there or went meanwhile
 
 
 class FileRefused(OSError):
@@ -74,3 +75,12 @@ def read_regular(path: str | os.PathLike, max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)
     return data
+
+
+def reason(exc: OSError) -> str:
+    """Why a named file could not be read, in one line for the user."""
+    if isinstance(exc, FileNotFoundError):
+        return NO_FILE
+    if isinstance(exc, FileRefused):
+        return str(exc)
+    return f"cannot read: {exc.strerror or exc}"

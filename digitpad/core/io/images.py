@@ -45,14 +45,10 @@ def decode_grey(source: str | os.PathLike | BinaryIO) -> tuple[np.ndarray, tuple
                 if os.fstat(file.fileno()).st_size == 0:
                     raise ImageError("empty file")
                 return decode_grey(file)
-        except FileNotFoundError:
-            raise ImageError("no such file") from None
         except IsADirectoryError:
             raise ImageError("a folder, not an image file") from None
-        except files.FileRefused as exc:
-            raise ImageError(str(exc)) from None
         except OSError as exc:
-            raise ImageError(f"cannot read: {exc.strerror or exc}") from None
+            raise ImageError(files.reason(exc)) from None
     path = source
     try:
         with warnings.catch_warnings():
@@ -81,7 +77,7 @@ def decode_grey(source: str | os.PathLike | BinaryIO) -> tuple[np.ndarray, tuple
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError("image too large (decompression-bomb limit)") from None
     except FileNotFoundError:
-        raise ImageError("no such file") from None
+        raise ImageError(files.NO_FILE) from None
     except IsADirectoryError:
         raise ImageError("a folder, not an image file") from None
     except UnidentifiedImageError:
