@@ -234,12 +234,16 @@ class Components:
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, starts, ends) of the horizontal runs of True, ends exclusive, row-major."""
     h, w = mask.shape
-    padded = np.zeros((h, w + 2), np.int8)
+    stride = w + 2
+    padded = np.zeros((h, stride), bool)
     padded[:, 1:-1] = mask
-    edges = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    _, ends = np.nonzero(edges == -1)
-    return rows, starts, ends
+    flat = padded.ravel()
+    # Every row begins and ends with a False, so the changes alternate: a run's start,
+    # then its end, never across rows.
+    change = np.flatnonzero(flat[1:] != flat[:-1])
+    begin, finish = change[0::2], change[1::2]  # the last False before, the last True
+    rows = begin // stride
+    return rows, begin - rows * stride, finish - rows * stride
 
 
 def paint_runs(

@@ -111,3 +111,35 @@ def test_cheapest_path_is_the_cheapest_of_all_paths(cost):
         if all(abs(a - b) <= 1 for a, b in zip(cols, cols[1:]))
     )
     assert sum(cost[r, c] for r, c in enumerate(path)) == pytest.approx(best)
+
+
+def _sheared_plainly(small: np.ndarray, slopes: np.ndarray, pad: int):
+    """Each slope's sheared mask built pixel by pixel, its rows counted as find_lines
+    describes them: columns with ink within one row (cover) and on the row (exact)."""
+    sh, sw = small.shape
+    cover = np.zeros((len(slopes), sh + 2 * pad), np.int64)
+    exact = np.zeros_like(cover)
+    for k, slope in enumerate(slopes):
+        sheared = np.zeros((sh + 2 * pad, sw), bool)
+        for y, x in zip(*np.nonzero(small)):
+            sheared[y - round(x * slope) + pad, x] = True
+        band = sheared.copy()
+        band[1:] |= sheared[:-1]
+        band[:-1] |= sheared[1:]
+        cover[k], exact[k] = band.sum(axis=1), sheared.sum(axis=1)
+    return cover, exact
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([(1, 3), (20, 30), (60, 90), (90, 40)]))
+def test_sheared_counts_are_those_of_each_sheared_mask(seed, size):
+    mask = _page(seed, size) | (np.random.default_rng(seed).random(size) < 0.05)
+    sw = size[1]
+    span = lines.LINE_SPAN * sw
+    step = 1.0 / max(span, 1.0)
+    slopes = step * np.arange(-int(0.18 / step), int(0.18 / step) + 1)
+    pad = int(np.ceil(0.18 * sw)) + 2
+    cover, exact = lines._sheared_counts(mask, slopes, pad)
+    want_cover, want_exact = _sheared_plainly(mask, slopes, pad)
+    np.testing.assert_array_equal(cover, want_cover)
+    np.testing.assert_array_equal(exact, want_exact)

@@ -37,6 +37,27 @@ def _reference_labels(mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def test_runs_are_each_rows_stretches_of_ink():
+    rng = np.random.default_rng(3)
+    for shape in ((1, 1), (1, 9), (7, 1), (23, 31)):
+        for density in (0.0, 0.3, 0.7, 1.0):
+            mask = rng.random(shape) < density
+            want = []
+            for y, row in enumerate(mask):
+                x = 0
+                while x < len(row):
+                    if row[x]:
+                        end = x
+                        while end < len(row) and row[end]:
+                            end += 1
+                        want.append((y, x, end))
+                        x = end
+                    else:
+                        x += 1
+            rows, starts, ends = raster.runs(mask)
+            assert list(zip(rows.tolist(), starts.tolist(), ends.tolist())) == want
+
+
 def test_labels_are_the_8_connected_components_in_reading_order():
     rng = np.random.default_rng(0)
     for density in (0.2, 0.4, 0.6):

@@ -12,6 +12,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from digitpad.core import raster
+
 Columns = TypeVar("Columns", float, np.ndarray)
 
 # Ruled lines and box borders: straight within this slope (about 10 degrees), at least
@@ -92,21 +94,10 @@ def find_lines(
     span = LINE_SPAN * sw
     if sw < 3 or int(small.any(axis=0).sum()) < span:
         return []
-    ys, xs = np.nonzero(small)
     step = 1.0 / max(span, 1.0)
     slopes = step * np.arange(-int(LINE_MAX_SLOPE / step), int(LINE_MAX_SLOPE / step) + 1)
     pad = math.ceil(LINE_MAX_SLOPE * sw) + 2
-    cover = np.zeros((len(slopes), sh + 2 * pad), np.int64)
-    exact = np.zeros_like(cover)
-    for k, slope in enumerate(slopes):
-        rows = ys - np.round(xs * slope).astype(np.int64) + pad
-        sheared = np.zeros((sh + 2 * pad, sw), bool)
-        sheared[rows, xs] = True
-        band = sheared.copy()
-        band[1:] |= sheared[:-1]
-        band[:-1] |= sheared[1:]
-        cover[k] = band.sum(axis=1)
-        exact[k] = sheared.sum(axis=1)
+    cover, exact = _sheared_counts(small, slopes, pad)
     # A line shows up at its own slope and, weaker, at neighbouring ones: keep the best
     # slope for each row, then the rows where that peaks. A thick line covers the band
     # at several slopes; the single row it fills best breaks the tie.
@@ -151,6 +142,38 @@ def find_lines(
         if len(lines) >= MAX_LINES:
             break
     return lines
+
+
+def _sheared_counts(
+    small: np.ndarray, slopes: np.ndarray, pad: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each slope, the mask sheared by it (column x moved up by round(x * slope),
+    rows offset by `pad`): per row, how many columns have ink within one row of it
+    (cover) and on it (exact); int (slopes, rows + 2 * pad) each.
+
+    Shearing moves whole columns, so it commutes with a dilation down the columns, and
+    each column's runs of ink move as a whole: both counts are sums of shifted runs,
+    one difference histogram for all slopes.
+    """
+    sh, sw = small.shape
+    height = sh + 2 * pad
+    stride = height + 1  # a run ending on the last row steps down into the spare one
+    shift = pad - np.round(np.arange(sw)[None, :] * slopes[:, None]).astype(np.int64)
+    base = (np.arange(len(slopes), dtype=np.int64) * stride)[:, None]
+
+    def histogram(columns: np.ndarray, offset: int) -> np.ndarray:
+        xs, tops, bottoms = raster.runs(columns)  # runs down each column
+        at = base + shift[:, xs] + offset
+        steps = np.bincount((at + tops).ravel(), minlength=len(slopes) * stride)
+        steps -= np.bincount((at + bottoms).ravel(), minlength=len(slopes) * stride)
+        return np.cumsum(steps.reshape(len(slopes), stride), axis=1)[:, :height]
+
+    band = np.zeros((sw, sh + 2), bool)  # columns as rows; one row beyond each edge
+    small_t = small.T
+    band[:, :-2] |= small_t
+    band[:, 1:-1] |= small_t
+    band[:, 2:] |= small_t
+    return histogram(band, -1), histogram(small_t, 0)
 
 
 def _first_candidate(
