@@ -9,6 +9,53 @@ import math
 import numpy as np
 
 
+def order_statistics(values: np.ndarray, ranks: list[int]) -> list:
+    """The values at these ranks (0 = smallest) of a 1-D array, as NumPy scalars of its
+    dtype."""
+    part = np.partition(values, ranks)
+    return [part[k] for k in ranks]
+
+
+def median(values: np.ndarray) -> float:
+    """np.median of a finite array, to the last bit (NaN in, NaN out), without its
+    general machinery: that costs more than the work on the small arrays met here."""
+    v = np.asarray(values).ravel()
+    if not _finite_numbers(v):
+        return float(np.median(v))
+    n = v.size
+    if n % 2:
+        return float(order_statistics(v, [n // 2])[0])
+    a, b = order_statistics(v, [n // 2 - 1, n // 2])
+    if v.dtype.kind == "f":
+        return float((a + b) / 2)
+    return float((np.float64(a) + np.float64(b)) / 2)
+
+
+def percentile(values: np.ndarray, q: float) -> float:
+    """np.percentile(values, q) (linear) of a finite array, to the last bit."""
+    v = np.asarray(values).ravel()
+    if not _finite_numbers(v):
+        return float(np.percentile(v, q))
+    n, share = v.size, q / 100
+    virtual = (n - 1) * share  # as NumPy computes it
+    if virtual >= n - 1:
+        below = above = n - 1
+    elif virtual < 0:
+        below = above = 0
+    else:
+        below = math.floor(virtual)
+        above = below + 1
+    t = virtual - below
+    found = order_statistics(v, [below] if below == above else [below, above])
+    a, b = found[0], found[-1]
+    diff = b - a
+    return float(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+
+
+def _finite_numbers(v: np.ndarray) -> bool:
+    return v.size > 0 and v.dtype.kind in "fiu" and bool(np.isfinite(v.min() + v.max()))
+
+
 def local_noise(values: np.ndarray, smoothed: bool) -> np.ndarray:
     """Standard deviation of the noise around each pixel.
 
@@ -36,7 +83,7 @@ def noise(values: np.ndarray) -> float:
     """Robust standard deviation (median absolute deviation), from a subsample."""
     step = max(1, int(math.sqrt(values.size / 250_000)))
     sample = values[::step, ::step]
-    return 1.4826 * float(np.median(np.abs(sample - np.median(sample))))
+    return 1.4826 * median(np.abs(sample - median(sample)))
 
 
 def otsu(values: np.ndarray) -> float:
@@ -145,7 +192,7 @@ def dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
-def stroke_width(mask: np.ndarray, percentile: float = 90.0) -> float:
+def stroke_width(mask: np.ndarray, q: float = 90.0) -> float:
     """The width of the thicker strokes (0 for an empty mask).
 
     Each pixel's thickness is the shorter of its horizontal and vertical runs; a high
@@ -159,7 +206,7 @@ def stroke_width(mask: np.ndarray, percentile: float = 90.0) -> float:
     rows, starts, ends = runs(mask.T)
     down = paint_runs(mask.T.shape, rows, starts, ends, ends - starts).T
     thickness = np.minimum(across, down)[mask]
-    return float(np.percentile(thickness, percentile))
+    return percentile(thickness, q)
 
 
 # --- Connected components -------------------------------------------------------------
@@ -197,6 +244,20 @@ class Components:
         self.box = np.stack([x0, y0, x1, y1], axis=1)
         self.extent = np.maximum(x1 - x0, y1 - y0)
         self.area = np.bincount(self.label, weights=self.ends - self.starts, minlength=self.n)
+
+    def subset(self, keep: np.ndarray) -> Components:
+        """The components of ``mask_of(keep)``, without labelling it again: whole
+        components of a mask are the components of any mask made of some of them, in
+        the same order."""
+        out = Components.__new__(Components)
+        out.shape = self.shape
+        chosen = keep[self.label] if self.n else np.zeros(0, bool)
+        out.rows, out.starts, out.ends = self.rows[chosen], self.starts[chosen], self.ends[chosen]
+        number = np.cumsum(keep) - 1
+        out.label = number[self.label[chosen]] if self.n else np.zeros(0, np.int64)
+        out.n = int(np.count_nonzero(keep))
+        out.box, out.extent, out.area = self.box[keep], self.extent[keep], self.area[keep]
+        return out
 
     def count_of(self, pixels: np.ndarray) -> np.ndarray:
         """How many True pixels of `pixels` (same shape) each component holds."""

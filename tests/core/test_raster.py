@@ -104,3 +104,22 @@ def test_dilate_is_a_square():
     grown = raster.dilate(mask, 2)
     assert grown.sum() == 25 and grown[2:7, 2:7].all()
     assert (raster.dilate(mask, 0) == mask).all()
+
+
+def test_median_and_percentile_are_numpys_to_the_last_bit():
+    rng = np.random.default_rng(5)
+    for trial in range(300):
+        n = int(rng.choice([1, 2, 3, 10, 101, 5000]))
+        kind = trial % 3
+        if kind == 0:
+            values = (rng.normal(size=n) * 3).astype(np.float32)
+            values[: n // 3] = 0.25  # ties, as paper levels are
+        elif kind == 1:
+            values = rng.integers(0, 15, n)  # stroke thicknesses
+        else:
+            values = rng.random(n)
+        assert raster.median(values) == float(np.median(values))
+        for q in (0, 5, 10, 25, 33.3, 50, 75, 90, 95, 99, 100):
+            assert raster.percentile(values, q) == float(np.percentile(values, q)), (n, q)
+    odd = np.array([1.0, np.nan, 3.0], np.float32)
+    assert np.isnan(raster.median(odd)) and np.isnan(raster.percentile(odd, 50))

@@ -47,8 +47,11 @@ def _octagon(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
-def without_hairlines(mask: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mask without hairlines, the hairlines taken out).
+def without_hairlines(
+    mask: np.ndarray, contrast: np.ndarray, comps: raster.Components | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mask without hairlines, the hairlines taken out); ``comps``: the mask's
+    components where the caller has them.
 
     Each piece of writing (a connected component, not a speck) is judged by its own
     stroke width, so a digit written thinner than its neighbours is no hairline. On a
@@ -63,7 +66,7 @@ def without_hairlines(mask: np.ndarray, contrast: np.ndarray) -> tuple[np.ndarra
     anything: a ballpoint digit keeps every stroke.
     """
     none = np.zeros_like(mask)
-    comps = raster.Components(mask)
+    comps = raster.Components(mask) if comps is None else comps
     if comps.n == 0:
         return mask, none
     labels = comps.label_image(np.ones(comps.n, bool))
@@ -117,7 +120,7 @@ def _hairlines_in(mask: np.ndarray, contrast: np.ndarray, width: float) -> tuple
         if thin.n == 0:
             continue
         long = thin.extent >= HAIRLINE_LENGTH * body
-        level = float(np.median(contrast[core]))
+        level = raster.median(contrast[core])
         light = thin.sum_of(contrast) / np.maximum(thin.area, 1) < faint * level
         gone |= thin.mask_of(long & light)
     return gone, body

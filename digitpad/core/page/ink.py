@@ -142,7 +142,7 @@ def _without_margins(g: np.ndarray) -> np.ndarray:
     ink on it, shading has no step. Only one side may have one: dark all round is a
     table or a frame around the page, which the paper's estimate copes with.
     """
-    level = float(np.median(g))
+    level = raster.median(g)
     found = [
         (axis, start, depth)
         for axis in (0, 1)
@@ -154,9 +154,9 @@ def _without_margins(g: np.ndarray) -> np.ndarray:
     axis, start, depth = found[0]
     edges = [g[0], g[-1], g[:, 0], g[:, -1]]
     own = {(0, True): 0, (0, False): 1, (1, True): 2, (1, False): 3}[axis, start]
-    sign = np.sign(float(np.median(edges[own])) - level)
+    sign = np.sign(raster.median(edges[own]) - level)
     if any(
-        sign * (float(np.median(edge)) - level) >= MARGIN_CONTRAST / 2
+        sign * (raster.median(edge) - level) >= MARGIN_CONTRAST / 2
         for k, edge in enumerate(edges)
         if k != own
     ):
@@ -187,7 +187,7 @@ def _margin_depth(lines: np.ndarray, start: bool, level: float) -> int:
             if (far <= -MARGIN_CONTRAST).mean() >= MARGIN_SOLID
             else (1.0 if (far >= MARGIN_CONTRAST).mean() >= MARGIN_SOLID else 0.0)
         )
-        if side and float(np.percentile(row, 90) - np.percentile(row, 10)) > MARGIN_EVEN:
+        if side and raster.percentile(row, 90) - raster.percentile(row, 10) > MARGIN_EVEN:
             side = 0.0  # ink or paper shows through: not a solid margin
         if side == 0.0 or (sign and side != sign):
             break
@@ -195,7 +195,7 @@ def _margin_depth(lines: np.ndarray, start: bool, level: float) -> int:
     if depth == 0 or depth >= n - 1:
         return 0
     last, first = (depth - 1, depth) if start else (n - depth, n - depth - 1)
-    if abs(float(np.median(lines[first]) - np.median(lines[last]))) < MARGIN_STEP:
+    if abs(raster.median(lines[first]) - raster.median(lines[last])) < MARGIN_STEP:
         return 0  # no sharp edge: shading or a shadow, not a scanner's margin
     return depth
 
@@ -217,7 +217,7 @@ def to_ink(grey: np.ndarray) -> np.ndarray:
             grey[:, -margin:].ravel(),
         ]
     )
-    background = float(np.median(border))
+    background = raster.median(border)
     ink = grey - background if background < 0.5 else background - grey
     ink = np.clip(ink, 0.0, None)
     top = float(ink.max())
@@ -255,7 +255,7 @@ def _even_paper(g: np.ndarray) -> float | None:
     low, level, high = np.percentile(border, [10, 50, 90])
     if high - low > EVEN_SPREAD:
         return None
-    if abs(float(np.median(g)) - level) > EVEN_SPREAD:
+    if abs(raster.median(g) - level) > EVEN_SPREAD:
         return None
     return float(level)
 
@@ -289,7 +289,7 @@ def _polarity(g: np.ndarray) -> tuple[bool, float]:
     below = float(np.clip(-r - floor, 0, None).sum())
     above = float(np.clip(r - floor, 0, None).sum())
     if below == above == 0.0:
-        dark = float(np.median(g)) >= 0.5
+        dark = raster.median(g) >= 0.5
     else:
         dark = below >= above
 
@@ -361,7 +361,7 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
     shape = contrast.shape
     zeros = np.zeros(shape, np.float32)
     step = max(1, int(math.sqrt(contrast.size / 250_000)))
-    c = contrast - float(np.median(contrast[::step, ::step]))  # the paper's own level is 0
+    c = contrast - raster.median(contrast[::step, ::step])  # the paper's own level is 0
     sigma = raster.noise(c)
     smooth = raster.box3(c) if sigma > 0.02 else c  # noisy: decide on a slightly blurred copy
     # Noise differs across a photo: dividing by a shadow's dim paper amplifies it.
@@ -379,15 +379,17 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
     comps = raster.Components(weak)
     keep = (comps.count_of(strong) > 0) & (comps.extent >= min_extent)
     keep &= _sharp_edged(comps, keep, smooth)
-    mask = comps.mask_of(keep)
-    if not mask.any():
+    if not keep.any():
         return zeros
+    comps, mask = comps.subset(keep), comps.mask_of(keep)
     mask, removed = remove_rules(
         mask, smooth, weak, speck_fraction=SPECK_FRACTION, min_contrast=MIN_CONTRAST
     )
-    mask, hairlines = without_hairlines(mask, smooth)
+    ruled = removed.any()
+    mask, hairlines = without_hairlines(mask, smooth, None if ruled else comps)
     removed |= hairlines
-    comps = raster.Components(mask)
+    if ruled or hairlines.any():
+        comps = raster.Components(mask)
     if comps.n == 0:
         return zeros
     extent = comps.extent
@@ -397,7 +399,7 @@ def _ink(contrast: np.ndarray) -> np.ndarray:
     if not mask.any():
         return zeros
     floor = np.maximum(2.5 * (raster.local_noise(c, False) if smooth is not c else sigma_s), 0.03)
-    peak = max(float(np.percentile(c[mask], 95)), float(np.median(floor[mask])) + MIN_CONTRAST)
+    peak = max(raster.percentile(c[mask], 95), raster.median(floor[mask]) + MIN_CONTRAST)
     support = raster.dilate(mask, EDGE_PIXELS)
     if removed.any():
         support &= ~raster.dilate(removed, 1) | mask

@@ -252,14 +252,10 @@ def _thin_enough(
     guess = rows[:, None] * factor + (factor - 1) / 2 + slopes[:, None] * xs
     reach = 2 * factor + 2
     base = np.round(guess).astype(np.int64)
-    count = np.zeros(xs.shape, np.int64)
-    edges = np.zeros(xs.shape, bool)
-    for dy in range(-reach, reach + 1):
-        ys = base + dy
-        ink = mask[np.clip(ys, 0, h - 1), xs_safe] & (ys >= 0) & (ys < h) & valid
-        count += ink
-        if dy in (-reach, reach):
-            edges |= ink
+    ys = base[None] + np.arange(-reach, reach + 1)[:, None, None]  # (rows, C, width)
+    ink = mask[np.clip(ys, 0, h - 1), xs_safe[None]] & (ys >= 0) & (ys < h) & valid[None]
+    count = ink.sum(axis=0)
+    edges = ink[0] | ink[-1]
     present = count > 0
     n_present = present.sum(axis=1)
     enough = (size >= 2) & (n_present / np.maximum(size, 1) >= 0.6)
