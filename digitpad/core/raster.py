@@ -111,13 +111,31 @@ def block_percentile(g: np.ndarray, block: int | tuple[int, int], q: float) -> n
     gh, gw = math.ceil(h / by), math.ceil(w / bx)
     padded = np.pad(g, ((0, gh * by - h), (0, gw * bx - w)), mode="edge")
     tiles = padded.reshape(gh, by, gw, bx).transpose(0, 2, 1, 3).reshape(gh, gw, -1)
-    return np.percentile(tiles, q, axis=2).astype(np.float32)
+    return _last_axis_percentile(tiles, q).astype(np.float32)
+
+
+def _last_axis_percentile(values: np.ndarray, q: float) -> np.ndarray:
+    """np.percentile(values, q, axis=-1) (linear) of finite values, to the last bit."""
+    n = values.shape[-1]
+    if not np.isfinite(values).all() or n == 0:
+        return np.percentile(values, q, axis=-1)
+    virtual = (n - 1) * (q / 100)
+    below = min(math.floor(virtual), n - 1)
+    above = min(below + 1, n - 1)
+    t = virtual - below
+    part = np.partition(values, sorted({below, above}), axis=-1)
+    a, b = part[..., below], part[..., above]
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
 
 
 def median3(grid: np.ndarray) -> np.ndarray:
+    """The median of each value's 3x3 neighbourhood (edges repeated)."""
     padded = np.pad(grid, 1, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3))
-    return np.median(windows.reshape(*grid.shape, 9), axis=2).astype(np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3)).reshape(*grid.shape, 9)
+    if not np.isfinite(grid).all():
+        return np.median(windows, axis=2).astype(np.float32)
+    return np.partition(windows, 4, axis=2)[..., 4].astype(np.float32)
 
 
 def upsample(grid: np.ndarray, block: int | tuple[int, int], shape: tuple[int, int]) -> np.ndarray:

@@ -119,8 +119,10 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
         g = np.clip(np.nan_to_num(g, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
         if float(g.max() - g.min()) < MIN_CONTRAST * 0.5:
             return zeros  # uniform: nothing can be ink
-        g = _without_margins(g)
-        paper = _even_paper(g)
+        level = raster.median(g)
+        without = _without_margins(g, level)
+        paper = _even_paper(without, level if without is g else None)
+        g = without
         if paper is not None:
             dark, contrast = _global_contrast(g, paper)
         else:
@@ -129,7 +131,7 @@ def ink_from_grey(grey: np.ndarray) -> np.ndarray:
         return _ink(contrast)
 
 
-def _without_margins(g: np.ndarray) -> np.ndarray:
+def _without_margins(g: np.ndarray, level: float) -> np.ndarray:
     """A scanner's solid dark (or bright) margin along one side of the image, painted
     over with the paper next to it: it is no ink, and left in place it would spoil the
     paper's estimate around it.
@@ -141,8 +143,8 @@ def _without_margins(g: np.ndarray) -> np.ndarray:
     the paper. Writing never covers a whole row or column, paper in a shadow shows the
     ink on it, shading has no step. Only one side may have one: dark all round is a
     table or a frame around the page, which the paper's estimate copes with.
+    ``level``: the image's median.
     """
-    level = raster.median(g)
     found = [
         (axis, start, depth)
         for axis in (0, 1)
@@ -233,13 +235,13 @@ def _shrink(g: np.ndarray, longest: int) -> tuple[np.ndarray, int]:
     return np.asarray(small, dtype=np.float32), factor
 
 
-def _even_paper(g: np.ndarray) -> float | None:
+def _even_paper(g: np.ndarray, median: float | None = None) -> float | None:
     """The paper's level when it is evenly lit, else None.
 
     Evenly lit: the image's border (paper surrounds writing), smoothed against noise,
     is one level up to EVEN_SPREAD, and so is the bulk of the image (its median). Then
     one level serves everywhere, which no local estimate can match where bold writing
-    covers most of a small image.
+    covers most of a small image. ``median``: the image's, where the caller has it.
     """
     h, w = g.shape
     margin = max(1, min(h, w) // 20)
@@ -255,7 +257,7 @@ def _even_paper(g: np.ndarray) -> float | None:
     low, level, high = np.percentile(border, [10, 50, 90])
     if high - low > EVEN_SPREAD:
         return None
-    if abs(raster.median(g) - level) > EVEN_SPREAD:
+    if abs((raster.median(g) if median is None else median) - level) > EVEN_SPREAD:
         return None
     return float(level)
 
