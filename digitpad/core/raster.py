@@ -5,6 +5,7 @@ rank filters, block statistics, noise and threshold estimates, stroke width, and
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -36,20 +37,22 @@ def percentile(values: np.ndarray, q: float) -> float:
     v = np.asarray(values).ravel()
     if not _finite_numbers(v):
         return float(np.percentile(v, q))
-    n, share = v.size, q / 100
-    virtual = (n - 1) * share  # as NumPy computes it
-    if virtual >= n - 1:
-        below = above = n - 1
-    elif virtual < 0:
-        below = above = 0
-    else:
-        below = math.floor(virtual)
-        above = below + 1
-    t = virtual - below
-    found = order_statistics(v, [below] if below == above else [below, above])
-    a, b = found[0], found[-1]
-    diff = b - a
-    return float(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+    below, above, t = _between(v.size, q)
+    found = order_statistics(v, sorted({below, above}))
+    return float(_lerp(found[0], found[-1], t))
+
+
+def _between(n: int, q: float) -> tuple[int, int, float]:
+    """The ranks either side of NumPy's linear q-th percentile of n values, and the
+    weight of the upper one."""
+    virtual = (n - 1) * (q / 100)
+    below = min(math.floor(virtual), n - 1)
+    return below, min(below + 1, n - 1), virtual - below
+
+
+def _lerp(a: Any, b: Any, t: float) -> Any:  # NumPy scalars or arrays
+    """a + (b - a) t, worked out as NumPy's percentile does (from the nearer end)."""
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
 
 
 def _finite_numbers(v: np.ndarray) -> bool:
@@ -116,17 +119,11 @@ def block_percentile(g: np.ndarray, block: int | tuple[int, int], q: float) -> n
 
 def _last_axis_percentile(values: np.ndarray, q: float) -> np.ndarray:
     """np.percentile(values, q, axis=-1) (linear) of finite values, to the last bit."""
-    n = values.shape[-1]
-    if not np.isfinite(values).all() or n == 0:
+    if values.shape[-1] == 0 or not np.isfinite(values).all():
         return np.percentile(values, q, axis=-1)
-    virtual = (n - 1) * (q / 100)
-    below = min(math.floor(virtual), n - 1)
-    above = min(below + 1, n - 1)
-    t = virtual - below
+    below, above, t = _between(values.shape[-1], q)
     part = np.partition(values, sorted({below, above}), axis=-1)
-    a, b = part[..., below], part[..., above]
-    diff = b - a
-    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    return _lerp(part[..., below], part[..., above], t)
 
 
 def median3(grid: np.ndarray) -> np.ndarray:

@@ -123,3 +123,17 @@ def test_median_and_percentile_are_numpys_to_the_last_bit():
             assert raster.percentile(values, q) == float(np.percentile(values, q)), (n, q)
     odd = np.array([1.0, np.nan, 3.0], np.float32)
     assert np.isnan(raster.median(odd)) and np.isnan(raster.percentile(odd, 50))
+
+
+def test_a_subset_of_components_is_what_labelling_their_mask_gives():
+    rng = np.random.default_rng(8)
+    for trial in range(30):
+        comps = raster.Components(rng.random((40, 60)) < 0.3)
+        keep = rng.random(comps.n) < 0.5
+        if trial == 0:
+            keep[:] = False
+        sub, fresh = comps.subset(keep), raster.Components(comps.mask_of(keep))
+        assert sub.n == fresh.n
+        for name in ("rows", "starts", "ends", "label", "box", "extent", "area"):
+            np.testing.assert_array_equal(getattr(sub, name), getattr(fresh, name))
+        np.testing.assert_array_equal(sub.mask_of(np.ones(sub.n, bool)), comps.mask_of(keep))
