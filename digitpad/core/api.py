@@ -135,20 +135,22 @@ def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = N
     drawing = Path(path).suffix.lower() == ".json"
     if drawing:
         return recognize_drawing(recognizer, Drawing.load(path), max_digits)
-    return _recognize_grey(recognizer, *images.decode_grey(path), max_digits)
+    return recognize_grey(recognizer, *images.decode_grey(path), max_digits)
 
 
 def recognize_pixels(
     recognizer: Recognizer, pixels: np.ndarray, max_digits: int | None = None
 ) -> Result:
     """Recognise an image given as its pixels (see `read`); boxes in the array's pixels."""
-    return _recognize_grey(recognizer, *images.grey_from_array(pixels), max_digits)
+    return recognize_grey(recognizer, *images.grey_from_array(pixels), max_digits)
 
 
-def _recognize_grey(
+def recognize_grey(
     recognizer: Recognizer, grey: np.ndarray, full: tuple[int, int], max_digits: int | None
 ) -> Result:
-    """grey: the (reduced) working image, light = 1; full: the input's (width, height)."""
+    """Recognise a decoded image: ``grey``, the (reduced) working image that
+    io.images.decode_grey gives (light = 1), and ``full``, the (width, height) of the
+    image it stands for, which the boxes are mapped back to."""
     with np.errstate(all="ignore"):
         ink = ink_from_grey(grey)
     result = recognize_image(recognizer, ink, max_digits, grey)

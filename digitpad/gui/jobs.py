@@ -6,11 +6,13 @@ decoded here too and the window only has to show them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
+from PySide6.QtGui import QImage, QImageIOHandler, QImageReader, QTransform
 
 from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.result import Result
@@ -22,24 +24,50 @@ DISPLAY_SIZE = 2400
 @dataclass(frozen=True)
 class ImageOutcome:
     name: str  # what to call it: the file name, or "pasted image"
-    result: Result  # boxes in the full, upright image's pixels
+    result: Result  # boxes in the full, upright (and turned) image's pixels
     image: QImage | None  # for display, possibly reduced; None if Qt cannot decode it
-    size: tuple[int, int]  # (width, height) of the full upright image
+    size: tuple[int, int]  # (width, height) of the full upright (and turned) image
+    # What it was read from, kept to read it again turned: the working grey image and
+    # the full size as the file has them, and the quarter turns clockwise since.
+    grey: np.ndarray | None = field(default=None, repr=False, compare=False)
+    full: tuple[int, int] = (1, 1)
+    turns: int = 0
+    source: QImage | None = field(default=None, repr=False, compare=False)
 
 
 def recognize_file(
     recognizer: Recognizer, path: str, name: str, delete_after: bool = False
 ) -> ImageOutcome:
     """Recognise an image file the way `digitpad predict` does, and decode it for display."""
-    from digitpad.core.api import recognize_path
+    from digitpad.core.api import recognize_grey
+    from digitpad.core.io.images import decode_grey
 
     try:
-        result = recognize_path(recognizer, path, None)
+        grey, full = decode_grey(path)
+        result = recognize_grey(recognizer, grey, full, None)
         image, size = display_image(path)
     finally:
         if delete_after:
             Path(path).unlink(missing_ok=True)
-    return ImageOutcome(name, result, image, size or _result_extent(result))
+    return ImageOutcome(name, result, image, size or _result_extent(result), grey, full, 0, image)
+
+
+def turned(recognizer: Recognizer, outcome: ImageOutcome, turns: int) -> ImageOutcome:
+    """The image read as if turned ``turns`` quarter turns clockwise from the file's
+    upright (a photo taken sideways), and shown so."""
+    from digitpad.core.api import recognize_grey
+
+    if outcome.grey is None:
+        raise ValueError("this image cannot be turned: it was not read from pixels")
+    turns %= 4
+    grey = np.rot90(outcome.grey, -turns)  # clockwise
+    width, height = outcome.full
+    full = (height, width) if turns % 2 else (width, height)
+    result = recognize_grey(recognizer, np.ascontiguousarray(grey), full, None)
+    image = outcome.source
+    if image is not None and turns:
+        image = image.transformed(QTransform().rotate(90 * turns))
+    return dataclasses.replace(outcome, result=result, image=image, size=full, turns=turns)
 
 
 def display_image(path: str) -> tuple[QImage | None, tuple[int, int] | None]:

@@ -31,6 +31,7 @@ from digitpad.gui.result_panel import ResultPanel
 if TYPE_CHECKING:
     from digitpad.core.models.ensemble import Recognizer
     from digitpad.core.result import Result
+    from digitpad.gui.jobs import ImageOutcome
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self._remember = remember
         self._result: Result | None = None
         self._showing_image = False
+        self._image: ImageOutcome | None = None  # the image on show, kept to turn it
         self.setWindowTitle("DigitPad")
         self.setAcceptDrops(True)
         # Small enough for 1440 x 900 at 200% (720 x 450 points, less the title bar).
@@ -237,6 +239,7 @@ class MainWindow(QMainWindow):
                 self.canvas.show_parts(result)
 
     def _on_image_result(self, outcome) -> None:
+        self._image = outcome
         self._showing_image = True
         self.tools.drawing_changed()  # a new picture: a correction is a new sample
         self.image_view.set_image(outcome.image, outcome.size, outcome.result, outcome.name)
@@ -249,10 +252,19 @@ class MainWindow(QMainWindow):
             f"{outcome.name}: read as {found}" if found else f"{outcome.name}: no digit found"
         )
 
+    def turn_image(self, step: int) -> None:
+        """Read the image on show again turned by `step` quarter turns (+1 clockwise)."""
+        if not self._showing_image or self._image is None or self._image.grey is None:
+            return
+        turns = (self._image.turns + step) % 4
+        self.show_message(f"Turning {self._image.name} and reading it again…")
+        self.recognition.request_turn(self._image, turns)
+
     def back_to_canvas(self) -> None:
         if not self._showing_image:
             return
         self._showing_image = False
+        self._image = None  # its pixels are let go
         self._stack.setCurrentWidget(self.canvas)
         self._set_drawing_name(self._drawing_name)
         self.recognition.request_drawing(self.canvas.drawing, now=True)
@@ -409,6 +421,8 @@ class MainWindow(QMainWindow):
         a["clear"].setEnabled(self._showing_image or not self.canvas.is_empty())
         a["copy"].setEnabled(self._result is not None)
         a["save_drawing"].setEnabled(drawing and not self.canvas.is_empty())
+        for name in ("zoom_in", "zoom_out", "zoom_fit", "zoom_actual", "turn_right", "turn_left"):
+            a[name].setEnabled(self._showing_image)
         teachable = self.tools.can_teach()
         for digit in range(10):
             a[f"teach_{digit}"].setEnabled(teachable)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.gui.canvas import MAX_BRUSH, MIN_BRUSH
+from digitpad.gui.image_view import ZOOM_STEP
 
 Key = QKeySequence.StandardKey
 Theme = QIcon.ThemeIcon
@@ -57,6 +58,32 @@ ACTIONS = {
     "paste": ("&Paste Image", [Key.Paste], "Read an image from the clipboard", Theme.EditPaste),
     "previous_digit": ("&Previous Digit", ["Left"], "Select the digit before, in a number", None),
     "next_digit": ("&Next Digit", ["Right"], "Select the digit after, in a number", None),
+    "zoom_in": ("Zoom &In", [Key.ZoomIn, "Ctrl+="], "Enlarge the image on show", Theme.ZoomIn),
+    "zoom_out": ("Zoom &Out", [Key.ZoomOut], "Reduce the image on show", Theme.ZoomOut),
+    "zoom_fit": (
+        "&Fit to Window",
+        ["Ctrl+Shift+F"],
+        "Show the whole image, as large as the window allows",
+        Theme.ZoomFitBest,
+    ),
+    "zoom_actual": (
+        "&Actual Size",
+        ["Ctrl+Shift+A"],
+        "Show the image at 100%: one pixel of it to one of the screen",
+        None,
+    ),
+    "turn_right": (
+        "Turn &Right",
+        ["Ctrl+Shift+R"],
+        "Turn the image a quarter clockwise and read it again (a photo taken sideways)",
+        None,
+    ),
+    "turn_left": (
+        "Turn &Left",
+        ["Ctrl+Shift+L"],
+        "Turn the image a quarter anticlockwise and read it again",
+        None,
+    ),
     "thinner": ("&Thinner Brush", ["["], "Make the brush thinner", None),
     "thicker": ("T&hicker Brush", ["]"], "Make the brush thicker", None),
     "evaluate": (
@@ -110,6 +137,12 @@ def make_actions(window) -> dict[str, QAction]:
         "paste": window.paste,
         "previous_digit": lambda: window.step_digit(-1),
         "next_digit": lambda: window.step_digit(1),
+        "zoom_in": lambda: window.image_view.zoom_by(ZOOM_STEP),
+        "zoom_out": lambda: window.image_view.zoom_by(1 / ZOOM_STEP),
+        "zoom_fit": window.image_view.fit,
+        "zoom_actual": window.image_view.actual_size,
+        "turn_right": lambda: window.turn_image(1),
+        "turn_left": lambda: window.turn_image(-1),
         "thinner": lambda: window.change_brush(-2),
         "thicker": lambda: window.change_brush(2),
         "model_card": window.show_model_card,
@@ -152,7 +185,25 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
     for title, names in (
         ("&File", ["open_image", "open_drawing", "recent", "save_drawing", None, "quit"]),
         ("&Edit", ["undo", "redo", "clear", None, "copy", "paste"]),
-        ("&View", ["previous_digit", "next_digit", None, "thinner", "thicker", None, "theme"]),
+        (
+            "&View",
+            [
+                "previous_digit",
+                "next_digit",
+                None,
+                "zoom_in",
+                "zoom_out",
+                "zoom_fit",
+                "zoom_actual",
+                "turn_right",
+                "turn_left",
+                None,
+                "thinner",
+                "thicker",
+                None,
+                "theme",
+            ],
+        ),
         ("&Tools", ["evaluate", "retrain", None, "teach", "samples", None, "versions", "revert"]),
         ("&Help", ["model_card", None, "about"]),
     ):

@@ -29,10 +29,13 @@ def paint_parts(
     to_widget: Callable[[Box], QRectF],
     top: float,
     right: float = float("inf"),
+    visible: QRectF | None = None,
 ) -> list[QRectF]:
     """Each part's box (``to_widget`` maps it to widget pixels) with its tag above it, or
     below it where the tag would rise above ``top``; no tag runs past ``right`` (the
-    widget's edge: a box at the right end keeps its whole tag in view). The tags' rects."""
+    widget's edge: a box at the right end keeps its whole tag in view). With
+    ``visible`` (a zoomed image's part on show), parts outside it are left out and
+    tags stay within it. The tags' rects."""
     metrics = QFontMetricsF(painter.font())
     parts = [
         (
@@ -51,6 +54,8 @@ def paint_parts(
     tags: list[QRectF] = []
     for box_in_input, label, colour, line in parts:
         box = to_widget(box_in_input).adjusted(-3, -3, 3, 3)
+        if visible is not None and not box.intersects(visible):
+            continue
         painter.setPen(QPen(colour, 2, line))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(box, 3, 3)
@@ -62,6 +67,8 @@ def paint_parts(
         )
         if tag.right() > right:
             tag.moveRight(max(right, tag.width()))
+        if visible is not None and tag.left() < visible.left():
+            tag.moveLeft(visible.left())
         tags.append(tag)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)

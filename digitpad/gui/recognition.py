@@ -82,6 +82,19 @@ class Recognition(QObject):
         self.image_name = name
         self._submit_image()
 
+    def request_turn(self, outcome, turns: int) -> None:
+        """Read the image on show again, turned ``turns`` quarter turns clockwise from
+        how its file has it (jobs.turned); the answer comes as image_result."""
+        self.cancel_image()
+        recognizer = self.recognizer
+        if recognizer is None:
+            return
+        from digitpad.gui import jobs
+
+        self.image_name = outcome.name
+        job_id = self._submitted["image"] = next(self._ids)
+        self._thread.submit("image", job_id, lambda: jobs.turned(recognizer, outcome, turns))
+
     def reading_image(self) -> bool:
         """Whether an image is being read (or waits for the model to be read)."""
         return self._image_request is not None or self._submitted["image"] > self._shown["image"]

@@ -30,6 +30,26 @@ def test_a_tag_at_the_right_edge_stays_whole_in_view(qapp):
     assert tags and tags[0].right() <= 200 and tags[0].left() >= 0
 
 
+def test_a_zoomed_view_tags_only_the_parts_in_sight_and_keeps_them_in_it(qapp):
+    image = QImage(200, 120, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    result = Result(
+        (
+            _digit((-60, 40, -10, 100)),  # panned out of sight on the left
+            _digit((-20, 40, 30, 100)),  # half in sight: its tag must not start off it
+            _digit((260, 40, 300, 100)),  # out of sight on the right
+        )
+    )
+
+    def to_widget(box):
+        return QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1])
+
+    sight = QRectF(0, 0, 200, 120)
+    tags = paint_parts(painter, qapp.palette(), result, to_widget, 0.0, 200.0, sight)
+    painter.end()
+    assert len(tags) == 1 and tags[0].left() >= 0
+
+
 def test_tag_text_reads_on_both_themes_colours(qapp):
     for palette in (theme.dark_palette(), theme.light_palette(qapp)):
         for colour in (theme.warning_colour(palette), palette.highlight().color()):
