@@ -25,6 +25,8 @@ _os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # The public API: name -> the module that defines it.
 _API = {
     "read": "digitpad.core.api",
+    "read_pages": "digitpad.core.api",
+    "page_count": "digitpad.core.api",
     "read_json_line": "digitpad.core.api",
     "input_files": "digitpad.core.api",
     "Recognizer": "digitpad.core.models.ensemble",
@@ -40,6 +42,8 @@ _API = {
 __all__ = [
     "__version__",
     "read",
+    "read_pages",
+    "page_count",
     "read_json_line",
     "input_files",
     "Recognizer",
@@ -55,7 +59,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     __version__: str
-    from digitpad.core.api import input_files, read, read_json_line
+    from digitpad.core.api import input_files, page_count, read, read_json_line, read_pages
     from digitpad.core.io.drawing import Drawing, DrawingError
     from digitpad.core.io.images import ImageError
     from digitpad.core.models.ensemble import Recognizer

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from digitpad import workers
 from digitpad.core import api
-from digitpad.core.io import mnist
+from digitpad.core.io import images, mnist
 from digitpad.core.models.ensemble import Recognizer
 from digitpad.core.models.keras_file import ModelError
 from digitpad.core.records import evaluation
@@ -32,20 +32,39 @@ def _load_model(path: str | None) -> Recognizer | None:
         return None
 
 
-def expand_inputs(raw_paths: list[str]) -> Iterator[tuple[str, str | None]]:
-    """(path, error or None) per input; folders become their supported files, sorted."""
+Item = tuple[str, int | None, str | None]  # (path, page or None, error or None)
+
+
+def expand_inputs(raw_paths: list[str]) -> Iterator[Item]:
+    """(path, page, error or None) per input; folders become their supported files,
+    sorted; a multi-page TIFF becomes its pages (1, 2, ...), any other file has page None."""
     for raw in raw_paths:
         path = Path(raw)
         if path.is_dir():
             found = api.input_files(path)
             if not found:
-                yield raw, "folder holds no supported files"
+                yield raw, None, "folder holds no supported files"
             for p in found:
-                yield p, None
+                yield from _pages(p)
         elif not path.exists():
-            yield raw, api.NO_FILE
+            yield raw, None, api.NO_FILE
         else:
-            yield raw, None
+            yield from _pages(raw)
+
+
+def _pages(path: str) -> Iterator[Item]:
+    if Path(path).suffix.lower() not in (".tif", ".tiff"):
+        yield path, None, None  # one page: read (and any fault found) by the worker
+        return
+    try:
+        count = api.page_count(path)
+    except images.ImageError as exc:
+        yield path, None, str(exc)
+        return
+    if count == 1:
+        yield path, None, None
+    else:
+        yield from ((path, page, None) for page in range(1, count + 1))
 
 
 def predict(args) -> int:
@@ -57,7 +76,7 @@ def predict(args) -> int:
     settings = (args.max_digits, args.json)
     if jobs <= 1:
         answers: Iterable[tuple[str, bool]] = (
-            _answer(recognizer, path, problem, *settings) for path, problem in items
+            _answer(recognizer, *item, *settings) for item in items
         )
         return _print_answers(answers, args.json)
     # Each worker loads the model once and holds one input at a time; the answers come
@@ -79,9 +98,16 @@ def predict(args) -> int:
 LOST = "the process reading it stopped (killed, or out of memory)"
 
 
-def _lost_line(item: tuple[str, str | None], as_json: bool) -> tuple[str, bool]:
-    path = item[0]
-    return (json.dumps({"path": path, "error": LOST}) if as_json else f"{path}: {LOST}"), True
+def _lost_line(item: Item, as_json: bool) -> tuple[str, bool]:
+    path, page, _ = item
+    if as_json:
+        return json.dumps(api.json_object(path, LOST, page)), True
+    return f"{_named(path, page)}: {LOST}", True
+
+
+def _named(path: str, page: int | None) -> str:
+    """How a plain line names its input: "scan.tif" or, for a page, "scan.tif[3]"."""
+    return path if page is None else f"{path}[{page}]"
 
 
 def _print_answers(answers: Iterable[tuple[str, bool]], as_json: bool) -> int:
@@ -136,26 +162,33 @@ def _start_worker(model: str, max_digits: int | None, as_json: bool) -> None:
     _worker = (Recognizer.load(model), max_digits, as_json)
 
 
-def _work(item: tuple[str, str | None]) -> tuple[str, bool]:
+def _work(item: Item) -> tuple[str, bool]:
     assert _worker is not None
     recognizer, max_digits, as_json = _worker
     return _answer(recognizer, *item, max_digits, as_json)
 
 
 def _answer(
-    recognizer: Recognizer, path: str, problem: str | None, max_digits: int | None, as_json: bool
+    recognizer: Recognizer,
+    path: str,
+    page: int | None,
+    problem: str | None,
+    max_digits: int | None,
+    as_json: bool,
 ) -> tuple[str, bool]:
     """The output line for one input, and whether it failed (the line is then the error:
     a JSON object with "error", or "path: message" for stderr)."""
-    answer = problem if problem is not None else api.read_or_error(recognizer, path, max_digits)
+    answer = (
+        problem if problem is not None else api.read_or_error(recognizer, path, max_digits, page)
+    )
     failed = isinstance(answer, str)
     if as_json:
         try:
-            return json.dumps(api.json_object(path, answer), allow_nan=False), failed
+            return json.dumps(api.json_object(path, answer, page), allow_nan=False), failed
         except ValueError:  # NaN or infinity from a damaged model: this input fails alone
-            problem = {"path": path, "error": "the model gave NaN or infinity"}
-            return json.dumps(problem), True
-    return f"{path}: {answer if failed else plain_answer(answer)}", failed
+            nan = api.json_object(path, "the model gave NaN or infinity", page)
+            return json.dumps(nan), True
+    return f"{_named(path, page)}: {answer if failed else plain_answer(answer)}", failed
 
 
 def plain_answer(result) -> str:

@@ -40,6 +40,7 @@ def read(
     source: Source,
     model: Recognizer | str | os.PathLike | None = None,
     max_digits: int | None = None,
+    page: int | None = None,
 ) -> Result:
     """Read the digits in ``source``; ``result.text`` is the number, "" when there is none.
 
@@ -48,7 +49,8 @@ def read(
     (H, W, 3) RGB or (H, W, 4) RGBA, or floats in [0, 1], paper of either polarity; or
     a Drawing. ``model`` is a loaded Recognizer, the path of a .keras model, or None for
     the bundled model (loaded once, then kept). ``max_digits`` caps the count (1: the
-    whole input is one digit).
+    whole input is one digit). ``page`` (1 for the first) reads that page of a
+    multi-page TIFF (see `page_count`, `read_pages`); by default the first.
 
     The Result holds ``digits`` (each: ``digit``, ``confidence``, ``probabilities``
     float32 (10,), ``box`` (x0, y0, x1, y1) in the input's pixels, end-exclusive),
@@ -57,11 +59,42 @@ def read(
     prints. Raises images.ImageError, DrawingError or ModelError, each one line.
     """
     recognizer = model if isinstance(model, Recognizer) else _recognizer(model)
+    if page is not None and not isinstance(source, (str, os.PathLike)):
+        raise ValueError("page is a page of an image file")
     if isinstance(source, Drawing):
         return recognize_drawing(recognizer, source, max_digits)
     if isinstance(source, np.ndarray):
         return recognize_pixels(recognizer, source, max_digits)
-    return recognize_path(recognizer, os.fspath(source), max_digits)
+    return recognize_path(recognizer, os.fspath(source), max_digits, page)
+
+
+def page_count(path: str | os.PathLike) -> int:
+    """How many pages an image file holds: a multi-page TIFF's, else 1 (a drawing: 1).
+    Raises images.ImageError (one line) for a file that cannot be opened."""
+    if Path(path).suffix.lower() == ".json":
+        return 1
+    return images.page_count(path)
+
+
+def read_pages(
+    path: str | os.PathLike,
+    model: Recognizer | str | os.PathLike | None = None,
+    max_digits: int | None = None,
+) -> list[Result]:
+    """`read` of every page of a file, in order (one for a file of one page). A page
+    that cannot be read raises its images.ImageError (naming the page); to go on past
+    one, read page by page: ``read(path, page=k)`` for k in 1..``page_count(path)``."""
+    recognizer = model if isinstance(model, Recognizer) else _recognizer(model)
+    count = page_count(path)
+    if count == 1:
+        return [read(path, recognizer, max_digits)]
+    results = []
+    for k in range(1, count + 1):
+        try:
+            results.append(read(path, recognizer, max_digits, k))
+        except images.ImageError as exc:
+            raise images.ImageError(f"page {k}: {exc}") from None
+    return results
 
 
 def read_json_line(
@@ -82,11 +115,14 @@ def read_json_line(
     return json_object(path, answer)
 
 
-def read_or_error(recognizer: Recognizer, path: str, max_digits: int | None = None) -> Result | str:
-    """The Result for one file, or why it cannot be read: one line, as predict prints it."""
+def read_or_error(
+    recognizer: Recognizer, path: str, max_digits: int | None = None, page: int | None = None
+) -> Result | str:
+    """The Result for one file (or one page of it), or why it cannot be read: one line,
+    as predict prints it."""
     try:
         with np.errstate(all="ignore"):  # absurd inputs end in an error, not a warning
-            return recognize_path(recognizer, path, max_digits)
+            return recognize_path(recognizer, path, max_digits, page)
     except (images.ImageError, DrawingError, OSError) as exc:
         problem = str(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
     except (GraphError, SequenceModelError) as exc:  # a damaged install's line model
@@ -97,11 +133,13 @@ def read_or_error(recognizer: Recognizer, path: str, max_digits: int | None = No
     return " ".join(problem.split()) or "unreadable"
 
 
-def json_object(path: str, answer: Result | str) -> dict:
-    """predict --json's object for ``path``: its Result, or ``{"error": ...}``."""
+def json_object(path: str, answer: Result | str, page: int | None = None) -> dict:
+    """predict --json's object for ``path`` (and ``"page"`` for a page of a multi-page
+    file): its Result, or ``{"error": ...}``."""
+    where: dict = {"path": path} if page is None else {"path": path, "page": page}
     if isinstance(answer, str):
-        return {"path": path, "error": answer}
-    return {"path": path, **answer.to_json()}
+        return {**where, "error": answer}
+    return {**where, **answer.to_json()}
 
 
 def input_files(folder: str | os.PathLike) -> list[str]:
@@ -125,7 +163,9 @@ def _loaded(path: str | None) -> Recognizer:
     return Recognizer.load(path)
 
 
-def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = None) -> Result:
+def recognize_path(
+    recognizer: Recognizer, path: str, max_digits: int | None = None, page: int | None = None
+) -> Result:
     """Recognise one image or drawing file; raises ImageError / DrawingError (one line).
 
     Only regular files are read: the file is opened without blocking and a device, a
@@ -135,7 +175,7 @@ def recognize_path(recognizer: Recognizer, path: str, max_digits: int | None = N
     drawing = Path(path).suffix.lower() == ".json"
     if drawing:
         return recognize_drawing(recognizer, Drawing.load(path), max_digits)
-    return recognize_grey(recognizer, *images.decode_grey(path), max_digits)
+    return recognize_grey(recognizer, *images.decode_grey(path, page), max_digits)
 
 
 def recognize_pixels(

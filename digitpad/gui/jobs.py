@@ -46,9 +46,12 @@ def recognize_file(
         grey, full = decode_grey(path)
         result = recognize_grey(recognizer, grey, full, None)
         image, size = display_image(path)
+        pages = _pages(path)
     finally:
         if delete_after:
             Path(path).unlink(missing_ok=True)
+    if pages > 1:  # the app shows the first; `digitpad predict` reads them all
+        name = f"{name} (page 1 of {pages})"
     return ImageOutcome(name, result, image, size or _result_extent(result), grey, full, 0, image)
 
 
@@ -68,6 +71,15 @@ def turned(recognizer: Recognizer, outcome: ImageOutcome, turns: int) -> ImageOu
     if image is not None and turns:
         image = image.transformed(QTransform().rotate(90 * turns))
     return dataclasses.replace(outcome, result=result, image=image, size=full, turns=turns)
+
+
+def _pages(path: str) -> int:
+    from digitpad.core.io.images import ImageError, page_count
+
+    try:
+        return page_count(path) if Path(path).suffix.lower() in (".tif", ".tiff") else 1
+    except ImageError:
+        return 1  # it was read: its first page is all there is to show
 
 
 def display_image(path: str) -> tuple[QImage | None, tuple[int, int] | None]:

@@ -60,7 +60,7 @@ def test_the_first_answer_is_printed_before_the_batch_ends(tmp_path, mnist_pngs,
     flag = tmp_path / "first-line-seen"
     real = api.recognize_path
 
-    def slow_last(recognizer, path, max_digits=None):
+    def slow_last(recognizer, path, max_digits=None, page=None):
         if path == str(paths[-1]):
             deadline = time.monotonic() + 60
             while not flag.exists() and time.monotonic() < deadline:

@@ -557,5 +557,5 @@ def test_a_file_gone_during_a_batch_reads_as_one_missing_from_the_start(tmp_path
     listed.write_bytes(b"")
     items = list(commands.expand_inputs([str(listed), str(tmp_path / f"never{suffix}")]))
     listed.unlink()  # gone between listing and reading
-    lines = [commands._answer(recognizer, path, problem, None, True)[0] for path, problem in items]
+    lines = [commands._answer(recognizer, *item, None, True)[0] for item in items]
     assert [json.loads(line)["error"] for line in lines] == [api.NO_FILE, api.NO_FILE]

@@ -69,10 +69,10 @@ def test_a_killed_worker_costs_only_the_input_it_held(tmp_path, mnist_pngs, monk
     doomed = str(paths[11])
     real = api.recognize_path
 
-    def dies_on_one(recognizer, path, max_digits=None):
+    def dies_on_one(recognizer, path, max_digits=None, page=None):
         if path == doomed:
             os.kill(os.getpid(), signal.SIGKILL)
-        return real(recognizer, path, max_digits)
+        return real(recognizer, path, max_digits, page)
 
     out = io.StringIO()
     monkeypatch.setattr(api, "recognize_path", dies_on_one)

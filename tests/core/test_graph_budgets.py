@@ -178,5 +178,5 @@ def test_a_reader_giving_nan_on_real_ink_is_one_error_line(tmp_path, mnist_test)
     damaged.lines = _nan_on_ink(tmp_path)  # in place of the bundled reader
     answer = api.read_or_error(damaged, str(path))
     assert isinstance(answer, str) and "NaN" in answer and "\n" not in answer
-    text, failed = commands._answer(damaged, str(path), None, None, True)
+    text, failed = commands._answer(damaged, str(path), None, None, None, True)
     assert failed and json.loads(text)["error"] == answer

@@ -112,3 +112,11 @@ def test_a_photo_taken_sideways_is_read_upright_once_turned(window, qtbot, tmp_p
     assert window._image.turns == 1
     window.turn_image(-1)
     qtbot.waitUntil(lambda: window._image.turns == 0, timeout=20_000)
+
+
+def test_a_multi_page_scan_says_which_page_is_shown(window, qtbot, tmp_path):
+    pages = [Image.new("L", (120, 80), 255) for _ in range(3)]
+    pages[0].save(tmp_path / "scan.tif", save_all=True, append_images=pages[1:])
+    window.open_path(str(tmp_path / "scan.tif"))
+    qtbot.waitUntil(window.is_showing_image, timeout=20_000)
+    assert window.image_view.name() == "scan.tif (page 1 of 3)"

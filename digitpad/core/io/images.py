@@ -25,18 +25,23 @@ SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 WORKING_SIZE = 1600
 # Far above any photo (a 48-megapixel JPEG is about 20 MB), far below a machine's memory.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+# Pages read from one file (a register scanned whole has a few hundred).
+MAX_PAGES = 2000
 
 
 class ImageError(Exception):
     """An image that cannot be used; the message is one line."""
 
 
-def decode_grey(source: str | os.PathLike | BinaryIO) -> tuple[np.ndarray, tuple[int, int]]:
+def decode_grey(
+    source: str | os.PathLike | BinaryIO, page: int | None = None
+) -> tuple[np.ndarray, tuple[int, int]]:
     """The decoded image as float32 (H, W) in [0, 1], light = 1, reduced to WORKING_SIZE.
 
     ``source``: a path or a file opened for binary reading (see io.files: a name
     someone typed is opened there, safely). Also the (width, height) of the full,
-    upright image. First page or frame only; EXIF orientation applied; transparency
+    upright image. The first page or frame, or ``page`` (1 for the first) of a
+    multi-page TIFF (see page_count); EXIF orientation applied; transparency
     composited onto a paper colour.
     """
     if not hasattr(source, "read"):
@@ -44,7 +49,7 @@ def decode_grey(source: str | os.PathLike | BinaryIO) -> tuple[np.ndarray, tuple
             with files.open_regular(source, MAX_FILE_BYTES) as file:
                 if os.fstat(file.fileno()).st_size == 0:
                     raise ImageError("empty file")
-                return decode_grey(file)
+                return decode_grey(file, page)
         except IsADirectoryError:
             raise ImageError("a folder, not an image file") from None
         except OSError as exc:
@@ -57,8 +62,8 @@ def decode_grey(source: str | os.PathLike | BinaryIO) -> tuple[np.ndarray, tuple
             # Pillow only warns between 89 and 179 megapixels; treat it as the error it is.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                _seek_page(image, page or 1)
                 full = image.size
-                image.seek(0)
                 image.draft("L", (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at reduced size
                 _check_budget(image)
                 turn = _orientation(image)
@@ -87,6 +92,46 @@ def decode_grey(source: str | os.PathLike | BinaryIO) -> tuple[np.ndarray, tuple
     except Exception as exc:  # a damaged file can fail anywhere inside Pillow
         raise ImageError(f"cannot read image ({_short(exc)})") from None
     return np.clip(np.nan_to_num(pixels, nan=0.0), 0.0, 1.0), full
+
+
+def page_count(source: str | os.PathLike) -> int:
+    """How many pages a file holds: those of a multi-page TIFF (a scanner's), else 1
+    (an animation's frames are no pages: its first is read). Raises ImageError (one
+    line) for a file that cannot be opened, or one of more than MAX_PAGES pages."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with files.open_regular(source, MAX_FILE_BYTES) as file, Image.open(file) as image:
+                if image.format != "TIFF":
+                    return 1
+                count = 1
+                while count <= MAX_PAGES:
+                    try:
+                        image.seek(count)  # Pillow walks a TIFF's pages in order
+                    except EOFError:
+                        return count
+                    count += 1
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError("not a supported image file") from None
+    except OSError as exc:
+        raise ImageError(files.reason(exc)) from None
+    except Exception as exc:  # a damaged file can fail anywhere inside Pillow
+        raise ImageError(f"cannot read image ({_short(exc)})") from None
+    raise ImageError(f"more than {MAX_PAGES:,} pages")
+
+
+def _seek_page(image: Image.Image, page: int) -> None:
+    """To ``page`` (1 for the first); ImageError for one the file does not hold."""
+    if page > 1 and image.format != "TIFF":
+        raise ImageError(f"no page {page}: only a TIFF holds pages")
+    if page > MAX_PAGES:
+        raise ImageError(f"no page {page}: at most {MAX_PAGES:,} are read")
+    try:
+        image.seek(page - 1)
+    except EOFError:
+        raise ImageError(f"no page {page}: the file holds fewer") from None
 
 
 def grey_from_array(pixels: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
