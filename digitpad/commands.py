@@ -53,7 +53,10 @@ def expand_inputs(raw_paths: list[str]) -> Iterator[Item]:
 
 
 def _pages(path: str) -> Iterator[Item]:
-    if Path(path).suffix.lower() not in (".tif", ".tiff"):
+    """A file's inputs: a PDF's pages (always named by number), a TIFF's when it holds
+    more than one; any other file is one input."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".tif", ".tiff", ".pdf"):
         yield path, None, None  # one page: read (and any fault found) by the worker
         return
     try:
@@ -61,7 +64,7 @@ def _pages(path: str) -> Iterator[Item]:
     except images.ImageError as exc:
         yield path, None, str(exc)
         return
-    if count == 1:
+    if count == 1 and suffix != ".pdf":
         yield path, None, None
     else:
         yield from ((path, page, None) for page in range(1, count + 1))

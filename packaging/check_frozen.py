@@ -4,11 +4,11 @@
 
 Runs, on the frozen executable, from an empty folder with its own data and cache
 folders: --version; the desktop app's --smoke-test (offscreen); `predict --json` on a
-drawing and on an image, compared with this checkout's answer; a tiny `train` run from
-scratch and one fine-tuning with the user's samples, as the retrain dialog starts
-it; cancelling a training run as the dialog does (SIGTERM; on Windows, killing it);
-`evaluate` on the bundled MNIST test files when the build has them; `bench --quick`
-(--no-training skips the training steps, for a build without TensorFlow). The frozen
+drawing, an image and that image as a PDF, compared with this checkout's answer; a tiny
+`train` run from scratch and one fine-tuning with the user's samples, as the retrain
+dialog starts it; cancelling a training run as the dialog does (SIGTERM; on Windows,
+killing it); `evaluate` on the bundled MNIST test files when the build has them; `bench
+--quick` (--no-training skips the training steps, for a build without TensorFlow). The frozen
 app gets no DIGITPAD_PENDIGITS: it must train with the pen strokes it bundles. Any
 non-zero exit, any
 ModuleNotFoundError / "No module named" / "could not load the Qt platform plugin" in
@@ -342,10 +342,16 @@ def check(dist: Path, training: bool = True) -> dict:
         if smoke.get("tensorflow_imported"):
             raise CheckFailed("the desktop app imported TensorFlow at start-up")
 
-        expected = source_answer([drawing, image])
-        frozen = check_predict(runner, [drawing, image])
+        # The PNG as a scanner's PDF too: PDFium must be bundled and work.
+        from PIL import Image
+
+        scan = image.with_suffix(".pdf")
+        with Image.open(image) as picture:
+            picture.save(scan, resolution=200.0)
+        expected = source_answer([drawing, image, scan])
+        frozen = check_predict(runner, [drawing, image, scan])
         summary["predict"] = {"frozen": frozen, "source": expected}
-        if frozen != expected or frozen[0] != "71":
+        if frozen != expected or frozen[0] != "71" or frozen[2] != "71":
             raise CheckFailed(f"predict read {frozen}, the checkout reads {expected}")
 
         # Training reads MNIST from DIGITPAD_MNIST_DIR, the cache, or downloads it.

@@ -52,6 +52,8 @@ def recognize_file(
             Path(path).unlink(missing_ok=True)
     if pages > 1:  # the app shows the first; `digitpad predict` reads them all
         name = f"{name} (page 1 of {pages})"
+    if image is None:  # Qt and Pillow cannot show it (a PDF): show what was read
+        image, size = _grey_image(grey), full
     return ImageOutcome(name, result, image, size or _result_extent(result), grey, full, 0, image)
 
 
@@ -77,9 +79,16 @@ def _pages(path: str) -> int:
     from digitpad.core.io.images import ImageError, page_count
 
     try:
-        return page_count(path) if Path(path).suffix.lower() in (".tif", ".tiff") else 1
+        return page_count(path) if Path(path).suffix.lower() in (".tif", ".tiff", ".pdf") else 1
     except ImageError:
         return 1  # it was read: its first page is all there is to show
+
+
+def _grey_image(grey: np.ndarray) -> QImage:
+    """The working grey image (light = 1) as an 8-bit picture."""
+    pixels = np.ascontiguousarray(np.clip(grey * 255 + 0.5, 0, 255).astype(np.uint8))
+    h, w = pixels.shape
+    return QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()  # own pixels
 
 
 def display_image(path: str) -> tuple[QImage | None, tuple[int, int] | None]:

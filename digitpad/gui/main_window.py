@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 # Image formats as core reads them; written out here because importing core.images
 # (Pillow, NumPy) before the window shows would slow the start-up.
-SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pdf")
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUFFIXES) + ");;All files (*)"
 DRAWING_FILTER = "DigitPad drawings (*.json);;All files (*)"
 MESSAGE_MS = 8000

@@ -25,7 +25,7 @@ ACTIONS = {
     "open_image": (
         "&Open Image…",
         [Key.Open],
-        "Open an image of digits (PNG, JPEG, TIFF…)",
+        "Open an image of digits (PNG, JPEG, TIFF, PDF…)",
         Theme.DocumentOpen,
     ),
     "open_drawing": ("Open &Drawing…", ["Ctrl+Shift+O"], "Open a saved drawing (.json)", None),

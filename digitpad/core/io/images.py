@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from digitpad.core.io import files
+from digitpad.core.io import files, pdf
 
-SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pdf")
 # Images are reduced to at most this many pixels on the longer side before any other
 # work: ample for digits, and it bounds the time a huge photo can take.
 WORKING_SIZE = 1600
@@ -40,9 +40,10 @@ def decode_grey(
 
     ``source``: a path or a file opened for binary reading (see io.files: a name
     someone typed is opened there, safely). Also the (width, height) of the full,
-    upright image. The first page or frame, or ``page`` (1 for the first) of a
-    multi-page TIFF (see page_count); EXIF orientation applied; transparency
-    composited onto a paper colour.
+    upright image. The first page or frame, or ``page`` (1 for the first) of a PDF
+    or a multi-page TIFF (see page_count); EXIF orientation applied; transparency
+    composited onto a paper colour. A PDF's page is rendered (io.pdf); its size is
+    that of the page at pdf.RESOLUTION.
     """
     if not hasattr(source, "read"):
         try:
@@ -54,7 +55,9 @@ def decode_grey(
             raise ImageError("a folder, not an image file") from None
         except OSError as exc:
             raise ImageError(files.reason(exc)) from None
-    path = source
+    path = cast(BinaryIO, source)
+    if _is_pdf(path):
+        return _pdf_page(path, page or 1)
     try:
         with warnings.catch_warnings():
             # Pillow warns about damaged metadata on stderr; the outcome is what matters.
@@ -95,22 +98,19 @@ def decode_grey(
 
 
 def page_count(source: str | os.PathLike) -> int:
-    """How many pages a file holds: those of a multi-page TIFF (a scanner's), else 1
-    (an animation's frames are no pages: its first is read). Raises ImageError (one
-    line) for a file that cannot be opened, or one of more than MAX_PAGES pages."""
+    """How many pages a file holds: those of a PDF or a multi-page TIFF (a scanner's),
+    else 1 (an animation's frames are no pages: its first is read). Raises ImageError
+    (one line) for a file that cannot be opened, or one of more than MAX_PAGES pages."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with files.open_regular(source, MAX_FILE_BYTES) as file, Image.open(file) as image:
-                if image.format != "TIFF":
-                    return 1
-                count = 1
-                while count <= MAX_PAGES:
+            with files.open_regular(source, MAX_FILE_BYTES) as file:
+                if _is_pdf(file):
                     try:
-                        image.seek(count)  # Pillow walks a TIFF's pages in order
-                    except EOFError:
-                        return count
-                    count += 1
+                        return pdf.page_count(file.read(), MAX_PAGES)
+                    except pdf.PdfError as exc:
+                        raise ImageError(str(exc)) from None
+                return _tiff_pages(file)
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -119,7 +119,36 @@ def page_count(source: str | os.PathLike) -> int:
         raise ImageError(files.reason(exc)) from None
     except Exception as exc:  # a damaged file can fail anywhere inside Pillow
         raise ImageError(f"cannot read image ({_short(exc)})") from None
+
+
+def _tiff_pages(file: BinaryIO) -> int:
+    with Image.open(file) as image:
+        if image.format != "TIFF":
+            return 1
+        count = 1
+        while count <= MAX_PAGES:
+            try:
+                image.seek(count)  # Pillow walks a TIFF's pages in order
+            except EOFError:
+                return count
+            count += 1
     raise ImageError(f"more than {MAX_PAGES:,} pages")
+
+
+def _is_pdf(file: BinaryIO) -> bool:
+    head = file.read(1024)
+    file.seek(0)
+    return pdf.is_pdf(head)
+
+
+def _pdf_page(file: BinaryIO, page: int) -> tuple[np.ndarray, tuple[int, int]]:
+    try:
+        grey, full = pdf.render_page(file.read(), page, WORKING_SIZE, MAX_PAGES)
+    except pdf.PdfError as exc:
+        raise ImageError(str(exc)) from None
+    except MemoryError:
+        raise ImageError("PDF too large to read") from None
+    return np.clip(np.nan_to_num(grey, nan=0.0), 0.0, 1.0), full
 
 
 def _seek_page(image: Image.Image, page: int) -> None:
