@@ -8,12 +8,19 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QStatusTipEvent,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QWidget,
@@ -23,6 +30,7 @@ from digitpad.gui import settings as keys
 from digitpad.gui import theme
 from digitpad.gui.canvas import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH, Canvas
 from digitpad.gui.image_view import ImageView
+from digitpad.gui.labels import ElidedLabel
 from digitpad.gui.menus import build_menus_and_toolbar, make_actions
 from digitpad.gui.model_tools import ModelTools
 from digitpad.gui.recognition import Recognition
@@ -108,13 +116,18 @@ class MainWindow(QMainWindow):
         self.actions_by_name = make_actions(self)
         self.actions_by_name["revert"].setEnabled(False)
         self.brush_slider = build_menus_and_toolbar(self, self.actions_by_name)
-        self._message = QLabel()
+        # Both elide what does not fit: a long message or status tip never runs into
+        # the model's line, and the model's line gives way on a narrow window.
+        self._message = ElidedLabel()
         self._message.setAccessibleName("Message")
-        self._message.setContentsMargins(6, 0, 0, 0)
-        self._model_label = QLabel("Loading the model…")
+        self._message.setContentsMargins(6, 0, 12, 0)
+        self._model_label = ElidedLabel("Loading the model…", tip=False)  # its tip: the path
         self._model_label.setAccessibleName("Model in use")
+        self._model_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._model_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self._message, 1)
-        self.statusBar().addPermanentWidget(self._model_label)
+        self.statusBar().addWidget(self._model_label)
+        self._before_tip: str | None = None  # the message a status tip stands in for
         self._message_timer = QTimer(self, singleShot=True, interval=MESSAGE_MS)
         self._message_timer.timeout.connect(lambda: self._message.setText(""))
 
@@ -179,7 +192,26 @@ class MainWindow(QMainWindow):
         log.warning("%s", text)
         self._show_message(text, error=True)
 
+    def event(self, event: QEvent) -> bool:
+        # Status tips (a menu item or button hovered) go to the message's line, elided
+        # like it, and the message comes back when the pointer moves on.
+        if event.type() == QEvent.Type.StatusTip and isinstance(event, QStatusTipEvent):
+            self._show_tip(event.tip())
+            return True
+        return super().event(event)
+
+    def _show_tip(self, tip: str) -> None:
+        if tip:
+            if self._before_tip is None:
+                self._before_tip = self._message.text()
+            theme.set_tone(self._message, "")
+            self._message.setText(tip)
+        elif self._before_tip is not None:
+            self._message.setText(self._before_tip)
+            self._before_tip = None
+
     def _show_message(self, text: str, error: bool) -> None:
+        self._before_tip = None  # a new message outlives the tip it replaces
         theme.set_tone(self._message, "error" if error else "")
         self._message.setText(("⚠ " if error else "") + text)
         self._message_timer.start(MESSAGE_MS * (2 if error else 1))

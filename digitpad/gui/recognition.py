@@ -171,7 +171,7 @@ class Recognition(QObject):
             self.model_failed.emit(message)
         elif job_id > self._shown[kind]:
             self._shown[kind] = job_id
-            self.failed.emit(message)
+            self.failed.emit(f"{self.image_name}: {message}" if kind == "image" else message)
 
 
 def _recognize(recognizer, drawing):

@@ -165,7 +165,7 @@ def test_a_bad_image_costs_one_line_and_nothing_else(
     bad.write_bytes(content)
     window.open_path(str(bad))
     qtbot.waitUntil(lambda: expected in window.message_text(), timeout=10_000)
-    assert "\n" not in window.message_text()
+    assert "\n" not in window.message_text() and "bad.png" in window.message_text()
     assert not window.is_showing_image()
     assert window.result_panel.text() == "1" and window.canvas.stroke_count() == 1
 
@@ -501,3 +501,37 @@ def test_undo_delete_brings_a_sample_back_with_its_saved_time(qtbot, tmp_path):
     assert not path.exists()
     dialog.undo_delete()
     assert path.exists() and int(path.stat().st_mtime) == long_ago
+
+
+def test_a_long_status_tip_is_cut_short_before_the_models_line(window, qtbot):
+    """On a narrow window a status tip ends in "…" where it would reach the model's line,
+    and the message it stood in for comes back after it."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QStatusTipEvent
+
+    window.resize(720, 500)
+    qtbot.waitUntil(lambda: window.width() <= 720, timeout=5_000)
+    window.show_message("Copied 42")
+    tip = window.actions_by_name["retrain"].statusTip()
+    QCoreApplication.sendEvent(window, QStatusTipEvent(tip))
+    message, model = window._message, window._model_label
+    qtbot.waitUntil(lambda: message.text() == tip, timeout=5_000)
+    QCoreApplication.processEvents()
+    assert message.geometry().right() < model.geometry().left()
+    assert message.shown_text() != tip and message.shown_text().endswith("…")
+    assert message.toolTip() == tip  # the whole of it, on hovering
+    width = message.fontMetrics().horizontalAdvance(message.shown_text())
+    assert width <= message.contentsRect().width()
+    QCoreApplication.sendEvent(window, QStatusTipEvent(""))
+    assert message.text() == "Copied 42"
+
+
+def test_the_models_line_gives_way_on_a_narrow_window(window, qtbot):
+    from PySide6.QtCore import QCoreApplication
+
+    window.resize(400, 500)
+    QCoreApplication.processEvents()
+    model = window._model_label
+    assert model.geometry().right() <= window.statusBar().width()
+    drawn = model.fontMetrics().horizontalAdvance(model.shown_text())
+    assert drawn <= model.contentsRect().width()
