@@ -20,6 +20,8 @@ TRAIN_EPOCHS = "training/epochs"
 TRAIN_BATCH_SIZE = "training/batch_size"
 TRAIN_AUGMENT = "training/augment"
 TRAIN_SAMPLES = "training/include_samples"
+# The last whole run of each recipe on this machine: "minutes epochs", under its name.
+TRAIN_LAST_RUN = "training/last_run/"
 
 
 def open_settings() -> QSettings:

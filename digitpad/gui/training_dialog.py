@@ -250,7 +250,7 @@ class TrainingDialog(QDialog):
 
         if self.process.is_running():
             return
-        options = self.options()
+        options = self._run_options = self.options()
         self.form.remember()
         self._output = model_versions.new_version_dir(options.recipe)
         self.form.show_status("")
@@ -324,6 +324,7 @@ class TrainingDialog(QDialog):
         current_name = model_loading.model_name(self._current) if self._current else "none"
         self.comparison.set_models(current_name, current_meta, Path(output).name, meta)
         seconds = self._clock.elapsed() / 1000
+        self.form.record_run(self._run_options, seconds)
         new = model_versions.test_metric(meta, "accuracy")
         old = model_versions.test_metric(current_meta, "accuracy")
         if new is not None:

@@ -4,6 +4,7 @@ and how those become `digitpad train` arguments."""
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -191,12 +192,13 @@ class TrainingOptionsForm(QWidget):
         epochs = self.epochs.value()
         start = getattr(self, "_starting_accuracy", None)
         if self.include_samples.isChecked() and self.include_samples.isEnabled():
-            self._expected.setText(
+            text = (
                 "A fine-tune starts from the model in use"
                 + (f" (MNIST test accuracy {start:.2%})" if start is not None else "")
                 + " at a tenth of the recipe's learning rate: expect about the same MNIST "
-                "accuracy; what changes is how your samples are read."
+                "accuracy; what changes is how your samples are read. " + self.duration_text()
             )
+            self._expected.setText(text.strip())
             return
         expected = recipe.expected_accuracy(epochs)
         runs = ", ".join(
@@ -215,7 +217,29 @@ class TrainingOptionsForm(QWidget):
                 f" Much shorter than the recipe's {recipe.epochs} epochs: fine for a trial, "
                 "but expect a weaker model than the one in use."
             )
-        self._expected.setText(text.strip())
+        self._expected.setText((text + " " + self.duration_text()).strip())
+
+    def record_run(self, options: TrainingOptions, seconds: float) -> None:
+        """A whole run ended in ``seconds``: the next estimates start from it."""
+        remember_run(self._settings, options.recipe, options.epochs, seconds)
+        self._show_expected()
+
+    def duration_text(self) -> str:
+        """How long the run will take: scaled from this recipe's last run on this
+        machine, or the measuring machine's time; "" when neither is known."""
+        recipe = RECIPES[self.recipe.currentData()]
+        epochs = self.epochs.value()
+        last = last_run(self._settings, recipe.name)
+        if last is not None:
+            minutes, ran = last
+            then = recipe.expected_minutes(ran)
+            now = recipe.expected_minutes(epochs)
+            guess = minutes * now / then if now and then else minutes * epochs / ran
+            return f"Takes about {_minutes(guess)} on this machine (from its last run)."
+        guess = recipe.expected_minutes(epochs)
+        if guess is None:
+            return ""
+        return f"Takes about {_minutes(guess)} on a 2-core PC (measured); yours may differ."
 
     def sample_count(self) -> int:
         return self._sample_count
@@ -266,3 +290,23 @@ class TrainingOptionsForm(QWidget):
         self.include_samples.setChecked(
             self._sample_count > 0 and keys.read_bool(s, keys.TRAIN_SAMPLES, True)
         )
+
+
+def remember_run(settings, recipe: str, epochs: int, seconds: float) -> None:
+    """Keep a whole run's time, for the next estimate of this recipe's runs."""
+    if epochs >= 1 and seconds > 0:
+        settings.setValue(keys.TRAIN_LAST_RUN + recipe, f"{seconds / 60:.3f} {epochs}")
+
+
+def last_run(settings, recipe: str) -> tuple[float, int] | None:
+    """(minutes, epochs) of this recipe's last run here; None when none (or unreadable)."""
+    try:
+        minutes, epochs = str(settings.value(keys.TRAIN_LAST_RUN + recipe, "")).split()
+        found = float(minutes), int(epochs)
+    except ValueError:
+        return None
+    return found if found[0] > 0 and math.isfinite(found[0]) and found[1] >= 1 else None
+
+
+def _minutes(minutes: float) -> str:
+    return "1 min" if minutes < 1.5 else f"{round(minutes)} min"

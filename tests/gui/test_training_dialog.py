@@ -429,3 +429,30 @@ def test_the_run_and_the_recipes_are_named_plainly(qtbot):
     qtbot.addWidget(dialog)
     names = [dialog.form.recipe.itemText(k) for k in range(dialog.form.recipe.count())]
     assert "Model card" in names and not any("(" in n for n in names)
+
+
+def test_the_form_says_how_long_a_run_takes_here(qtbot):
+    """From the measuring machine's times until a run has been made here, then scaled
+    from that run; a recipe never timed says nothing until it has been run."""
+    from digitpad.gui.training_options import TrainingOptionsForm
+
+    form = TrainingOptionsForm(0)
+    qtbot.addWidget(form)
+    form.recipe.setCurrentIndex(form.recipe.findData("default"))
+    form.epochs.setValue(45)
+    assert "about 26 min on a 2-core PC" in form.expected_text()
+    form.record_run(TrainingOptions("default", 45, 128, True, False), 13 * 60)
+    assert "about 13 min on this machine" in form.expected_text()
+    form.epochs.setValue(10)  # 13 x (1.91 + 10 x 0.54) / (1.91 + 45 x 0.54)
+    assert "about 4 min on this machine" in form.expected_text()
+
+    form.recipe.setCurrentIndex(form.recipe.findData("card"))
+    assert "Takes about" not in form.expected_text()
+    form.record_run(TrainingOptions("card", 15, 128, False, False), 10 * 60)
+    form.epochs.setValue(30)
+    assert "about 20 min on this machine" in form.expected_text()
+    again = TrainingOptionsForm(0)  # the next time the dialog opens
+    qtbot.addWidget(again)
+    again.recipe.setCurrentIndex(again.recipe.findData("card"))
+    again.epochs.setValue(30)
+    assert "about 20 min on this machine" in again.expected_text()

@@ -56,6 +56,10 @@ class Recipe:
     measured: tuple[tuple[int, float], ...] = ()
     # Said with the expectation where the measured runs alone would mislead.
     epochs_note: str = ""
+    # Minutes a whole run takes on the 2-core machine the runs were measured on: what
+    # every run costs (loading, calibration, the checks), and each epoch; None where
+    # not measured (docs/experiments.md).
+    minutes: tuple[float, float] | None = None
 
     def without_augmentation(self) -> Recipe:
         return replace(
@@ -83,6 +87,13 @@ class Recipe:
                 t = math.log(epochs / e0) / math.log(e1 / e0)
                 return a0 + t * (a1 - a0)
         return runs[-1][1]
+
+    def expected_minutes(self, epochs: int) -> float | None:
+        """How long ``epochs`` epochs took on the measuring machine, or None."""
+        if self.minutes is None:
+            return None
+        start, per_epoch = self.minutes
+        return start + per_epoch * epochs
 
     @property
     def augments(self) -> bool:
@@ -155,6 +166,8 @@ DEFAULT = Recipe(
     calibrate=True,
     members=3,
     measured=((1, 0.9452), (3, 0.9878), (10, 0.9937), (45, 0.9932)),
+    # 45 epochs: 26.2 min alone on the machine; 1 epoch: 2.45 min.
+    minutes=(1.91, 0.54),
     epochs_note=(
         "10 and 45 epochs read MNIST alike (the difference is a seed's noise), but not "
         "real handwriting: new pen writers 98.3% after 10 epochs, 99.4% after 45. The "
