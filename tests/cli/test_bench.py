@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,3 +47,26 @@ def test_bench_reports_every_figure(mnist_dir):
         if any(k in figure["name"] for k in ("pen", "ARDIS")) and figure["value"] is None:
             continue  # the pen-digits file and ARDIS are optional
         assert figure["value"] is not None, figure
+
+
+def test_the_peer_is_skipped_in_one_line_where_it_is_not_installed(monkeypatch):
+    from digitpad.bench import peer
+
+    monkeypatch.delenv(peer.PEER_ENV, raising=False)
+    with pytest.raises(peer.PeerMissing) as caught:
+        peer.load_session()
+    assert "\n" not in str(caught.value)
+
+
+def test_the_peer_gets_a_line_as_its_own_pipeline_makes_it(tmp_path):
+    from PIL import Image
+
+    from digitpad.bench import peer
+
+    path = tmp_path / "amount.png"
+    Image.new("RGB", (150, 50), (255, 255, 255)).save(path)
+    line = peer.line_input(path)
+    assert line.shape == (1, 3, 48, 320) and line.dtype == np.float32
+    assert np.allclose(line[..., :144], 1.0) and np.allclose(line[..., 144:], 0.0)
+    Image.new("RGB", (600, 40)).save(path)  # wider than 320 at 48 rows: keeps its aspect
+    assert peer.line_input(path).shape == (1, 3, 48, 720)
