@@ -73,7 +73,15 @@ PYTHON_DLL_SHA256 = "0817a2a657a24c0d5fbb60df56960f42fc66b3039d522ec952dab83e2d8
 INNOSETUP = "innosetup@6.4.1"
 # The app's dependencies at the versions of this environment, so that the Windows
 # build runs the same code as the Linux one.
-RUNTIME = ["numpy", "pillow", "h5py", "platformdirs", "PySide6-Essentials", "shiboken6"]
+RUNTIME = [
+    "numpy",
+    "pillow",
+    "h5py",
+    "platformdirs",
+    "pypdfium2",
+    "PySide6-Essentials",
+    "shiboken6",
+]
 BUILD = ["pyinstaller", "pyinstaller-hooks-contrib"]
 # PyInstaller's Windows-only dependencies, which pip on Linux does not resolve.
 WINDOWS_ONLY = ["pefile==2024.8.26", "pywin32-ctypes==0.2.3"]
