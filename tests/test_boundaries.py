@@ -35,7 +35,7 @@ def core_except(*allowed: str) -> tuple[str, ...]:
 RULES = (
     ("digitpad.core", ("digitpad.gui", "training", *QT, *TENSORFLOW)),
     # onnx converts the open recogniser in training/ only; the app runs its arrays.
-    ("digitpad", (*TENSORFLOW, "onnx", "onnxruntime")),
+    ("digitpad", (*TENSORFLOW, "onnx")),
     ("training", ("digitpad.gui", *QT)),
     ("digitpad.gui", ("training",)),
     # The reading pipeline's stages, each knowing only those before it.
@@ -48,7 +48,12 @@ RULES = (
     ("digitpad.core.made", ("digitpad.core.reading", "digitpad.core.api", "digitpad.core.records")),
     ("digitpad.core.records", ("digitpad.core.reading", "digitpad.core.api")),
 )
-ONLY_FROM = {"digitpad.commands": ("digitpad.__main__",)}
+ONLY_FROM = {
+    "digitpad.commands": ("digitpad.__main__",),
+    # The bench times the open recogniser as its own project runs it, where onnxruntime
+    # is installed; nothing else may use it (the app reads with its own NumPy runner).
+    "onnxruntime": ("digitpad.bench.peer",),
+}
 
 
 def module_name(path: Path, root: Path) -> str:

@@ -116,8 +116,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = make_actions(self)
         self.actions_by_name["revert"].setEnabled(False)
         self.brush_slider = build_menus_and_toolbar(self, self.actions_by_name)
-        # Both elide what does not fit: a long message or status tip never runs into
-        # the model's line, and the model's line gives way on a narrow window.
+        # Both elide: a message or tip never runs into the model's line, which gives way.
         self._message = ElidedLabel()
         self._message.setAccessibleName("Message")
         self._message.setContentsMargins(6, 0, 12, 0)
@@ -193,8 +192,7 @@ class MainWindow(QMainWindow):
         self._show_message(text, error=True)
 
     def event(self, event: QEvent) -> bool:
-        # Status tips (a menu item or button hovered) go to the message's line, elided
-        # like it, and the message comes back when the pointer moves on.
+        # Status tips go to the message's line, elided like it; the message comes back.
         if event.type() == QEvent.Type.StatusTip and isinstance(event, QStatusTipEvent):
             self._show_tip(event.tip())
             return True
