@@ -56,7 +56,7 @@ def _pages(path: str) -> Iterator[Item]:
     """A file's inputs: a PDF's pages (always named by number), a TIFF's when it holds
     more than one; any other file is one input."""
     suffix = Path(path).suffix.lower()
-    if suffix not in (".tif", ".tiff", ".pdf"):
+    if suffix not in images.PAGED_SUFFIXES:
         yield path, None, None  # one page: read (and any fault found) by the worker
         return
     try:

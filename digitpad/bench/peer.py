@@ -58,9 +58,9 @@ def line_input(path: str | Path) -> np.ndarray:
     with Image.open(path) as opened:
         rgb = opened.convert("RGB")
     w, h = rgb.size
-    width = max(WIDTH, math.ceil(HEIGHT * w / max(h, 1)))
-    resized = min(width, math.ceil(HEIGHT * w / max(h, 1)))
-    pixels = np.asarray(rgb.resize((max(1, resized), HEIGHT), Image.BILINEAR), np.float32)
+    resized = max(1, math.ceil(HEIGHT * w / max(h, 1)))  # its aspect kept
+    width = max(WIDTH, resized)  # padded to at least WIDTH
+    pixels = np.asarray(rgb.resize((resized, HEIGHT), Image.BILINEAR), np.float32)
     pixels = (pixels[:, :, ::-1] / 255.0 - 0.5) / 0.5  # BGR, as it was trained
     out = np.zeros((1, 3, HEIGHT, width), np.float32)
     out[0, :, :, : pixels.shape[1]] = pixels.transpose(2, 0, 1)

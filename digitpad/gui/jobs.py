@@ -76,10 +76,10 @@ def turned(recognizer: Recognizer, outcome: ImageOutcome, turns: int) -> ImageOu
 
 
 def _pages(path: str) -> int:
-    from digitpad.core.io.images import ImageError, page_count
+    from digitpad.core.io.images import PAGED_SUFFIXES, ImageError, page_count
 
     try:
-        return page_count(path) if Path(path).suffix.lower() in (".tif", ".tiff", ".pdf") else 1
+        return page_count(path) if Path(path).suffix.lower() in PAGED_SUFFIXES else 1
     except ImageError:
         return 1  # it was read: its first page is all there is to show
 

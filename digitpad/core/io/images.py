@@ -20,6 +20,8 @@ from PIL import Image, UnidentifiedImageError
 from digitpad.core.io import files, pdf
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pdf")
+# The kinds of file that may hold more than one page (see page_count).
+PAGED_SUFFIXES = (".tif", ".tiff", ".pdf")
 # Images are reduced to at most this many pixels on the longer side before any other
 # work: ample for digits, and it bounds the time a huge photo can take.
 WORKING_SIZE = 1600

@@ -279,7 +279,7 @@ def _printed(
     if not writing.any():
         return candidates
     stroke = raster.stroke_width(writing, 50.0)
-    dark = float(np.median(values[writing])) if values is not None else None
+    dark = raster.median(values[writing]) if values is not None else None
     out = []
     for line in candidates:
         if _reaches(line, others, h, max(2.0, FULL_GAP * h)):
@@ -291,7 +291,7 @@ def _printed(
             values is not None
             and dark is not None
             and bool(on.any())
-            and dark - float(np.median(values[ys[on], xs[on]])) > min_contrast
+            and dark - raster.median(values[ys[on], xs[on]]) > min_contrast
         )
         if line.thickness <= SIDE_THIN * stroke or lighter:
             out.append(line)
