@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from digitpad.core.made import clutter, synth
 from digitpad.core.page.ink import ink_from_grey
@@ -352,3 +352,23 @@ def test_zip_code_cells_are_158_pixel_grey_jpegs_and_read(tmp_path, mnist_test, 
         path.write_bytes(scan.data)
         right += recognize_path(recognizer, str(path), 1).text == scan.text
     assert right >= 18
+
+
+@pytest.mark.parametrize("blur", [0.5, 1.0])
+def test_an_out_of_focus_photo_of_a_digit_is_read(blur, mnist_test, recognizer):
+    """A phone photo slightly out of focus: grey ink on grey paper, its strokes fading
+    over several pixels (blur as a share of the longer side, as a lens gives it). Such
+    strokes once looked like the soft edge of a shadow and were dropped: no digit."""
+    from digitpad.core.api import recognize_pixels
+
+    imgs, labels = mnist_test
+    rng = np.random.default_rng(3)
+    for text in "3945":
+        k = int(np.flatnonzero(labels == int(text))[2])
+        digit = Image.fromarray(imgs[k]).resize((420, 420), Image.Resampling.BICUBIC)
+        ink = np.zeros((900, 1200), np.float32)
+        ink[240:660, 390:810] = np.asarray(digit, np.float32) / 255
+        page = 0.72 - 0.4 * ink + rng.normal(0, 0.01, ink.shape).astype(np.float32)
+        photo = Image.fromarray(np.clip(page * 255, 0, 255).astype(np.uint8))
+        photo = photo.filter(ImageFilter.GaussianBlur(blur * 1200 / 100))
+        assert recognize_pixels(recognizer, np.asarray(photo), 1).text == text

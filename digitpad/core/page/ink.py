@@ -83,6 +83,9 @@ MIN_THIN_WIDTH = 3.0  # pixels: thinner is noise and specks, not strokes
 # Ink ends abruptly: just outside a component its contrast must fall by at least this
 # fraction (shadows and stains fade out instead).
 EDGE_DROP = 0.5
+# ... judged where the strokes are about this many pixels wide (wider ones on a reduced
+# copy), so that the ring lies about half a stroke width out.
+EDGE_STROKE = 4.0
 
 
 def load_grey(path: str | os.PathLike) -> np.ndarray:
@@ -474,18 +477,33 @@ def _sharp_edged(comps: raster.Components, keep: np.ndarray, values: np.ndarray)
 
     Ink ends at its edge; a shadow, a stain or uneven lighting fades out. Compares the
     mean contrast on each component's own border with that in a ring 2 to 4 pixels
-    outside it; ink loses at least EDGE_DROP of it there.
+    outside it; ink loses at least EDGE_DROP of it there. Wide strokes are judged on a
+    copy reduced until they are about EDGE_STROKE pixels wide: an out-of-focus photo's
+    strokes fade over several pixels, but within their own width, while a shadow's
+    edge is soft on the scale of the shadow.
     """
     if not keep.any():
         return np.zeros(comps.n, bool)
     # Only the neighbourhood of the kept components matters: work on their box.
     x0, y0 = comps.box[keep, :2].min(axis=0)
     x1, y1 = comps.box[keep, 2:].max(axis=0)
+    labels = comps.label_image(keep)
+    inner = np.pad(labels[y0:y1, x0:x1] > 0, 1)  # the paper around them counts
+    # Mean stroke width: area over half the outline (a stroke has two sides).
+    outline = np.count_nonzero(inner & raster.dilate(~inner, 1))
+    width = 2 * np.count_nonzero(inner) / max(outline, 1)
+    f = max(1, int(width / EDGE_STROKE))
     h, w = comps.shape
-    ys = slice(max(0, y0 - 6), min(h, y1 + 6))
-    xs = slice(max(0, x0 - 6), min(w, x1 + 6))
-    labels = comps.label_image(keep)[ys, xs]
-    values = values[ys, xs]
+    margin = 6 * f
+    y0, x0 = max(0, y0 - margin) // f * f, max(0, x0 - margin) // f * f
+    y1, x1 = min(h, y1 + margin), min(w, x1 + margin)
+    y1, x1 = y0 + max(f, (y1 - y0) // f * f), x0 + max(f, (x1 - x0) // f * f)
+    labels = labels[y0:y1:f, x0:x1:f]
+    values = values[y0:y1, x0:x1]
+    if f > 1:
+        rows, cols = values.shape[0] // f, values.shape[1] // f
+        values = values[: rows * f, : cols * f].reshape(rows, f, cols, f).mean(axis=(1, 3))
+        labels = labels[:rows, :cols]
     mask = labels > 0
     border = mask & raster.dilate(~mask, 1)
     grown = _grow_labels(labels, 4)
