@@ -391,3 +391,26 @@ def test_a_digit_the_check_turns_away_is_read_when_both_readers_agree(mnist_test
         assert result.text == str(labels[k]) and not result.rejected
         alone = recognize_image(recognizer, ink_from_grey(page / 255.0), 1)  # no paper
         assert alone.rejected and not alone.digits
+
+
+def test_a_digit_the_networks_are_unsure_of_is_read_with_the_open_recogniser(
+    mnist_test, recognizer, monkeypatch
+):
+    """A single digit on paper that the card networks read under SINGLE_UNSURE is read by
+    the open recogniser too, and the two are combined: these three were read wrong."""
+    from digitpad.core import reading
+    from digitpad.core.api import recognize_pixels
+
+    imgs, labels = mnist_test
+    for k in (449, 1039, 1260):
+        digit = Image.fromarray(imgs[k]).resize((168, 168), Image.Resampling.BICUBIC)
+        ink = np.zeros((300, 400), np.float32)
+        ink[60:228, 110:278] = np.asarray(digit, np.float32) / 255
+        page = np.clip((0.8 - 0.55 * ink) * 255, 0, 255).astype(np.uint8)
+        result = recognize_pixels(recognizer, page, 1)
+        assert result.text == str(labels[k])
+        assert 0 < result.digits[0].confidence <= 1 and result.digits[0].probabilities.sum() > 0.99
+        with monkeypatch.context() as m:
+            m.setattr(reading, "SINGLE_UNSURE", 0.0)  # the card networks alone
+            alone = recognize_pixels(recognizer, page, 1)
+        assert alone.text != str(labels[k]) and alone.digits[0].confidence < reading.SINGLE_UNSURE
