@@ -414,3 +414,26 @@ def test_a_digit_the_networks_are_unsure_of_is_read_with_the_open_recogniser(
             m.setattr(reading, "SINGLE_UNSURE", 0.0)  # the card networks alone
             alone = recognize_pixels(recognizer, page, 1)
         assert alone.text != str(labels[k]) and alone.digits[0].confidence < reading.SINGLE_UNSURE
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [[(300, 250), (560, 250), (400, 700)], [(280, 470), (600, 470)]],  # a long bar
+        [[(300, 300), (300, 250), (560, 250), (420, 720)], [(350, 480), (540, 480)]],  # a serif
+        [[(300, 250), (560, 250), (380, 760)], [(340, 480), (520, 480)]],  # a long stem
+    ],
+)
+def test_a_crossed_seven_in_a_photo_is_a_seven(strokes, recognizer):
+    """European 7s, crossed, photographed in pen on grey paper: a 7, never "not a digit"."""
+    from digitpad.core.api import recognize_pixels
+
+    for width in (14, 26):
+        image = Image.new("L", (900, 900), 0)
+        for line in strokes:
+            ImageDraw.Draw(image).line(line, fill=255, width=width, joint="curve")
+        ink = np.asarray(image.filter(ImageFilter.GaussianBlur(2)), np.float32) / 255
+        noise = np.random.default_rng(0).normal(0, 3, ink.shape)
+        page = np.clip((0.78 - 0.5 * ink) * 255 + noise, 0, 255).astype(np.uint8)
+        result = recognize_pixels(recognizer, page, 1)
+        assert result.text == "7" and not result.rejected
