@@ -122,7 +122,9 @@ def _read_alone(
     """The open recogniser's probabilities for what lies in ``box`` on the paper when it
     reads exactly one digit there, and that digit's probability at its surest step."""
     reader = getattr(recognizer, "lines", None)
-    prepared = None if reader is None else open_reader.line_input(grey, box)
+    prepared = (
+        None if reader is None else open_reader.line_input(grey, box, open_reader.DIGIT_WIDTH)
+    )
     if reader is None or prepared is None:
         return None
     steps = reader.step_probabilities(prepared[0])
