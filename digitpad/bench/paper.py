@@ -9,7 +9,6 @@ below, or shared/data beside a development checkout; a missing one is skipped.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import tempfile
@@ -22,7 +21,7 @@ from PIL import Image
 
 from digitpad.bench import peer
 from digitpad.bench.figure import Figure
-from digitpad.bench.handwriting import data_folder, read_labelled_folder
+from digitpad.bench.handwriting import data_folder, halves_note, read_labelled_folder
 from digitpad.core.api import read, recognize_path
 from digitpad.core.made import cells, clutter, synth
 from digitpad.core.models.ensemble import Recognizer
@@ -77,7 +76,7 @@ def bench_cheques(recognizer: Recognizer, directory: Path, quick: bool) -> list[
             "",
             f">= {CHEQUES_TARGET}",
             value >= CHEQUES_TARGET,
-            f"marks left out; {ours * len(rows):.0f} s",
+            f"{halves_note(rows, exact)}; marks left out; {ours * len(rows):.0f} s",
         )
     ]
     name = "cheque amount's time / PP-OCRv6 small rec's (onnxruntime), one thread each"
@@ -116,32 +115,23 @@ def _set_figure(title: str, single: bool, right: list[bool], target: float, note
 
 
 def bench_photos(recognizer: Recognizer, directory: Path) -> list[Figure]:
+    """photos-dev, each set with its two halves (see halves_note)."""
     figures = []
     for name, single, target, rows, right in _read_sets(recognizer, directory, PHOTO_SETS):
-        note = ""
+        note = halves_note(rows, right)
         if name == "photos":
             large = [ok for ok, (path, _) in zip(right, rows) if _larger_than(path, 28)]
-            note = f"larger than 28x28: {sum(large)}/{len(large)}"
+            note += f"; larger than 28x28: {sum(large)}/{len(large)}"
         figures.append(_set_figure(f"photos-dev/{name}", single, right, target, note))
     return figures
 
 
 def bench_photos2(recognizer: Recognizer, directory: Path) -> list[Figure]:
-    """photos-dev2, each set with its two halves (by a hash of the file name): one to
-    decide on, the other to confirm."""
-    figures = []
-    for name, single, target, rows, right in _read_sets(recognizer, directory, PHOTO2_SETS):
-        halves: dict[str, list[bool]] = {"A": [], "B": []}
-        for ok, (path, _) in zip(right, rows):
-            halves[half_of(path.name)].append(ok)
-        note = " ".join(f"{k} {np.mean(v):.3f} ({len(v)})" for k, v in halves.items() if v)
-        figures.append(_set_figure(f"photos-dev2/{name}", single, right, target, note))
-    return figures
-
-
-def half_of(name: str) -> str:
-    """The half of a development set a file belongs to, by a hash of its name."""
-    return "A" if hashlib.sha256(name.encode()).digest()[0] % 2 == 0 else "B"
+    """photos-dev2, each set with its two halves (see halves_note)."""
+    return [
+        _set_figure(f"photos-dev2/{name}", single, right, target, halves_note(rows, right))
+        for name, single, target, rows, right in _read_sets(recognizer, directory, PHOTO2_SETS)
+    ]
 
 
 def bench_mark_cells(recognizer: Recognizer, images_: np.ndarray, labels: np.ndarray) -> Figure:
